@@ -1,0 +1,125 @@
+"""The console: type ``/circle ...`` as one or more simulated people and move the clock.
+
+Console-only lines:
+
+* ``/as <name> [<Area/City>] [admin]`` — speak as someone (their zone; a workspace admin)
+* ``/tick <N>w|d|h|m`` — advance the simulated clock, running everything due on the way
+* ``/now`` — show the simulated time
+* ``/help`` — this list; ``/quit`` — leave
+
+Everything else that starts with ``/circle`` goes to the service exactly as a
+Slack or Discord slash command would. Deliveries go through the outbox and are
+printed by :class:`ConsoleSender`, stamped with the simulated time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from adapters.console.render import block, effect_lines
+from bot.circle import Actor, UserRef
+from bot.effects import Delivery
+from bot.errors import CircleError
+from bot.i18n import render
+from bot.timetable import format_when, parse_zone
+from circlebot.service import CircleService
+from scheduler.clock import SimulatedClock
+from scheduler.runner import Runner
+
+PLATFORM, WORKSPACE = "console", "local"
+UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+CONSOLE_HELP = """Console commands:
+  /as <name> [<time zone>] [admin]   speak as someone (e.g. /as bob America/New_York)
+  /tick <N>w|d|h|m                   move the clock forward (e.g. /tick 1w, /tick 3d)
+  /now                               show the simulated time
+  /circle help                       the bot's own commands
+  /quit                              leave"""
+
+
+class ConsoleSender:
+    """Prints deliveries as they leave the outbox, stamped in the circle's own zone."""
+
+    def __init__(self, write: Callable[[str], None], clock: SimulatedClock, zone_of: Callable[[str], str], locale: str):
+        self.write = write
+        self.clock = clock
+        self.zone_of = zone_of
+        self.locale = locale
+
+    async def deliver(self, effect: Delivery) -> None:
+        header, body = effect_lines(effect, self.locale)
+        self.write(block(header, body, format_when(self.clock.now(), self.zone_of(effect.circle_id))))
+
+
+class Console:
+    def __init__(
+        self,
+        service: CircleService,
+        runner: Runner,
+        clock: SimulatedClock,
+        write: Callable[[str], None],
+        locale: str = "en",
+    ):
+        self.service = service
+        self.runner = runner
+        self.clock = clock
+        self.write = write
+        self.locale = locale
+        self.actor = self._actor("alice", None, False)
+
+    @staticmethod
+    def _actor(name: str, tz: str | None, admin: bool) -> Actor:
+        return Actor(UserRef(PLATFORM, WORKSPACE, name.lower()), name, tz, admin)
+
+    async def handle_line(self, line: str) -> bool:
+        """Carry out one typed line; returns False when the person wants to quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        if word in ("/quit", "/exit"):
+            return False
+        if word == "/help":
+            self.write(CONSOLE_HELP)
+        elif word == "/now":
+            self.write(f"It is {format_when(self.clock.now(), self.actor.tz or 'UTC')}.")
+        elif word == "/as":
+            self._switch(rest.split())
+        elif word == "/tick":
+            await self._tick(rest.strip())
+        elif word == "/circle":
+            await self._circle(line)
+        else:
+            self.write("Type /circle help for the bot's commands, or /help for the console's.")
+        return True
+
+    def _switch(self, args: list[str]) -> None:
+        if not args or not re.fullmatch(r"[A-Za-z][\w.-]{0,30}", args[0]):
+            self.write("Usage: /as <name> [<time zone>] [admin]")
+            return
+        admin = "admin" in (a.lower() for a in args[1:])
+        zones = [a for a in args[1:] if a.lower() != "admin"]
+        try:
+            tz = parse_zone(zones[0]) if zones else None
+        except CircleError as error:
+            self.write(render(error.text, self.locale))
+            return
+        self.actor = self._actor(args[0], tz, admin)
+        self.write(f"You are now {self.actor.name}" + (f" ({tz})" if tz else "") + (", a workspace admin." if admin else "."))
+
+    async def _tick(self, amount: str) -> None:
+        match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", amount.lower())
+        if not match:
+            self.write("Usage: /tick <N>w|d|h|m, e.g. /tick 1w or /tick 3d")
+            return
+        step = timedelta(**{UNITS[match[2]]: int(match[1])})
+        await self.runner.advance(self.clock, self.clock.now() + step)
+        self.write(f"(clock: {format_when(self.clock.now(), self.actor.tz or 'UTC')})")
+
+    async def _circle(self, line: str) -> None:
+        for response in self.service.run(self.actor, line, self.clock.now()):
+            header, body = effect_lines(response, self.locale)
+            self.write(block(header, body))
+        await self.runner.run_due(self.clock.now())

@@ -1,0 +1,196 @@
+"""The one command grammar every adapter uses: ``/circle <subcommand> [args]``.
+
+Each subcommand is one row of :data:`SUBCOMMANDS`: its usage line, a one-line
+summary for ``help``, and how its arguments become a command. A circle can be
+named explicitly with a leading ``#name`` argument on any circle command.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import commands as c
+from bot.errors import CircleError, UsageError
+from bot.i18n import Text, _
+from bot.timetable import parse_slot
+
+PREFIX = "/circle"
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    summary: Text
+    command: type
+    build: Callable[[str | None, list[str]], c.Command]
+
+    @property
+    def moderator_only(self) -> bool:
+        return issubclass(self.command, c.ModeratorCommand)
+
+
+def _no_args(cls: type) -> Callable[[str | None, list[str]], c.Command]:
+    def build(circle: str | None, args: list[str]) -> c.Command:
+        if args:
+            raise ValueError("unexpected arguments")
+        return cls(circle)
+
+    return build
+
+
+def _new(circle: str | None, args: list[str]) -> c.Command:
+    if circle is not None or len(args) not in (5, 6):
+        raise ValueError("wrong number of arguments")
+    name, kit, tz, day, clock, *rest = args
+    capacity = int(rest[0]) if rest else 5
+    if not 2 <= capacity <= 8:
+        raise CircleError(_("A circle has between 2 and 8 places; 4 or 5 works best."))
+    return c.NewCircle(name=name.strip(), kit=kit.lower(), tz=tz, slot=parse_slot(day, clock), capacity=capacity)
+
+
+def _join_like(cls: type) -> Callable[[str | None, list[str]], c.Command]:
+    """``join career`` and ``join #career`` both name the circle."""
+
+    def build(circle: str | None, args: list[str]) -> c.Command:
+        if len(args) > 1 or (circle and args):
+            raise ValueError("too many arguments")
+        return cls(circle or (args[0].lstrip("#") if args else None))
+
+    return build
+
+
+def _pause(circle: str | None, args: list[str]) -> c.Command:
+    if not args:
+        return c.Pause(circle)
+    match = re.fullmatch(r"(\d{1,2})w", "".join(args).lower().removeprefix("for"))
+    if not match or not 1 <= int(match[1]) <= 26:
+        raise ValueError("bad duration")
+    return c.Pause(circle, weeks=int(match[1]))
+
+
+def _reschedule(circle: str | None, args: list[str]) -> c.Command:
+    if len(args) != 2:
+        raise ValueError("wrong number of arguments")
+    return c.Reschedule(circle, parse_slot(*args))
+
+
+def _member_arg(cls: type) -> Callable[[str | None, list[str]], c.Command]:
+    def build(circle: str | None, args: list[str]) -> c.Command:
+        if len(args) != 1:
+            raise ValueError("name one member")
+        return cls(circle, args[0])
+
+    return build
+
+
+def _checkin(circle: str | None, args: list[str]) -> c.Command:
+    answers = tuple(a.strip() for a in " ".join(args).split("|"))
+    return c.CheckInCommand(circle, answers if any(answers) else ())
+
+
+def _commit(circle: str | None, args: list[str]) -> c.Command:
+    text = " ".join(args).strip()
+    if not text:
+        raise ValueError("empty commitment")
+    return c.Commit(circle, text)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    s.name: s
+    for s in (
+        Subcommand("help", "help", _("show this list"), c.Help, lambda circle, args: c.Help()),
+        Subcommand(
+            "new",
+            'new "<name>" <kit> <time zone> <day> <HH:MM> [places]',
+            _("form a new circle that you moderate, e.g. new \"Tuesday crew\" career Europe/London tue 17:00"),
+            c.NewCircle,
+            _new,
+        ),
+        Subcommand("list", "list", _("circles you can join, and your own"), c.ListCircles, lambda circle, args: c.ListCircles()),
+        Subcommand("join", "join <circle>", _("join an open circle"), c.Join, _join_like(c.Join)),
+        Subcommand("leave", "leave [#circle]", _("leave a circle"), c.Leave, _no_args(c.Leave)),
+        Subcommand("info", "info [circle]", _("members, week and what comes next"), c.Info, _join_like(c.Info)),
+        Subcommand("next", "next [#circle]", _("this week's exercise, your commitment, the next meeting"), c.Next, _no_args(c.Next)),
+        Subcommand(
+            "checkin",
+            "checkin [#circle] [answer | answer | ...]",
+            _("answer this week's check-in (no answers opens a form)"),
+            c.CheckInCommand,
+            _checkin,
+        ),
+        Subcommand(
+            "commit",
+            "commit [#circle] <what you will do before the next meeting>",
+            _("record your commitment for the coming week"),
+            c.Commit,
+            _commit,
+        ),
+        Subcommand("start", "start [#circle]", _("start the circle: week 1 begins at the next slot"), c.Start, _no_args(c.Start)),
+        Subcommand("pause", "pause [#circle] [for <N>w]", _("pause the circle, optionally for N weeks"), c.Pause, _pause),
+        Subcommand("resume", "resume [#circle]", _("resume a paused circle at the next slot"), c.Resume, _no_args(c.Resume)),
+        Subcommand(
+            "skip",
+            "skip [#circle]",
+            _("skip the next meeting (e.g. a holiday); later weeks move back one"),
+            c.Skip,
+            _no_args(c.Skip),
+        ),
+        Subcommand(
+            "reschedule",
+            "reschedule [#circle] <day> <HH:MM>",
+            _("move the meeting slot from the next meeting on"),
+            c.Reschedule,
+            _reschedule,
+        ),
+        Subcommand("remove", "remove [#circle] <member>", _("remove a member from the circle"), c.Remove, _member_arg(c.Remove)),
+        Subcommand(
+            "moderator",
+            "moderator [#circle] <member>",
+            _("hand the moderator role to another member"),
+            c.HandOver,
+            _member_arg(c.HandOver),
+        ),
+        Subcommand("close", "close [#circle]", _("end the circle early; nothing more is posted"), c.Close, _no_args(c.Close)),
+    )
+}
+
+
+def usage(name: str) -> Text:
+    return _("Usage: {usage}", usage=f"{PREFIX} {SUBCOMMANDS[name].usage}")
+
+
+def parse(text: str) -> c.Command:
+    """Parse one ``/circle ...`` line into a command.
+
+    Raises:
+        UsageError: unknown subcommand or malformed arguments; the message has
+            the usage line (or, for an unknown subcommand, points to ``help``).
+        CircleError: well-formed but invalid values (unknown weekday, ...).
+    """
+    try:
+        words = shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
+    except ValueError:
+        raise UsageError(_("I could not read that: a quote is not closed.")) from None
+    if words and words[0].lower() == PREFIX:
+        words = words[1:]
+    if not words:
+        return c.Help()
+    name, args = words[0].lower(), words[1:]
+    sub = SUBCOMMANDS.get(name)
+    if sub is None:
+        raise UsageError(
+            _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=f"{PREFIX} help")
+        )
+    circle = None
+    if args and args[0].startswith("#") and len(args[0]) > 1:
+        circle, args = args[0][1:], args[1:]
+    try:
+        return sub.build(circle, args)
+    except CircleError:
+        raise
+    except ValueError:
+        raise UsageError(usage(name)) from None

@@ -1,0 +1,64 @@
+"""One message catalog for every user-facing sentence.
+
+The core never formats a sentence itself: it builds :class:`Text` values with
+``_()``, which carry a gettext msgid and its parameters. Adapters turn them into
+strings with :func:`render` in the reader's language. ``pybabel extract`` finds
+every ``_()`` call, so the catalog in ``bot/locale`` lists each sentence once.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Union
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "circlebot"
+
+Param = Union[str, int, "Text"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A sentence from the catalog, not yet translated.
+
+    Attributes:
+        msgid: the English source sentence, with ``{name}`` placeholders.
+        params: the values for the placeholders, as ``(name, value)`` pairs;
+            a value may itself be a :class:`Text`.
+    """
+
+    msgid: str
+    params: tuple[tuple[str, Param], ...] = ()
+
+
+def _(msgid: str, **params: Param) -> Text:
+    """Mark ``msgid`` for the catalog and bind its parameters."""
+    return Text(msgid, tuple(sorted(params.items())))
+
+
+def join(parts: list[Text | str] | tuple[Text | str, ...], separator: str = ", ") -> Text:
+    """Join several texts into one, e.g. a list of names."""
+    text = _("")
+    for index, part in enumerate(parts):
+        prefix = separator if index else ""
+        text = _("{a}{sep}{b}", a=text, sep=prefix, b=part)
+    return text
+
+
+@lru_cache(maxsize=None)
+def translations(locale: str) -> gettext.NullTranslations:
+    """The compiled catalog for ``locale``; English (the msgids) when there is none."""
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[locale], fallback=True)
+
+
+def render(text: Param, locale: str = "en") -> str:
+    """Translate ``text`` into ``locale`` and fill in its parameters."""
+    if not isinstance(text, Text):
+        return str(text)
+    catalog = translations(locale)
+    values = {name: render(value, locale) for name, value in text.params}
+    template = catalog.gettext(text.msgid) if text.msgid else ""
+    return template.format(**values) if values else template

@@ -1,0 +1,179 @@
+"""The messages the core sends, built from the kit and the catalog.
+
+Each function returns a :class:`~bot.effects.Message`; none decides anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.circle import Circle, Commitment, Member, Occurrence, Role
+from bot.effects import Button, FormField, Message
+from bot.grammar import PREFIX, SUBCOMMANDS
+from bot.i18n import Text, _, join
+from bot.state import STATE_NAMES, State
+from bot.timetable import WEEKDAY_NAMES, format_when
+from kits.schema import Kit
+
+SEEN_BY_CIRCLE = _("Only the members of this circle see your answers.")
+SEEN_BY_YOU = _("Only you see this.")
+
+KIND_NAMES = {
+    "exercise": _("week {n} exercise"),
+    "reminder": _("week {n} meeting reminder"),
+    "checkin": _("week {n} check-in"),
+    "graduation": _("graduation"),
+    "tune_up": _("tune-up {n}"),
+    "resume": _("the circle resumes"),
+}
+
+CHECKIN_BUTTON = Button(_("Check in"), "checkin")
+
+
+def help_message() -> Message:
+    lines: list[Text | str] = []
+    for sub in SUBCOMMANDS.values():
+        marker = _(" (moderator)") if sub.moderator_only else ""
+        lines.append(_("{usage} \u2014 {summary}{marker}", usage=f"{PREFIX} {sub.usage}", summary=sub.summary, marker=marker))
+    return Message(tuple(lines), title=_("Circlebot commands"))
+
+
+def slot_text(circle: Circle) -> Text:
+    return _(
+        "{day}s at {time} ({tz})",
+        day=WEEKDAY_NAMES[circle.slot.weekday],
+        time=circle.slot.at.strftime("%H:%M"),
+        tz=circle.tz,
+    )
+
+
+def occurrence_text(occurrence: Occurrence, tz: str) -> Text:
+    return _(
+        "{what}: {when}",
+        what=_(KIND_NAMES[occurrence.kind.value].msgid, n=occurrence.number),
+        when=format_when(occurrence.at, tz),
+    )
+
+
+def member_line(member: Member) -> Text:
+    role = _(" (moderator)") if member.role is Role.MODERATOR else ""
+    return _("\u2022 {name}{role}", name=member.name, role=role)
+
+
+def info_message(circle: Circle, kit: Kit, viewer_tz: str, upcoming: int = 4) -> Message:
+    week = _("week {week} of {total}", week=circle.week, total=kit.length) if circle.week else _("not started")
+    lines: list[Text | str] = [
+        _("Kit: {kit} \u2014 {week}", kit=kit.name, week=week),
+        _("State: {state}", state=STATE_NAMES[circle.state]),
+        _("Meets {slot}", slot=slot_text(circle)),
+        _("Members ({count} of {capacity}):", count=len(circle.members), capacity=circle.capacity),
+        *(member_line(m) for m in circle.members),
+    ]
+    if circle.plan:
+        lines.append(_("Coming up (times in {tz}):", tz=viewer_tz))
+        lines.extend(_("\u2022 {item}", item=occurrence_text(o, viewer_tz)) for o in circle.plan[:upcoming])
+    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id))
+
+
+def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
+    content = kit.week(week)
+    lines: list[Text | str] = [
+        _("Goal: {goal}", goal=content.goal),
+        _("Meeting: {when}", when=format_when(meeting, circle.tz)),
+    ]
+    for number, exercise in enumerate(content.exercises, start=1):
+        minutes = _(" ({minutes} min)", minutes=exercise.minutes) if exercise.minutes else ""
+        lines.append(_("Exercise {n}: {title}{minutes}", n=number, title=exercise.title, minutes=minutes))
+        lines.append(exercise.prompt)
+    lines.append(_("When you are ready, check in with {command}. {privacy}", command=f"{PREFIX} checkin", privacy=SEEN_BY_CIRCLE))
+    return Message(
+        tuple(lines),
+        title=_("Week {week} of {total}: {title}", week=week, total=kit.length, title=content.title),
+        buttons=(CHECKIN_BUTTON,),
+    )
+
+
+def moderator_notes(kit: Kit, week: int) -> Message:
+    content = kit.week(week)
+    agenda = [_("\u2022 {item}", item=item) for item in content.agenda]
+    return Message(
+        (content.moderator_notes, _("Agenda:"), *agenda, SEEN_BY_YOU),
+        title=_("Moderator notes for week {week}: {title}", week=week, title=content.title),
+    )
+
+
+def reminder_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
+    agenda = [_("\u2022 {item}", item=item) for item in kit.week(week).agenda]
+    return Message(
+        (_("The circle meets at {when}.", when=format_when(meeting, circle.tz)), _("Agenda:"), *agenda),
+        title=_("Meeting soon: week {week}", week=week),
+    )
+
+
+def checkin_post(kit: Kit, week: int) -> Message:
+    questions = [_("{n}. {question}", n=n, question=q) for n, q in enumerate(kit.week(week).checkin_questions, start=1)]
+    return Message(
+        (
+            *questions,
+            _("Answer with the button, or in one line: {example}", example=f"{PREFIX} checkin answer 1 | answer 2 | ..."),
+            SEEN_BY_CIRCLE,
+        ),
+        title=_("Week {week} check-in", week=week),
+        buttons=(CHECKIN_BUTTON,),
+    )
+
+
+def continuity_dm(circle: Circle, commitment: Commitment) -> Message:
+    return Message(
+        (
+            _("Last time you committed to: \u201c{text}\u201d. How did it go?", text=commitment.text),
+            _("Tell the circle in this week's check-in. {privacy}", privacy=SEEN_BY_CIRCLE),
+        ),
+        title=_("{circle}: your commitment", circle=circle.name),
+        buttons=(CHECKIN_BUTTON,),
+    )
+
+
+def checkin_form(circle: Circle, kit: Kit, week: int) -> tuple[Text, tuple[FormField, ...]]:
+    fields = tuple(
+        FormField(name=f"q{n}", label=question)
+        for n, question in enumerate(kit.week(week).checkin_questions, start=1)
+    )
+    return _("Week {week} check-in \u2014 {circle}", week=week, circle=circle.name), fields
+
+
+def graduation_post(circle: Circle, kit: Kit) -> Message:
+    lines: list[Text | str] = [kit.graduation.closing_words, _("Reflect together:")]
+    lines.extend(_("\u2022 {prompt}", prompt=p) for p in kit.graduation.reflection_prompts)
+    for member in circle.members:
+        kept = [c.text for c in circle.commitments if c.user == member.user]
+        journey = join(kept, "; ") if kept else _("(no commitments recorded)")
+        lines.append(_("{name}'s journey: {journey}", name=member.name, journey=journey))
+    tune_ups = join([str(w) for w in kit.tune_ups.weeks_after])
+    lines.append(_("Tune-ups will gather the circle again {weeks} weeks from the last meeting.", weeks=tune_ups))
+    return Message(tuple(lines), title=_("Graduation: {circle}", circle=circle.name))
+
+
+def tune_up_post(circle: Circle, kit: Kit, number: int, meeting: datetime, last: bool) -> Message:
+    lines: list[Text | str] = [
+        _("Meet at your usual time: {when}.", when=format_when(meeting, circle.tz)),
+        *(_("\u2022 {prompt}", prompt=p) for p in kit.tune_ups.prompts),
+    ]
+    if last:
+        lines.append(
+            _(
+                "This is the last tune-up; the circle closes after it. To go again, form a new circle with {command}.",
+                command=f"{PREFIX} new",
+            )
+        )
+    return Message(tuple(lines), title=_("Tune-up {n}: {circle}", n=number, circle=circle.name))
+
+
+def plain(*lines: Text | str, title: Text | None = None) -> Message:
+    return Message(tuple(lines), title=title)
+
+
+def state_line(circle: Circle) -> Text:
+    if circle.state is State.ACTIVE and circle.week:
+        return _("The circle is in week {week}.", week=circle.week)
+    return _("The circle is {state}.", state=STATE_NAMES[circle.state])

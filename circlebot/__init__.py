@@ -1,0 +1,1 @@
+"""The application: configuration, the service that joins core and storage, and the CLI."""

@@ -1,0 +1,141 @@
+"""The ``circlebot`` command: the console demo, kit validation, database migrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from circlebot.config import Settings
+from kits import KitError, builtin_kits, load_kit, load_kits
+from kits.schema import Kit
+
+
+def installed_kits(settings: Settings) -> dict[str, Kit]:
+    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id)."""
+    kits = builtin_kits()
+    if settings.kits_dir:
+        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
+    return kits
+
+
+def _validate(paths: list[str]) -> int:
+    failed = 0
+    for path in paths:
+        try:
+            kit = load_kit(path)
+        except KitError as error:
+            failed += 1
+            for problem in error.problems:
+                print(f"{error.path}: {problem}", file=sys.stderr)
+        else:
+            print(f"{path}: ok \u2014 {kit.id}, {kit.length} meetings, {kit.cadence.value}")
+    return 1 if failed else 0
+
+
+def _list_kits(settings: Settings) -> int:
+    for kit in installed_kits(settings).values():
+        print(f"{kit.id:12} {kit.length:2} meetings, {kit.cadence.value:8} {kit.name}")
+    return 0
+
+
+def _db_upgrade(settings: Settings) -> int:
+    from storage.database import make_engine, upgrade
+
+    upgrade(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def _console(settings: Settings, database: str | None, start: str | None) -> int:
+    from adapters.console.app import Console, ConsoleSender
+    from circlebot.service import CircleService
+    from scheduler.clock import SimulatedClock
+    from scheduler.runner import Runner
+    from storage.database import make_engine, upgrade
+    from storage.outbox import Outbox
+    from storage.repository import Store
+
+    if database is None:
+        # A fresh file per demo: the simulated clock must not meet last session's circles.
+        database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
+    engine = make_engine(database)
+    upgrade(engine)
+    clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
+    if clock.now().tzinfo is None:
+        raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+    store, outbox = Store(engine), Outbox(engine)
+    service = CircleService(store, installed_kits(settings), settings.grace)
+
+    def zone_of(circle_id: str) -> str:
+        with store.transaction() as tx:
+            circle = tx.load(circle_id)
+        return circle.tz if circle else "UTC"
+
+    def write(text: str) -> None:
+        print(text, flush=True)
+
+    runner = Runner(service, outbox, ConsoleSender(write, clock, zone_of, settings.locale))
+    console = Console(service, runner, clock, write, settings.locale)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
+
+    async def loop() -> None:
+        while True:
+            if interactive:
+                try:
+                    line = await asyncio.to_thread(input, f"{console.actor.name}> ")
+                except EOFError:
+                    return
+            else:
+                line = sys.stdin.readline()
+                if not line:
+                    return
+                write(f"{console.actor.name}> {line.rstrip()}")
+            if not await console.handle_line(line):
+                return
+
+    asyncio.run(loop())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="circlebot", description="Peer-support circles for Slack and Discord.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    console = sub.add_parser("console", help="a terminal chat with a simulated clock")
+    console.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
+    console.add_argument("--start", help="simulated start time, ISO 8601 with zone (default: now)")
+    kits = sub.add_parser("kits", help="list or validate kits")
+    kits_sub = kits.add_subparsers(dest="kits_command", required=True)
+    validate = kits_sub.add_parser("validate", help="check kit files against the schema")
+    validate.add_argument("paths", nargs="+")
+    kits_sub.add_parser("list", help="the installed kits")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command != "console":
+        pass
+    else:
+        logging.getLogger().setLevel(logging.WARNING)
+    try:
+        if args.command == "kits":
+            return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
+        if args.command == "db":
+            return _db_upgrade(settings)
+        return _console(settings, args.db, args.start)
+    except KitError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

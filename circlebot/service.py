@@ -1,0 +1,145 @@
+"""The service: one command or tick = load the circle, ask the core, save, queue deliveries.
+
+Adapters call :meth:`CircleService.run` with the text a person typed (or the
+command a button carries) and render the responses it returns. Deliveries
+(posts, DMs, channel changes) are queued in the outbox in the same transaction
+as the circle's new state, so a crash can lose or double neither.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from bot import commands as c
+from bot.circle import Actor, Circle
+from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, Message, Reply, Response
+from bot.engine import Decision, create_circle, handle, list_message, tick
+from bot.errors import CircleError
+from bot.grammar import PREFIX, parse
+from bot.i18n import _, join
+from bot.messages import help_message, plain
+from kits.schema import Kit
+from storage.repository import StaleCircle, Store, Transaction
+
+log = logging.getLogger(__name__)
+
+#: How often a command is retried when another process changed the circle meanwhile.
+RETRIES = 3
+
+
+def error_message(error: CircleError) -> Message:
+    return plain(error.text, title=_("Sorry"))
+
+
+class CircleService:
+    """Joins the core, the kits and storage.
+
+    Args:
+        store: where circles and the outbox live.
+        kits: the installed kits by id.
+        grace: how late a timetable step may still be sent.
+    """
+
+    def __init__(self, store: Store, kits: Mapping[str, Kit], grace: timedelta):
+        self.store = store
+        self.kits = kits
+        self.grace = grace
+
+    def run(self, actor: Actor, text: str, now: datetime, *, where: str | None = None) -> list[Response]:
+        """Carry out one ``/circle`` command typed by ``actor``.
+
+        Args:
+            actor: who typed it.
+            text: the command line, with or without the ``/circle`` prefix.
+            now: the current time.
+            where: the circle whose space the command was typed in, if any.
+
+        Returns:
+            The responses for ``actor`` (a reply or a form); deliveries went to the outbox.
+        """
+        try:
+            command = parse(text)
+            for attempt in range(RETRIES):
+                try:
+                    return self._run(actor, command, now, where)
+                except StaleCircle:
+                    log.info("circle changed meanwhile; retrying (%d)", attempt + 1)
+            raise CircleError(_("The circle is busy right now; please try again in a moment."))
+        except CircleError as error:
+            return [Reply(actor.user, error_message(error))]
+
+    def _run(self, actor: Actor, command: c.Command, now: datetime, where: str | None) -> list[Response]:
+        if isinstance(command, c.Help):
+            return [Reply(actor.user, help_message())]
+        with self.store.transaction() as tx:
+            if isinstance(command, c.ListCircles):
+                circles = tx.circles_in(actor.user.platform, actor.user.workspace)
+                return [Reply(actor.user, list_message(circles, actor, self.kits))]
+            if isinstance(command, c.NewCircle):
+                decision = create_circle(command, actor, now, self.kits, tx.circle_ids())
+                return self._apply(tx, None, decision, now)
+            circle = self._resolve(tx, actor, command, where)
+            decision = handle(circle, command, actor, now, self._kit(circle))
+            return self._apply(tx, circle, decision, now)
+
+    def tick(self, circle_id: str, now: datetime) -> None:
+        """Move one circle along its timetable up to ``now``."""
+        for _attempt in range(RETRIES):
+            try:
+                with self.store.transaction() as tx:
+                    circle = tx.load(circle_id, lock=True)
+                    if circle is None or circle.kit_id not in self.kits:
+                        log.warning("tick for circle %s skipped: unknown circle or kit", circle_id)
+                        return
+                    decision = tick(circle, self.kits[circle.kit_id], now, self.grace)
+                    self._apply(tx, circle, decision, now)
+                    if decision.skipped:
+                        log.warning("circle %s: %d occurrences too late to send", circle_id, len(decision.skipped))
+                        tx.record_skipped(circle_id, decision.skipped, now)
+                    return
+            except StaleCircle:
+                continue
+
+    def tick_due(self, now: datetime) -> int:
+        """Tick every circle whose next step is due; returns how many were ticked."""
+        due = self.store.due_circle_ids(now)
+        for circle_id in due:
+            self.tick(circle_id, now)
+        return len(due)
+
+    def _apply(self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime) -> list[Response]:
+        if before is None or decision.circle.revision != before.revision:
+            tx.save(decision.circle, previous_revision=before.revision if before else None)
+        tx.enqueue([e for e in decision.effects if isinstance(e, DELIVERY_TYPES)], now)
+        return [e for e in decision.effects if isinstance(e, RESPONSE_TYPES)]
+
+    def _kit(self, circle: Circle) -> Kit:
+        kit = self.kits.get(circle.kit_id)
+        if kit is None:
+            raise CircleError(_("This circle's kit \u201c{kit}\u201d is not installed here; ask an admin.", kit=circle.kit_id))
+        return kit
+
+    def _resolve(self, tx: Transaction, actor: Actor, command: c.CircleCommand, where: str | None) -> Circle:
+        """The circle a command is about: named, the space it was typed in, or the actor's only one."""
+        wanted = command.circle or where
+        if wanted:
+            circle = tx.load(wanted.lower().lstrip("#"), lock=True)
+            if circle is None or (circle.platform, circle.workspace) != (actor.user.platform, actor.user.workspace):
+                raise CircleError(
+                    _("There is no circle \u201c{name}\u201d here. See {command}.", name=wanted, command=f"{PREFIX} list")
+                )
+            return circle
+        if isinstance(command, c.Join):
+            raise CircleError(_("Which circle? {usage}. See {command} for open ones.", usage=f"{PREFIX} join <circle>", command=f"{PREFIX} list"))
+        mine = tx.circle_ids_of(actor.user)
+        if len(mine) == 1:
+            circle = tx.load(mine[0], lock=True)
+            assert circle is not None
+            return circle
+        if not mine:
+            raise CircleError(
+                _("You are not in a circle yet. Join one ({list}) or form your own ({new}).", list=f"{PREFIX} list", new=f"{PREFIX} new")
+            )
+        raise CircleError(_("You are in several circles; name one, e.g. #{first}. Yours: {ids}.", first=mine[0], ids=join([f"#{i}" for i in mine])))

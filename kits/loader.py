@@ -1,0 +1,91 @@
+"""Load kit files and turn every problem into a message that names the file and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from kits.schema import Kit
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+
+
+class KitError(Exception):
+    """A kit file could not be read or does not match the schema.
+
+    Attributes:
+        path: the file at fault.
+        problems: one human line per problem, ``field.path: what is wrong``.
+    """
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {p}" for p in problems))
+
+
+def _field_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _problem(error: dict) -> str:
+    where = _field_path(error["loc"])
+    if error["type"] == "missing":
+        return f"{where}: missing"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown field"
+    return f"{where}: {error['msg']}"
+
+
+def load_kit(path: Path | str) -> Kit:
+    """Read and validate one kit file.
+
+    Args:
+        path: a YAML kit file.
+
+    Returns:
+        The validated, frozen kit.
+
+    Raises:
+        KitError: the file is missing, is not YAML, or does not match the schema.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KitError(path, [f"cannot read file: {exc.strerror or exc}"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise KitError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    if not isinstance(raw, dict):
+        raise KitError(path, ["(top level): expected a mapping of kit fields"])
+    try:
+        return Kit.model_validate(raw)
+    except ValidationError as exc:
+        raise KitError(path, [_problem(e) for e in exc.errors()]) from None
+
+
+def load_kits(paths: Iterable[Path | str]) -> dict[str, Kit]:
+    """Load several kit files, keyed by kit id; a duplicate id is an error."""
+    kits: dict[str, Kit] = {}
+    for path in paths:
+        kit = load_kit(path)
+        if kit.id in kits:
+            raise KitError(Path(path), [f"id: kit id {kit.id!r} is used by another kit"])
+        kits[kit.id] = kit
+    return kits
+
+
+def builtin_kits() -> dict[str, Kit]:
+    """The kits shipped with Circlebot, keyed by id."""
+    return load_kits(sorted(BUILTIN_DIR.glob("*.yaml")))

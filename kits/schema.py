@@ -1,0 +1,115 @@
+"""The kit file format: one pydantic model per part of a curriculum.
+
+Every model forbids unknown keys, so a typo in a kit file is an error that
+names the field rather than text silently left out of a circle's week.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+KitId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Cadence(str, enum.Enum):
+    """How often the circle meets; the interval between two meetings."""
+
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+
+    @property
+    def weeks(self) -> int:
+        return {"weekly": 1, "biweekly": 2, "monthly": 4}[self.value]
+
+
+class Timing(Frozen):
+    """When each week's messages go out, relative to the meeting."""
+
+    exercise_lead_hours: int = Field(24, ge=1, le=24 * 6)
+    reminder_lead_minutes: int = Field(60, ge=5, le=24 * 60)
+    meeting_minutes: int = Field(60, ge=15, le=240)
+    graduation_delay_hours: int = Field(24, ge=1, le=24 * 6)
+
+
+class Exercise(Frozen):
+    title: Text
+    prompt: Text
+    minutes: int | None = Field(None, ge=1, le=240)
+
+
+class Week(Frozen):
+    title: Text
+    goal: Text
+    exercises: tuple[Exercise, ...] = Field(min_length=1)
+    checkin_questions: tuple[Text, ...] = Field(min_length=1, max_length=5)
+    agenda: tuple[Text, ...] = Field(min_length=1)
+    moderator_notes: Text
+
+
+class FaqEntry(Frozen):
+    question: Text
+    answer: Text
+
+
+class Graduation(Frozen):
+    reflection_prompts: tuple[Text, ...] = Field(min_length=1)
+    closing_words: Text
+
+
+class TuneUps(Frozen):
+    weeks_after: tuple[int, ...] = Field((4, 12), min_length=1)
+    prompts: tuple[Text, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> TuneUps:
+        weeks = self.weeks_after
+        if any(w <= 0 for w in weeks) or list(weeks) != sorted(set(weeks)):
+            raise ValueError("weeks_after must be positive and strictly increasing")
+        return self
+
+
+class Support(Frozen):
+    """Care after a life event: when peers are reminded, and what they might do."""
+
+    reminder_days: tuple[int, ...] = Field((3, 10, 21, 45, 90, 180, 365), min_length=1)
+    suggestions: tuple[Text, ...] = Field(min_length=3)
+    resources: tuple[Text, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Support:
+        days = self.reminder_days
+        if any(d <= 0 for d in days) or list(days) != sorted(set(days)):
+            raise ValueError("reminder_days must be positive and strictly increasing")
+        return self
+
+
+class Kit(Frozen):
+    id: KitId
+    name: Text
+    summary: Text
+    cadence: Cadence = Cadence.WEEKLY
+    timing: Timing = Timing()
+    weeks: tuple[Week, ...] = Field(min_length=1, max_length=52)
+    graduation: Graduation
+    tune_ups: TuneUps
+    faq: tuple[FaqEntry, ...] = Field(min_length=1)
+    moderator_guide: Text
+    support: Support
+
+    @property
+    def length(self) -> int:
+        """Number of meetings in one run of the circle."""
+        return len(self.weeks)
+
+    def week(self, number: int) -> Week:
+        """The kit week for meeting ``number`` (1-based)."""
+        return self.weeks[number - 1]

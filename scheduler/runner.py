@@ -1,0 +1,42 @@
+"""One step of the scheduler: tick the circles that are due, then deliver what is queued.
+
+The live scheduler (APScheduler) and the console's simulated clock both drive
+time through :meth:`Runner.run_due`, so a console session exercises the same
+path as Slack and Discord.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from circlebot.service import CircleService
+from scheduler.delivery import DeliveryReport, Sender, deliver_due_messages
+from storage.outbox import Outbox
+
+
+class Runner:
+    def __init__(self, service: CircleService, outbox: Outbox, sender: Sender):
+        self.service = service
+        self.outbox = outbox
+        self.sender = sender
+
+    async def run_due(self, now: datetime) -> DeliveryReport:
+        """Tick every due circle, then deliver every due message."""
+        self.service.tick_due(now)
+        return await deliver_due_messages(self.outbox, self.sender, now)
+
+    def next_wake(self) -> datetime | None:
+        """The next moment anything is due: a circle's step or a delivery's retry."""
+        moments = [m for m in (self.service.store.next_wake(), self.outbox.next_due()) if m is not None]
+        return min(moments, default=None)
+
+    async def advance(self, clock, until: datetime) -> None:
+        """Move a simulated clock to ``until``, running each due moment on the way, in order."""
+        previous = None
+        while (moment := self.next_wake()) is not None and moment <= until and moment != previous:
+            # A moment that stays due after running (a circle whose kit is gone) must not spin.
+            previous = moment
+            clock.set(moment)
+            await self.run_due(clock.now())
+        clock.set(until)
+        await self.run_due(clock.now())

@@ -1,0 +1,1 @@
+"""Persistence (see storage.repository)."""

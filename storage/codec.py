@@ -1,0 +1,36 @@
+"""Core values to JSON and back, with pydantic's adapters for the frozen dataclasses."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import TypeAdapter
+
+from bot.circle import Circle
+from bot.effects import DELIVERY_TYPES, Delivery
+
+_CIRCLE = TypeAdapter(Circle)
+_DELIVERIES: dict[str, type] = {t.__name__: t for t in DELIVERY_TYPES}
+
+
+@lru_cache(maxsize=None)
+def _adapter(kind: str) -> TypeAdapter:
+    return TypeAdapter(_DELIVERIES[kind])
+
+
+def dump_circle(circle: Circle) -> str:
+    return _CIRCLE.dump_json(circle).decode()
+
+
+def load_circle(data: str) -> Circle:
+    return _CIRCLE.validate_json(data)
+
+
+def dump_delivery(effect: Delivery) -> tuple[str, str]:
+    """The effect's type name and its JSON."""
+    kind = type(effect).__name__
+    return kind, _adapter(kind).dump_json(effect).decode()
+
+
+def load_delivery(kind: str, payload: str) -> Delivery:
+    return _adapter(kind).validate_json(payload)

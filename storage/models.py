@@ -1,0 +1,48 @@
+"""The tables. Times are aware UTC datetimes (SQLModel stores them as UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class CircleRow(SQLModel, table=True):
+    __tablename__ = "circles"
+
+    id: str = Field(primary_key=True, max_length=40)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=64)
+    name: str = Field(max_length=80)
+    state: str = Field(max_length=20)
+    next_wake_at: datetime | None = Field(default=None, index=True)
+    revision: int
+    data: str
+    updated_at: datetime
+
+
+class MembershipRow(SQLModel, table=True):
+    __tablename__ = "memberships"
+
+    circle_id: str = Field(primary_key=True, foreign_key="circles.id", max_length=40)
+    user_key: str = Field(primary_key=True, index=True, max_length=160)
+
+
+class OutboxRow(SQLModel, table=True):
+    """One delivery; ``key`` is unique, so the same occurrence is never queued twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300)
+    circle_id: str = Field(index=True, max_length=40)
+    kind: str = Field(max_length=40)
+    payload: str
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    not_before: datetime
+    created_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)

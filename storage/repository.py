@@ -1,0 +1,144 @@
+"""The repository: load and save circles, and queue their deliveries, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot.circle import Circle, UserRef
+from bot.effects import Delivery
+from storage.codec import dump_circle, dump_delivery, load_circle
+from storage.models import CircleRow, MembershipRow, OutboxRow
+
+
+class StaleCircle(Exception):
+    """Someone else saved the circle first; the caller should try again."""
+
+
+@dataclass
+class Transaction:
+    """Everything done to storage for one command or tick; commits or rolls back whole."""
+
+    session: Session
+
+    def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
+        query = select(CircleRow).where(CircleRow.id == circle_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.session.exec(query).first()
+        return load_circle(row.data) if row else None
+
+    def circle_ids(self) -> set[str]:
+        return set(self.session.exec(select(CircleRow.id)).all())
+
+    def circles_in(self, platform: str, workspace: str) -> list[Circle]:
+        rows = self.session.exec(
+            select(CircleRow).where(CircleRow.platform == platform, CircleRow.workspace == workspace).order_by(CircleRow.id)
+        )
+        return [load_circle(row.data) for row in rows]
+
+    def circle_ids_of(self, user: UserRef) -> list[str]:
+        """The circles ``user`` belongs to that have not closed."""
+        query = (
+            select(MembershipRow.circle_id)
+            .join(CircleRow, CircleRow.id == MembershipRow.circle_id)
+            .where(MembershipRow.user_key == user.key, CircleRow.state != "closed")
+            .order_by(MembershipRow.circle_id)
+        )
+        return list(self.session.exec(query).all())
+
+    def save(self, circle: Circle, *, previous_revision: int | None) -> None:
+        """Insert a new circle (``previous_revision=None``) or update one.
+
+        Raises:
+            StaleCircle: the stored revision is no longer ``previous_revision``.
+        """
+        values = dict(
+            platform=circle.platform,
+            workspace=circle.workspace,
+            name=circle.name,
+            state=circle.state.value,
+            next_wake_at=circle.next_wake,
+            revision=circle.revision,
+            data=dump_circle(circle),
+            updated_at=datetime.now(UTC),
+        )
+        if previous_revision is None:
+            self.session.add(CircleRow(id=circle.id, **values))
+        else:
+            result = self.session.exec(
+                update(CircleRow)
+                .where(CircleRow.id == circle.id, CircleRow.revision == previous_revision)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise StaleCircle(circle.id)
+        self.session.flush()
+        wanted = {m.user.key for m in circle.members}
+        stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
+        for key in stored - wanted:
+            self.session.delete(self.session.get(MembershipRow, (circle.id, key)))
+        for key in wanted - stored:
+            self.session.add(MembershipRow(circle_id=circle.id, user_key=key))
+
+    def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
+        """Queue deliveries; one whose key is already queued is left as it is."""
+        rows = []
+        for effect in deliveries:
+            kind, payload = dump_delivery(effect)
+            rows.append(
+                dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status="pending",
+                     attempts=0, not_before=now, created_at=now)
+            )
+        self._insert_new(rows)
+
+    def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
+        """Note occurrences that came due too long ago to send, so the record shows them."""
+        self._insert_new(
+            dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status="skipped",
+                 attempts=0, not_before=now, created_at=now)
+            for key in keys
+        )
+
+    def _insert_new(self, rows: Iterable[dict]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.session.exec(insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+class Store:
+    """Opens transactions on one database engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield Transaction(session)
+
+    def due_circle_ids(self, now: datetime, limit: int = 1000) -> list[str]:
+        with Session(self.engine) as session:
+            query = (
+                select(CircleRow.id)
+                .where(col(CircleRow.next_wake_at).is_not(None), col(CircleRow.next_wake_at) <= now)
+                .order_by(col(CircleRow.next_wake_at))
+                .limit(limit)
+            )
+            return list(session.exec(query).all())
+
+    def next_wake(self) -> datetime | None:
+        """The earliest moment any circle needs a tick."""
+        with Session(self.engine) as session:
+            return session.exec(select(func.min(CircleRow.next_wake_at))).one()
