@@ -54,8 +54,10 @@ def parse_slot(day: str, clock: str) -> Slot:
     Raises:
         CircleError: an unknown weekday or a malformed time, naming valid choices.
     """
-    key = day.strip().lower()[:3]
-    if key not in WEEKDAYS or not day.strip().isalpha():
+    key = day.strip().lower()
+    full_names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    key = WEEKDAYS[full_names.index(key)] if key in full_names else key
+    if key not in WEEKDAYS:
         raise CircleError(
             _("Unknown weekday \u201c{day}\u201d. Use one of: {choices}.", day=day, choices=join(WEEKDAYS))
         )

@@ -133,7 +133,8 @@ class CircleService:
             return circle
         if isinstance(command, c.Join):
             raise CircleError(_("Which circle? {usage}. See {command} for open ones.", usage=f"{PREFIX} join <circle>", command=f"{PREFIX} list"))
-        mine = tx.circle_ids_of(actor.user)
+        # A circle still running is meant before a closed one; a closed one still answers `info`.
+        mine = tx.circle_ids_of(actor.user) or tx.circle_ids_of(actor.user, closed=True)
         if len(mine) == 1:
             circle = tx.load(mine[0], lock=True)
             assert circle is not None

@@ -44,14 +44,16 @@ class Transaction:
         )
         return [load_circle(row.data) for row in rows]
 
-    def circle_ids_of(self, user: UserRef) -> list[str]:
-        """The circles ``user`` belongs to that have not closed."""
+    def circle_ids_of(self, user: UserRef, *, closed: bool = False) -> list[str]:
+        """The circles ``user`` belongs to; closed ones only when ``closed`` is true."""
         query = (
             select(MembershipRow.circle_id)
             .join(CircleRow, CircleRow.id == MembershipRow.circle_id)
-            .where(MembershipRow.user_key == user.key, CircleRow.state != "closed")
+            .where(MembershipRow.user_key == user.key)
             .order_by(MembershipRow.circle_id)
         )
+        if not closed:
+            query = query.where(CircleRow.state != "closed")
         return list(self.session.exec(query).all())
 
     def save(self, circle: Circle, *, previous_revision: int | None) -> None:

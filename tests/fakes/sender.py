@@ -1,0 +1,25 @@
+"""A sender that records every delivery, and can be told to fail."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from bot.effects import Delivery
+from scheduler.delivery import DeliveryFailed
+
+
+class RecordingSender:
+    """Records deliveries in order; ``failures`` are raised first, one per call."""
+
+    def __init__(self, failures: list[DeliveryFailed] | None = None):
+        self.delivered: list[Delivery] = []
+        self.failures = deque(failures or [])
+
+    async def deliver(self, effect: Delivery) -> None:
+        if self.failures:
+            raise self.failures.popleft()
+        self.delivered.append(effect)
+
+    @property
+    def keys(self) -> list[str]:
+        return [effect.key for effect in self.delivered]

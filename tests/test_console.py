@@ -1,0 +1,112 @@
+"""The console demo, driven the way a newcomer would: a script piped into ``circlebot console``."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+MEMBERS = ("bob", "carol", "dan")
+STAMP = re.compile(r"^\[(?P<when>[^\]]+)\] (?P<where>.+)$")
+
+
+def run_console(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "circlebot.cli", "console", "--start", "2027-02-01T09:00:00+00:00", *args],
+        input=script, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def posts(output: str) -> list[tuple[str, str, str]]:
+    """(stamp, where, first line) for every delivery the console printed."""
+    lines = output.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        match = STAMP.match(line)
+        if match and index + 1 < len(lines):
+            found.append((match["when"], match["where"], lines[index + 1].strip()))
+    return found
+
+
+def full_run_script() -> str:
+    lines = ['/circle new "Crew" career Europe/London tue 17:00']
+    for name in MEMBERS:
+        lines += [f"/as {name}", "/circle join crew"]
+    lines += ["/as alice", "/circle start", "/circle info"]
+    for week in range(1, 13):
+        lines.append("/tick 7d")
+        for name in ("alice", *MEMBERS):
+            lines += [
+                f"/as {name}",
+                f"/circle checkin week {week} went fine",
+                f"/circle commit {name} will take step {week}",
+            ]
+    lines += ["/tick 30w", "/as alice", "/circle info"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_whole_circle_runs_from_forming_to_the_last_tune_up():
+    output = run_console(full_run_script())
+    delivered = posts(output)
+    exercises = [(when, title) for when, where, title in delivered if title.startswith("== Week ") and " of 12: " in title]
+    assert [int(re.match(r"== Week (\d+) of 12", t)[1]) for _, t in exercises] == list(range(1, 13))
+    # 48 h before each Tuesday 17:00 London meeting, across the March clock change.
+    assert all(when.startswith("Sun ") and when.endswith("17:00 (Europe/London)") for when, _ in exercises)
+    assert exercises[0][0] == "Sun 7 Feb 2027 17:00 (Europe/London)"
+    assert exercises[-1][0] == "Sun 25 Apr 2027 17:00 (Europe/London)"
+    titles = [title for _, _, title in delivered]
+    assert sum(t.startswith("== Graduation") for t in titles) == 1
+    assert [t for t in titles if t.startswith("== Tune-up")] == ["== Tune-up 1: Crew ==", "== Tune-up 2: Crew =="]
+    assert titles.index("== Tune-up 2: Crew ==") > titles.index("== Tune-up 1: Crew ==") > titles.index("== Graduation: Crew ==")
+    continuity = [where for _, where, title in delivered if title == "== Crew: your commitment =="]
+    assert len(continuity) == 4 * 11  # weeks 2..12, each member hears back their last commitment
+    assert "Last time you committed to: \u201cbob will take step 3\u201d. How did it go?" in output
+    assert "State: closed" in output.split("alice> /circle info")[-1]
+
+
+def test_bad_input_gets_a_clear_message_and_changes_nothing():
+    script = "\n".join([
+        "/circle frobnicate",
+        '/circle new "Crew" carear Europe/London tue 17:00',
+        '/circle new "Crew" career Europe/Lundon tue 17:00',
+        '/circle new "Crew" career Europe/London tuesdai 17:00',
+        '/circle new "Crew" career Europe/London tue 25:00',
+        '/circle new "Crew',
+        "/circle join nowhere",
+        "/circle start",
+        '/circle new "Crew" career Europe/London tue 17:00',
+        "/circle start",
+        "/circle start #crew extra",
+        "/as bob",
+        "/circle join crew",
+        "/circle pause",
+        "/tick soon",
+        "/as alice",
+        "/circle start",
+        "/circle start",
+        "/circle list",
+    ]) + "\n"
+    output = run_console(script)
+    for expected in (
+        "I don't know \u201cfrobnicate\u201d. Try /circle help",
+        "Unknown kit \u201ccarear\u201d. Choose one of: after-loss, career, starter.",
+        "Unknown time zone \u201cEurope/Lundon\u201d. Use an IANA name such as: Europe/London",
+        "Unknown weekday \u201ctuesdai\u201d. Use one of: mon, tue, wed, thu, fri, sat, sun.",
+        "Unknown time \u201c25:00\u201d. Use 24-hour HH:MM",
+        "I could not read that: a quote is not closed.",
+        "There is no circle \u201cnowhere\u201d here.",
+        "You are not in a circle yet.",
+        "A circle needs at least 2 members to start",
+        "Usage: /circle start [#circle]",
+        "Only the moderator of \u201cCrew\u201d can do that.",
+        "Usage: /tick <N>w|d|h|m",
+        "A circle that is running cannot start.",
+    ):
+        assert expected in output, expected
+    # Only the one valid `new` formed a circle, and it started once.
+    assert output.count("== Circle formed ==") == 1
+    assert output.count("has started ==") == 1
+    assert "#crew \u2014 \u201cCrew\u201d" in output

@@ -1,0 +1,120 @@
+"""The repository and outbox on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
+from sqlalchemy import inspect
+
+from bot.circle import Circle, Kind, Member, Occurrence, Role, Slot, UserRef
+from bot.effects import DirectMessage, Message, PostToCircle
+from bot.i18n import _
+from bot.state import State
+from storage.outbox import Outbox
+from storage.repository import StaleCircle, Store
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ALICE = UserRef("slack", "T1", "U1")
+BOB = UserRef("slack", "T1", "U2")
+
+
+def make_circle(circle_id: str = "crew", **changes) -> Circle:
+    circle = Circle(
+        id=circle_id, platform="slack", workspace="T1", name="Crew", kit_id="career", tz="Europe/London",
+        slot=Slot(1, time(17)), created_at=T0, revision=1,
+        members=(Member(ALICE, "Alice", Role.MODERATOR, T0),),
+    )
+    return replace(circle, **changes)
+
+
+def post(key: str, circle_id: str = "crew") -> PostToCircle:
+    return PostToCircle(key, circle_id, Message((_("hello {name}", name="you"),)))
+
+
+def test_migrations_create_every_table(engine):
+    assert {"circles", "memberships", "outbox", "alembic_version"} <= set(inspect(engine).get_table_names())
+
+
+def test_circle_round_trip_keeps_every_field(engine):
+    store = Store(engine)
+    circle = make_circle(
+        state=State.ACTIVE, week=3, done=frozenset({"exercise:1"}),
+        plan=(Occurrence(Kind.REMINDER, 3, T0 + timedelta(days=2)),),
+    )
+    with store.transaction() as tx:
+        tx.save(circle, previous_revision=None)
+    with store.transaction() as tx:
+        assert tx.load("crew") == circle
+        assert tx.load("nope") is None
+
+
+def test_stale_revision_is_refused_and_nothing_changes(engine):
+    store = Store(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+    with pytest.raises(StaleCircle):
+        with store.transaction() as tx:
+            tx.save(make_circle(name="Other", revision=3), previous_revision=2)
+    with store.transaction() as tx:
+        assert tx.load("crew").name == "Crew"
+
+
+def test_membership_index_follows_the_members(engine):
+    store = Store(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+        tx.save(make_circle("other", state=State.CLOSED), previous_revision=None)
+    with store.transaction() as tx:
+        assert tx.circle_ids_of(ALICE) == ["crew"]  # the closed circle is not offered
+        circle = tx.load("crew")
+        bob = Member(BOB, "Bob", Role.MEMBER, T0)
+        tx.save(replace(circle.with_member(bob), revision=2), previous_revision=1)
+    with store.transaction() as tx:
+        assert tx.circle_ids_of(BOB) == ["crew"]
+        tx.save(replace(tx.load("crew").without_member(BOB), revision=3), previous_revision=2)
+    with store.transaction() as tx:
+        assert tx.circle_ids_of(BOB) == []
+
+
+def test_due_circles_and_next_wake(engine):
+    store = Store(engine)
+    soon, later = T0 + timedelta(hours=1), T0 + timedelta(days=1)
+    with store.transaction() as tx:
+        tx.save(make_circle("a", plan=(Occurrence(Kind.EXERCISE, 1, later),)), previous_revision=None)
+        tx.save(make_circle("b", plan=(Occurrence(Kind.EXERCISE, 1, soon),)), previous_revision=None)
+        tx.save(make_circle("c"), previous_revision=None)
+    assert store.next_wake() == soon
+    assert store.due_circle_ids(T0) == []
+    assert store.due_circle_ids(later) == ["b", "a"]
+
+
+def test_enqueue_is_idempotent_per_key(engine):
+    store, outbox = Store(engine), Outbox(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+        tx.enqueue([post("crew/exercise:1/0"), DirectMessage("crew/exercise:1/dm", "crew", BOB, Message(("hi",)))], T0)
+    with store.transaction() as tx:
+        tx.enqueue([post("crew/exercise:1/0")], T0)
+        tx.record_skipped("crew", ["crew/reminder:1"], T0)
+    due = outbox.due(T0, 10)
+    assert [q.effect.key for q in due] == ["crew/exercise:1/0", "crew/exercise:1/dm"]
+    assert due[1].effect.to == BOB
+    assert outbox.counts() == {"pending": 2, "skipped": 1}
+
+
+def test_outbox_outcomes(engine):
+    store, outbox = Store(engine), Outbox(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+        tx.enqueue([post("k1"), post("k2"), post("k3")], T0)
+    first, second, third = outbox.due(T0, 10)
+    outbox.mark_sent(first.id, T0)
+    outbox.retry_later(second.id, 1, T0 + timedelta(minutes=5), "boom")
+    outbox.park(third.id, 6, "gone")
+    assert outbox.due(T0, 10) == []
+    assert [q.effect.key for q in outbox.due(T0 + timedelta(minutes=5), 10)] == ["k2"]
+    assert outbox.next_due() == T0 + timedelta(minutes=5)
+    assert outbox.counts() == {"sent": 1, "pending": 1, "parked": 1}
