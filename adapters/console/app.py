@@ -66,11 +66,20 @@ class Console:
         self.clock = clock
         self.write = write
         self.locale = locale
+        self.people: dict[str, Actor] = {}
         self.actor = self._actor("alice", None, False)
 
-    @staticmethod
-    def _actor(name: str, tz: str | None, admin: bool) -> Actor:
-        return Actor(UserRef(PLATFORM, WORKSPACE, name.lower()), name, tz, admin)
+    def _actor(self, name: str, tz: str | None, admin: bool) -> Actor:
+        """The person called ``name``; a zone or admin flag given once is remembered."""
+        known = self.people.get(name.lower())
+        actor = Actor(
+            UserRef(PLATFORM, WORKSPACE, name.lower()),
+            name,
+            tz or (known.tz if known else None),
+            admin or (known.is_admin if known else False),
+        )
+        self.people[name.lower()] = actor
+        return actor
 
     async def handle_line(self, line: str) -> bool:
         """Carry out one typed line; returns False when the person wants to quit."""
@@ -107,7 +116,8 @@ class Console:
             self.write(render(error.text, self.locale))
             return
         self.actor = self._actor(args[0], tz, admin)
-        self.write(f"You are now {self.actor.name}" + (f" ({tz})" if tz else "") + (", a workspace admin." if admin else "."))
+        actor = self.actor
+        self.write(f"You are now {actor.name}" + (f" ({actor.tz})" if actor.tz else "") + (", a workspace admin." if actor.is_admin else "."))
 
     async def _tick(self, amount: str) -> None:
         match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", amount.lower())
