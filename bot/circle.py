@@ -55,6 +55,11 @@ class Member:
     role: Role
     joined_at: datetime
     tz: str | None = None
+    away_until: date | None = None
+
+    def away_on(self, day: date) -> bool:
+        """Away (no DMs) through ``away_until``, inclusive."""
+        return self.away_until is not None and day <= self.away_until
 
 
 @dataclass(frozen=True)
@@ -173,8 +178,10 @@ class Circle:
         return next((c for c in self.commitments if c.week == week and c.user == user), None)
 
     def with_member(self, member: Member) -> Circle:
-        others = tuple(m for m in self.members if m.user != member.user)
-        return replace(self, members=(*others, member))
+        """Add ``member``, or replace the member with the same user in place."""
+        if self.member(member.user) is None:
+            return replace(self, members=(*self.members, member))
+        return replace(self, members=tuple(member if m.user == member.user else m for m in self.members))
 
     def without_member(self, user: UserRef) -> Circle:
         return replace(self, members=tuple(m for m in self.members if m.user != user))

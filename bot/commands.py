@@ -8,6 +8,7 @@ place the command was typed or from the person's only circle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from bot.circle import Slot
 
@@ -101,6 +102,13 @@ class HandOver(ModeratorCommand):
 @dataclass(frozen=True)
 class Close(ModeratorCommand):
     pass
+
+
+@dataclass(frozen=True)
+class Away(CircleCommand):
+    """Away until a date (inclusive): no DMs meanwhile. ``None`` means back now."""
+
+    until: date | None = None
 
 
 @dataclass(frozen=True)

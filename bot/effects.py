@@ -83,10 +83,13 @@ class PostToCircle:
 
 @dataclass(frozen=True)
 class DirectMessage:
+    """A private message; ``not_before`` holds it back until the recipient's quiet hours end."""
+
     key: str
     circle_id: str
     to: UserRef
     message: Message
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from bot.errors import CircleError
 from bot.grammar import PREFIX
 from bot.i18n import Text, _, join
 from bot.state import STATE_NAMES, Event, State, transition
-from bot.timetable import first_meeting_on, lay_out, meeting_at, meeting_on, parse_zone
+from bot.timetable import after_quiet_hours, first_meeting_on, lay_out, meeting_at, meeting_on, parse_zone, to_local
 from kits.schema import Kit
 
 MIN_MEMBERS_TO_START = 2
@@ -454,6 +454,22 @@ def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: _Context, out: _Out) ->
     return circle
 
 
+def _away(circle: Circle, cmd: c.Away, ctx: _Context, out: _Out) -> Circle:
+    member = _require_member(circle, ctx)
+    today = to_local(ctx.now, member.tz or circle.tz).date()
+    if cmd.until is not None and cmd.until < today:
+        raise CircleError(_("That date has passed; give a date from today on, e.g. {example}.", example=today.isoformat()))
+    circle = circle.with_member(replace(member, away_until=cmd.until))
+    if cmd.until is None:
+        out.reply(ctx.actor.user, m.plain(_("Welcome back. Reminders and DMs are on again.")))
+    else:
+        out.reply(
+            ctx.actor.user,
+            m.plain(_("Noted: no DMs from this circle until {date} (inclusive). Posts in the circle go on.", date=cmd.until.isoformat())),
+        )
+    return circle
+
+
 def _record_commitment(circle: Circle, user: UserRef, text: str, now: datetime) -> Circle:
     entry = Commitment(circle.week, user, text, now)
     kept = tuple(x for x in circle.commitments if (x.week, x.user) != (entry.week, entry.user))
@@ -489,14 +505,24 @@ HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, _Context, _Out], Circle]
     c.HandOver: _hand_over,
     c.Close: _close,
     c.CheckInCommand: _checkin,
+    c.Away: _away,
     c.Commit: _commit,
 }
 
 
-def _finish(before: Circle, after: Circle, out: _Out, skipped: tuple[str, ...] = ()) -> Decision:
+def _quiet(circle: Circle, effect: Effect, now: datetime) -> Effect:
+    """Hold a DM back until the end of its recipient's quiet hours, in their own zone."""
+    if not isinstance(effect, DirectMessage):
+        return effect
+    member = circle.member(effect.to)
+    tz = (member.tz if member else None) or circle.tz
+    return replace(effect, not_before=after_quiet_hours(now, tz))
+
+
+def _finish(before: Circle, after: Circle, out: _Out, now: datetime, skipped: tuple[str, ...] = ()) -> Decision:
+    effects = [_quiet(after, effect, now) for effect in out.effects]
     if after == before:
-        return Decision(before, tuple(out.effects), skipped)
-    effects = list(out.effects)
+        return Decision(before, tuple(effects), skipped)
     if after.plan != before.plan:
         effects.append(WakeAt(after.id, after.next_wake))
     return Decision(replace(after, revision=before.revision + 1), tuple(effects), skipped)
@@ -512,7 +538,7 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
         _require_moderator(circle, _Context(actor, now, kit))
     out = _Out(circle.id, f"r{circle.revision + 1}")
     after = HANDLERS[type(command)](circle, command, _Context(actor, now, kit), out)
-    return _finish(circle, after, out)
+    return _finish(circle, after, out, now)
 
 
 # ---------------------------------------------------------------- the clock
@@ -521,16 +547,19 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
 def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: _Out) -> Circle:
     """Carry out one timetable step; its deliveries are keyed by the step."""
     kind, number = occurrence.kind, occurrence.number
+    today = to_local(occurrence.at, circle.tz).date()
+    reachable = [member for member in circle.members if not member.away_on(today)]
     if kind is Kind.EXERCISE:
         circle = replace(circle, week=number)
         out.post(m.exercise_post(circle, kit, number, _meeting(circle, kit, number)))
-        if circle.moderator:
-            out.dm(circle.moderator.user, m.moderator_notes(kit, number), suffix="moderator")
+        moderator = circle.moderator
+        if moderator and moderator in reachable:
+            out.dm(moderator.user, m.moderator_notes(kit, number), suffix="moderator")
     elif kind is Kind.REMINDER:
         out.post(m.reminder_post(circle, kit, number, _meeting(circle, kit, number)))
     elif kind is Kind.CHECKIN:
         out.post(m.checkin_post(kit, number))
-        for member in circle.members:
+        for member in reachable:
             commitment = circle.commitment(number - 1, member.user)
             if commitment:
                 out.dm(member.user, m.continuity_dm(circle, commitment), suffix=member.user.key)
@@ -567,4 +596,4 @@ def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
         else:
             effects.extend(out.effects)
     out = _Out(circle.id, "tick", effects)
-    return _finish(before, circle, out, tuple(skipped))
+    return _finish(before, circle, out, now, tuple(skipped))

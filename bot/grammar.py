@@ -11,6 +11,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from bot import commands as c
 from bot.errors import CircleError, UsageError
@@ -87,6 +88,14 @@ def _member_arg(cls: type) -> Callable[[str | None, list[str]], c.Command]:
     return build
 
 
+def _away(circle: str | None, args: list[str]) -> c.Command:
+    if len(args) != 1:
+        raise ValueError("one date")
+    if args[0].lower() in ("off", "back"):
+        return c.Away(circle, None)
+    return c.Away(circle, date.fromisoformat(args[0]))
+
+
 def _checkin(circle: str | None, args: list[str]) -> c.Command:
     answers = tuple(a.strip() for a in " ".join(args).split("|"))
     return c.CheckInCommand(circle, answers if any(answers) else ())
@@ -128,6 +137,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("record your commitment for the coming week"),
             c.Commit,
             _commit,
+        ),
+        Subcommand(
+            "away",
+            "away [#circle] <YYYY-MM-DD>|back",
+            _("pause your reminders and DMs until a date (inclusive), or say you are back"),
+            c.Away,
+            _away,
         ),
         Subcommand("start", "start [#circle]", _("start the circle: week 1 begins at the next slot"), c.Start, _no_args(c.Start)),
         Subcommand("pause", "pause [#circle] [for <N>w]", _("pause the circle, optionally for N weeks"), c.Pause, _pause),

@@ -128,6 +128,19 @@ def lay_out(kit: Kit, slot: Slot, tz: str, anchor: Anchor, done: frozenset[str])
     return tuple(sorted(steps, key=lambda o: o.at))
 
 
+#: No DM arrives between these local times; one due then waits for the morning.
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
+
+
+def after_quiet_hours(moment: datetime, tz: str) -> datetime:
+    """``moment``, or the end of the reader's quiet hours if it falls inside them."""
+    local = to_local(moment, tz)
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return moment
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
+    return to_utc(datetime.combine(day, QUIET_UNTIL), tz)
+
+
 def format_when(moment: datetime, tz: str) -> str:
     """A moment as the reader's local time, e.g. ``Tue 3 Dec 17:00 (Europe/London)``."""
     local = to_local(moment, tz)

@@ -49,13 +49,25 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     parked: int = 0
+    skipped: int = 0
 
 
-async def deliver_due_messages(outbox: Outbox, sender: Sender, now: datetime, limit: int = 500) -> DeliveryReport:
-    """Send every delivery that is due at ``now``."""
+async def deliver_due_messages(
+    outbox: Outbox, sender: Sender, now: datetime, grace: timedelta = timedelta(hours=6), limit: int = 500
+) -> DeliveryReport:
+    """Send every delivery that is due at ``now``.
+
+    One never tried that has waited longer than ``grace`` (the process was
+    down) is recorded as skipped instead: members get no burst of stale posts.
+    """
     report = DeliveryReport()
     waiting: dict[str, datetime] = {}
     for queued in outbox.due(now, limit):
+        if queued.attempts == 0 and now - queued.not_before > grace:
+            outbox.skip(queued.id, f"not sent: {now - queued.not_before} late")
+            report.skipped += 1
+            log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before)
+            continue
         if queued.circle_id in waiting:
             outbox.retry_later(queued.id, queued.attempts, waiting[queued.circle_id], "waiting for an earlier delivery")
             continue

@@ -23,7 +23,7 @@ class Runner:
     async def run_due(self, now: datetime) -> DeliveryReport:
         """Tick every due circle, then deliver every due message."""
         self.service.tick_due(now)
-        return await deliver_due_messages(self.outbox, self.sender, now)
+        return await deliver_due_messages(self.outbox, self.sender, now, self.service.grace)
 
     def next_wake(self) -> datetime | None:
         """The next moment anything is due: a circle's step or a delivery's retry."""

@@ -33,11 +33,15 @@ class OutboxRow(SQLModel, table=True):
     """One delivery; ``key`` is unique, so the same occurrence is never queued twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_circle_id_recipient", "circle_id", "recipient"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=300)
     circle_id: str = Field(index=True, max_length=40)
+    recipient: str | None = Field(default=None, max_length=160)
     kind: str = Field(max_length=40)
     payload: str
     status: str = Field(default="pending", max_length=10)

@@ -12,7 +12,7 @@ from bot.effects import Delivery
 from storage.codec import load_delivery
 from storage.models import OutboxRow
 
-PENDING, SENT, PARKED, SKIPPED = "pending", "sent", "parked", "skipped"
+PENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sent", "parked", "skipped", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Queued:
     id: int
     circle_id: str
     attempts: int
+    not_before: datetime
     effect: Delivery
 
 
@@ -36,7 +37,10 @@ class Outbox:
                 .order_by(col(OutboxRow.id))
                 .limit(limit)
             ).all()
-            return [Queued(row.id, row.circle_id, row.attempts, load_delivery(row.kind, row.payload)) for row in rows]
+            return [
+                Queued(row.id, row.circle_id, row.attempts, row.not_before, load_delivery(row.kind, row.payload))
+                for row in rows
+            ]
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
@@ -51,6 +55,9 @@ class Outbox:
 
     def retry_later(self, row_id: int, attempts: int, not_before: datetime, error: str) -> None:
         self._set(row_id, attempts=attempts, not_before=not_before, last_error=error[:500])
+
+    def skip(self, row_id: int, reason: str) -> None:
+        self._set(row_id, status=SKIPPED, last_error=reason[:500])
 
     def park(self, row_id: int, attempts: int, error: str) -> None:
         self._set(row_id, status=PARKED, attempts=attempts, last_error=error[:500])

@@ -13,9 +13,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.circle import Circle, UserRef
-from bot.effects import Delivery
+from bot.effects import Delivery, DirectMessage
 from storage.codec import dump_circle, dump_delivery, load_circle
 from storage.models import CircleRow, MembershipRow, OutboxRow
+from storage.outbox import CANCELLED, PENDING, SKIPPED
 
 
 class StaleCircle(Exception):
@@ -87,6 +88,12 @@ class Transaction:
         stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
         for key in stored - wanted:
             self.session.delete(self.session.get(MembershipRow, (circle.id, key)))
+            # Someone who left or was removed gets no more of this circle's queued DMs.
+            self.session.exec(
+                update(OutboxRow)
+                .where(OutboxRow.circle_id == circle.id, OutboxRow.recipient == key, OutboxRow.status == PENDING)
+                .values(status=CANCELLED)
+            )
         for key in wanted - stored:
             self.session.add(MembershipRow(circle_id=circle.id, user_key=key))
 
@@ -95,16 +102,18 @@ class Transaction:
         rows = []
         for effect in deliveries:
             kind, payload = dump_delivery(effect)
+            direct = isinstance(effect, DirectMessage)
             rows.append(
-                dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status="pending",
-                     attempts=0, not_before=now, created_at=now)
+                dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=PENDING,
+                     recipient=effect.to.key if direct else None, attempts=0,
+                     not_before=(effect.not_before if direct else None) or now, created_at=now)
             )
         self._insert_new(rows)
 
     def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
         """Note occurrences that came due too long ago to send, so the record shows them."""
         self._insert_new(
-            dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status="skipped",
+            dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status=SKIPPED, recipient=None,
                  attempts=0, not_before=now, created_at=now)
             for key in keys
         )

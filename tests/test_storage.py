@@ -118,3 +118,35 @@ def test_outbox_outcomes(engine):
     assert [q.effect.key for q in outbox.due(T0 + timedelta(minutes=5), 10)] == ["k2"]
     assert outbox.next_due() == T0 + timedelta(minutes=5)
     assert outbox.counts() == {"sent": 1, "pending": 1, "parked": 1}
+
+
+def test_migrations_match_the_models(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == [], "add an alembic migration for these model changes"
+
+
+def test_a_leavers_queued_dms_are_cancelled(engine):
+    store, outbox = Store(engine), Outbox(engine)
+    bob = Member(BOB, "Bob", Role.MEMBER, T0)
+    with store.transaction() as tx:
+        tx.save(make_circle().with_member(bob), previous_revision=None)
+        tx.enqueue([DirectMessage("dm-bob", "crew", BOB, Message(("hi",))), DirectMessage("dm-alice", "crew", ALICE, Message(("hi",)))], T0)
+    with store.transaction() as tx:
+        tx.save(replace(tx.load("crew").without_member(BOB), revision=2), previous_revision=1)
+    assert [q.effect.key for q in outbox.due(T0, 10)] == ["dm-alice"]
+    assert outbox.counts() == {"pending": 1, "cancelled": 1}
+
+
+def test_a_dm_waits_for_its_not_before(engine):
+    store, outbox = Store(engine), Outbox(engine)
+    morning = T0 + timedelta(hours=10)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+        tx.enqueue([DirectMessage("late", "crew", ALICE, Message(("hi",)), not_before=morning)], T0)
+    assert outbox.due(T0, 10) == []
+    assert [q.effect.key for q in outbox.due(morning, 10)] == ["late"]
