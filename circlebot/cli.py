@@ -51,10 +51,12 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
-def _console(settings: Settings, database: str | None, start: str | None) -> int:
+def _console(settings: Settings, database: str | None, start: str | None, live: bool) -> int:
     from adapters.console.app import Console, ConsoleSender
     from circlebot.service import CircleService
-    from scheduler.clock import SimulatedClock
+    from scheduler.clock import SimulatedClock, SystemClock
+    from scheduler.leader import leader_for
+    from scheduler.live import LiveScheduler
     from scheduler.runner import Runner
     from storage.database import make_engine, upgrade
     from storage.outbox import Outbox
@@ -65,9 +67,12 @@ def _console(settings: Settings, database: str | None, start: str | None) -> int
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
     engine = make_engine(database)
     upgrade(engine)
-    clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
-    if clock.now().tzinfo is None:
-        raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+    if live:
+        clock = SystemClock()
+    else:
+        clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
+        if clock.now().tzinfo is None:
+            raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
     store, outbox = Store(engine), Outbox(engine)
     service = CircleService(store, installed_kits(settings), settings.grace)
 
@@ -86,19 +91,26 @@ def _console(settings: Settings, database: str | None, start: str | None) -> int
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        while True:
-            if interactive:
-                try:
-                    line = await asyncio.to_thread(input, f"{console.actor.name}> ")
-                except EOFError:
+        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+        if scheduler:
+            scheduler.start()
+        try:
+            while True:
+                if interactive:
+                    try:
+                        line = await asyncio.to_thread(input, f"{console.actor.name}> ")
+                    except EOFError:
+                        return
+                else:
+                    line = await asyncio.to_thread(sys.stdin.readline)
+                    if not line:
+                        return
+                    write(f"{console.actor.name}> {line.rstrip()}")
+                if not await console.handle_line(line):
                     return
-            else:
-                line = sys.stdin.readline()
-                if not line:
-                    return
-                write(f"{console.actor.name}> {line.rstrip()}")
-            if not await console.handle_line(line):
-                return
+        finally:
+            if scheduler:
+                scheduler.shutdown()
 
     asyncio.run(loop())
     return 0
@@ -110,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     console = sub.add_parser("console", help="a terminal chat with a simulated clock")
     console.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
     console.add_argument("--start", help="simulated start time, ISO 8601 with zone (default: now)")
+    console.add_argument("--live", action="store_true", help="run on the real clock with APScheduler instead of /tick")
     kits = sub.add_parser("kits", help="list or validate kits")
     kits_sub = kits.add_subparsers(dest="kits_command", required=True)
     validate = kits_sub.add_parser("validate", help="check kit files against the schema")
@@ -122,16 +135,14 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command != "console":
-        pass
-    else:
-        logging.getLogger().setLevel(logging.WARNING)
+    if args.command == "console":
+        logging.getLogger().setLevel(logging.WARNING)  # the console's own output is the conversation
     try:
         if args.command == "kits":
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
             return _db_upgrade(settings)
-        return _console(settings, args.db, args.start)
+        return _console(settings, args.db, args.start, args.live)
     except KitError as error:
         print(str(error), file=sys.stderr)
         return 1

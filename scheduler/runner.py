@@ -7,6 +7,7 @@ path as Slack and Discord.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from circlebot.service import CircleService
@@ -22,7 +23,7 @@ class Runner:
 
     async def run_due(self, now: datetime) -> DeliveryReport:
         """Tick every due circle, then deliver every due message."""
-        self.service.tick_due(now)
+        await asyncio.to_thread(self.service.tick_due, now)
         return await deliver_due_messages(self.outbox, self.sender, now, self.service.grace)
 
     def next_wake(self) -> datetime | None:

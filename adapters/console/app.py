@@ -25,7 +25,7 @@ from bot.errors import CircleError
 from bot.i18n import render
 from bot.timetable import format_when, parse_zone
 from circlebot.service import CircleService
-from scheduler.clock import SimulatedClock
+from scheduler.clock import Clock, SimulatedClock
 from scheduler.runner import Runner
 
 PLATFORM, WORKSPACE = "console", "local"
@@ -41,7 +41,7 @@ CONSOLE_HELP = """Console commands:
 class ConsoleSender:
     """Prints deliveries as they leave the outbox, stamped in the circle's own zone."""
 
-    def __init__(self, write: Callable[[str], None], clock: SimulatedClock, zone_of: Callable[[str], str], locale: str):
+    def __init__(self, write: Callable[[str], None], clock: Clock, zone_of: Callable[[str], str], locale: str):
         self.write = write
         self.clock = clock
         self.zone_of = zone_of
@@ -57,7 +57,7 @@ class Console:
         self,
         service: CircleService,
         runner: Runner,
-        clock: SimulatedClock,
+        clock: Clock,
         write: Callable[[str], None],
         locale: str = "en",
     ):
@@ -120,6 +120,9 @@ class Console:
         self.write(f"You are now {actor.name}" + (f" ({actor.tz})" if actor.tz else "") + (", a workspace admin." if actor.is_admin else "."))
 
     async def _tick(self, amount: str) -> None:
+        if not isinstance(self.clock, SimulatedClock):
+            self.write("The clock is real in --live mode; it moves on its own.")
+            return
         match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", amount.lower())
         if not match:
             self.write("Usage: /tick <N>w|d|h|m, e.g. /tick 1w or /tick 3d")

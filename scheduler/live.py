@@ -1,0 +1,68 @@
+"""APScheduler on the wall clock: wake when the next step is due, on the leading replica only.
+
+Two jobs, both carrying no state of their own:
+
+* ``wake`` — a date job armed for the earliest moment anything is due (a
+  circle's next step or a delivery's retry), re-armed after every run;
+* ``heartbeat`` — every few seconds: claim or confirm leadership, and run
+  whatever is due, so a missed wake or a new leader catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scheduler.clock import Clock, SystemClock
+from scheduler.leader import PostgresLeader, SingleProcessLeader
+from scheduler.runner import Runner
+
+log = logging.getLogger(__name__)
+
+
+class LiveScheduler:
+    def __init__(
+        self,
+        runner: Runner,
+        leader: SingleProcessLeader | PostgresLeader,
+        clock: Clock | None = None,
+        heartbeat: timedelta = timedelta(seconds=10),
+    ):
+        self.runner = runner
+        self.leader = leader
+        self.clock = clock or SystemClock()
+        self.heartbeat = heartbeat
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
+
+    def start(self) -> None:
+        """Start; needs a running asyncio loop."""
+        self.scheduler.add_job(
+            self._wake, IntervalTrigger(seconds=self.heartbeat.total_seconds()), id="heartbeat",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.leader.release()
+
+    def poke(self) -> None:
+        """Run now (after a command queued deliveries), if this replica leads."""
+        self.scheduler.add_job(self._wake, id="wake", replace_existing=True)
+
+    async def _wake(self) -> None:
+        if not self.leader.acquire():
+            return
+        try:
+            await self.runner.run_due(self.clock.now())
+        except Exception:  # one bad run must not stop the clock; the next beat retries
+            log.exception("scheduler run failed")
+        moment = self.runner.next_wake()
+        if moment is not None:
+            self.scheduler.add_job(self._wake, DateTrigger(max(moment, self.clock.now())), id="wake", replace_existing=True)

@@ -1,0 +1,67 @@
+"""APScheduler on the real clock, and leader election among replicas on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from dbfixtures import database_url, engine, pg_schema, require_postgres  # noqa: F401  (fixtures)
+from fakes.sender import RecordingSender
+from test_storage import make_circle
+
+from bot.circle import Anchor, Kind, Occurrence
+from bot.state import State
+from circlebot.service import CircleService
+from sqlalchemy import text
+
+from kits import builtin_kits
+from scheduler.leader import PostgresLeader, leader_for
+from scheduler.live import LiveScheduler
+from scheduler.runner import Runner
+from storage.database import make_engine
+from storage.outbox import Outbox
+from storage.repository import Store
+
+
+async def test_a_step_due_in_a_moment_is_delivered_once_by_apscheduler(engine):
+    store = Store(engine)
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    kits = builtin_kits()
+    circle = make_circle(state=State.ACTIVE, plan=(Occurrence(Kind.REMINDER, 1, soon),), anchor=Anchor(1, soon.date()))
+    with store.transaction() as tx:
+        tx.save(circle, previous_revision=None)
+    sender = RecordingSender()
+    runner = Runner(CircleService(store, kits, timedelta(hours=6)), Outbox(engine), sender)
+    live = LiveScheduler(runner, leader_for(engine), heartbeat=timedelta(seconds=30))
+    live.start()
+    try:
+        for _ in range(100):
+            if sender.delivered:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # a second run, if there were one, would show by now
+    finally:
+        live.shutdown()
+    assert sender.keys == ["crew/reminder:1/0"]
+
+
+def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
+    require_postgres()
+    engines = [make_engine(pg_schema) for _ in range(3)]
+    leaders = [PostgresLeader(e, lock_id=hash(pg_schema) & 0x7FFFFFFF) for e in engines]
+    try:
+        assert [leader.acquire() for leader in leaders] == [True, False, False]
+        assert leaders[0].acquire() is True  # still leading on the next beat
+        # The leader's process dies: PostgreSQL ends its session and with it the lock.
+        with engines[1].connect() as connection:
+            pid = connection.execute(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :id"), {"id": leaders[0].lock_id}).scalar()
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert leaders[0].acquire() is False  # it notices, and stands down
+        assert [leader.acquire() for leader in leaders[1:]] == [True, False]
+        leaders[1].release()
+        assert leaders[2].acquire() is True
+    finally:
+        for leader in leaders:
+            leader.release()
+        for e in engines:
+            e.dispose()
