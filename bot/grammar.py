@@ -28,6 +28,7 @@ class Subcommand:
     summary: Text
     command: type
     build: Callable[[str | None, list[str]], c.Command]
+    free_text: bool = False
 
     @property
     def moderator_only(self) -> bool:
@@ -96,13 +97,24 @@ def _away(circle: str | None, args: list[str]) -> c.Command:
     return c.Away(circle, date.fromisoformat(args[0]))
 
 
+QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+def _unquote(text: str) -> str:
+    """``"read the book"`` -> ``read the book``; quotes inside the text stay."""
+    text = text.strip()
+    if len(text) >= 2 and QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
 def _checkin(circle: str | None, args: list[str]) -> c.Command:
-    answers = tuple(a.strip() for a in " ".join(args).split("|"))
+    answers = tuple(_unquote(a) for a in " ".join(args).split("|"))
     return c.CheckInCommand(circle, answers if any(answers) else ())
 
 
 def _commit(circle: str | None, args: list[str]) -> c.Command:
-    text = " ".join(args).strip()
+    text = _unquote(" ".join(args))
     if not text:
         raise ValueError("empty commitment")
     return c.Commit(circle, text)
@@ -130,6 +142,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("answer this week's check-in (no answers opens a form)"),
             c.CheckInCommand,
             _checkin,
+            free_text=True,
         ),
         Subcommand(
             "commit",
@@ -137,6 +150,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("record your commitment for the coming week"),
             c.Commit,
             _commit,
+            free_text=True,
         ),
         Subcommand(
             "away",
@@ -187,23 +201,31 @@ def parse(text: str) -> c.Command:
             the usage line (or, for an unknown subcommand, points to ``help``).
         CircleError: well-formed but invalid values (unknown weekday, ...).
     """
-    try:
-        words = shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
-    except ValueError:
-        raise UsageError(_("I could not read that: a quote is not closed.")) from None
-    if words and words[0].lower() == PREFIX:
-        words = words[1:]
-    if not words:
+    text = text.strip()
+    if text.lower().startswith(PREFIX):
+        text = text[len(PREFIX):]
+    name, _space, rest = text.strip().partition(" ")
+    if not name:
         return c.Help()
-    name, args = words[0].lower(), words[1:]
+    name = name.lower()
     sub = SUBCOMMANDS.get(name)
     if sub is None:
         raise UsageError(
             _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=f"{PREFIX} help")
         )
+    rest = rest.strip()
     circle = None
-    if args and args[0].startswith("#") and len(args[0]) > 1:
-        circle, args = args[0][1:], args[1:]
+    if rest.startswith("#") and len(rest) > 1:
+        ref, _space, rest = rest.partition(" ")
+        circle, rest = ref[1:], rest.strip()
+    if sub.free_text:
+        # Answers are prose: an apostrophe in "I'll call Sam" is not a quote.
+        args = [rest] if rest else []
+    else:
+        try:
+            args = shlex.split(rest.replace("\u201c", '"').replace("\u201d", '"'))
+        except ValueError:
+            raise UsageError(_("I could not read that: a quote is not closed. {usage}", usage=usage(name))) from None
     try:
         return sub.build(circle, args)
     except CircleError:

@@ -1,26 +1,33 @@
 """Deliver queued posts and DMs through an adapter, each exactly once, in order per circle.
 
-A delivery is marked sent only after the platform accepted it. A temporary
-failure is retried with backoff (or after the platform's Retry-After); one
-that keeps failing, or fails permanently, is parked and logged rather than
-retried forever. While one of a circle's deliveries waits, its later ones wait
-too, so a post never overtakes the channel it belongs in.
+Each pass claims the due deliveries, sends each circle's in order (many
+circles at once), and records the outcomes in batches. A delivery is marked
+sent only after the platform accepted it. A temporary failure is retried with
+backoff (or after the platform's Retry-After); one that keeps failing, or fails
+permanently, is parked and logged rather than retried forever. While one of a
+lane's deliveries waits (a lane is a circle's space, or one member's DMs), its
+later ones wait too, so a post never overtakes the channel it belongs in. One never tried that is more than ``grace`` late
+(the process was down) is recorded as skipped: no burst of stale posts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.effects import Delivery
-from storage.outbox import Outbox
+from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued
 
 log = logging.getLogger(__name__)
 
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
+#: Outcomes are written in batches of this size, bounding what a crash can leave unrecorded.
+FLUSH_EVERY = 200
 
 
 class DeliveryFailed(Exception):
@@ -39,9 +46,15 @@ class DeliveryFailed(Exception):
 
 
 class Sender(Protocol):
-    """What an adapter provides to the outbox: carry out one delivery or raise DeliveryFailed."""
+    """What an adapter provides to the outbox.
 
-    async def deliver(self, effect: Delivery) -> None: ...
+    ``deliver`` carries out one delivery or raises :class:`DeliveryFailed`. With
+    ``resend=True`` an earlier attempt may have reached the platform (the
+    process died before recording it): the adapter must not post it twice,
+    e.g. by sending the same Discord nonce, or checking before it posts.
+    """
+
+    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None: ...
 
 
 @dataclass
@@ -52,40 +65,80 @@ class DeliveryReport:
     skipped: int = 0
 
 
-async def deliver_due_messages(
-    outbox: Outbox, sender: Sender, now: datetime, grace: timedelta = timedelta(hours=6), limit: int = 500
-) -> DeliveryReport:
-    """Send every delivery that is due at ``now``.
+@dataclass
+class _Pass:
+    outbox: Outbox
+    sender: Sender
+    now: datetime
+    grace: timedelta
+    report: DeliveryReport
+    outcomes: list[Outcome]
 
-    One never tried that has waited longer than ``grace`` (the process was
-    down) is recorded as skipped instead: members get no burst of stale posts.
-    """
-    report = DeliveryReport()
-    waiting: dict[str, datetime] = {}
-    for queued in outbox.due(now, limit):
-        if queued.attempts == 0 and now - queued.not_before > grace:
-            outbox.skip(queued.id, f"not sent: {now - queued.not_before} late")
-            report.skipped += 1
-            log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before)
-            continue
-        if queued.circle_id in waiting:
-            outbox.retry_later(queued.id, queued.attempts, waiting[queued.circle_id], "waiting for an earlier delivery")
-            continue
-        try:
-            await sender.deliver(queued.effect)
-        except DeliveryFailed as failure:
-            attempts = queued.attempts + 1
-            if failure.permanent or attempts >= MAX_ATTEMPTS:
-                outbox.park(queued.id, attempts, str(failure))
-                report.parked += 1
-                log.error("delivery %s parked after %d attempts: %s", queued.effect.key, attempts, failure)
+    async def flush(self, force: bool = False) -> None:
+        if self.outcomes and (force or len(self.outcomes) >= FLUSH_EVERY):
+            batch, self.outcomes[:] = list(self.outcomes), []
+            await asyncio.to_thread(self.outbox.finish, batch, self.now)
+
+    def record(self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None) -> None:
+        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error))
+
+    async def lane(self, items: list[Queued]) -> None:
+        """One lane's deliveries, strictly in order."""
+        hold_until: datetime | None = None
+        for queued in items:
+            if hold_until is not None:
+                self.record(queued, PENDING, queued.attempts, hold_until, "waiting for an earlier delivery")
+                continue
+            if queued.attempts == 0 and not queued.resend and self.now - queued.not_before > self.grace:
+                self.record(queued, SKIPPED, 0, queued.not_before, f"not sent: {self.now - queued.not_before} late")
+                self.report.skipped += 1
+                log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before)
+                continue
+            try:
+                await self.sender.deliver(queued.effect, resend=queued.resend)
+            except DeliveryFailed as failure:
+                hold_until = self.failed(queued, failure)
             else:
-                delay = timedelta(seconds=failure.retry_after) if failure.retry_after else BACKOFF[attempts - 1]
-                waiting[queued.circle_id] = now + delay
-                outbox.retry_later(queued.id, attempts, now + delay, str(failure))
-                report.retried += 1
-                log.warning("delivery %s failed (%s); retrying in %s", queued.effect.key, failure, delay)
-        else:
-            outbox.mark_sent(queued.id, now)
-            report.sent += 1
-    return report
+                self.record(queued, SENT, queued.attempts + 1, queued.not_before)
+                self.report.sent += 1
+            await self.flush()
+
+    def failed(self, queued: Queued, failure: DeliveryFailed) -> datetime | None:
+        attempts = queued.attempts + 1
+        if failure.permanent or attempts >= MAX_ATTEMPTS:
+            self.record(queued, PARKED, attempts, queued.not_before, str(failure))
+            self.report.parked += 1
+            log.error("delivery %s parked after %d attempts: %s", queued.effect.key, attempts, failure)
+            return None
+        delay = timedelta(seconds=failure.retry_after) if failure.retry_after else BACKOFF[attempts - 1]
+        self.record(queued, PENDING, attempts, self.now + delay, str(failure))
+        self.report.retried += 1
+        log.warning("delivery %s failed (%s); retrying in %s", queued.effect.key, failure, delay)
+        return self.now + delay
+
+
+async def deliver_due_messages(
+    outbox: Outbox,
+    sender: Sender,
+    now: datetime,
+    grace: timedelta = timedelta(hours=6),
+    limit: int = 5000,
+    concurrency: int = 64,
+) -> DeliveryReport:
+    """Send every delivery that is due at ``now``: up to ``concurrency`` lanes at a time."""
+    claimed = await asyncio.to_thread(outbox.claim, now, limit)
+    lanes: dict[tuple[str, str | None], list[Queued]] = defaultdict(list)
+    for queued in claimed:
+        lanes[queued.lane].append(queued)
+    work = _Pass(outbox, sender, now, grace, DeliveryReport(), [])
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one_lane(items: list[Queued]) -> None:
+        async with gate:
+            await work.lane(items)
+
+    try:
+        await asyncio.gather(*(one_lane(items) for items in lanes.values()))
+    finally:
+        await work.flush(force=True)
+    return work.report

@@ -1,68 +1,134 @@
-"""The outbox table's operations: what is due, and how each delivery ended."""
+"""The outbox table's operations: claim what is due, and record how each delivery ended.
+
+A delivery is *claimed* (status ``sending``) before it is sent, with a lease in
+``not_before``. If the process dies mid-send, the row stays ``sending``; when the
+lease runs out (or a new leader recovers it at once) it is claimed again with
+``resend=True``, telling the adapter to send it idempotently.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import Engine, bindparam, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.effects import Delivery
 from storage.codec import load_delivery
 from storage.models import OutboxRow
 
-PENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sent", "parked", "skipped", "cancelled"
+PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent", "parked", "skipped", "cancelled"
+WAITING = (PENDING, SENDING)
 
 
 @dataclass(frozen=True)
 class Queued:
+    """A claimed delivery. ``resend``: an earlier attempt may have reached the platform."""
+
     id: int
     circle_id: str
+    recipient: str | None
     attempts: int
     not_before: datetime
+    resend: bool
     effect: Delivery
+
+    @property
+    def lane(self) -> tuple[str, str | None]:
+        """Deliveries in one lane keep their order: the circle's space, or one member's DMs."""
+        return self.circle_id, self.recipient
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one delivery ended: ``status`` is sent, pending (retry at ``not_before``), parked or skipped."""
+
+    id: int
+    status: str
+    attempts: int
+    not_before: datetime
+    error: str | None = None
 
 
 class Outbox:
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.engine = engine
 
-    def due(self, now: datetime, limit: int) -> list[Queued]:
-        """Pending deliveries whose time has come, oldest first."""
-        with Session(self.engine) as session:
+    def claim(self, now: datetime, limit: int, lease: timedelta = timedelta(minutes=5)) -> list[Queued]:
+        """Take up to ``limit`` due deliveries, oldest first, for ``lease``.
+
+        A delivery waits while an earlier one in its lane (the circle's space, or
+        one member's DMs) is still waiting for a retry or in flight, so nothing
+        overtakes within a lane.
+        """
+        earlier = aliased(OutboxRow)
+        blocked = exists().where(
+            earlier.circle_id == OutboxRow.circle_id,
+            earlier.recipient.is_not_distinct_from(OutboxRow.recipient),
+            earlier.id < OutboxRow.id,
+            col(earlier.status).in_(WAITING),
+            earlier.not_before > now,
+        )
+        with Session(self.engine) as session, session.begin():
             rows = session.exec(
                 select(OutboxRow)
-                .where(OutboxRow.status == PENDING, col(OutboxRow.not_before) <= now)
+                .where(col(OutboxRow.status).in_(WAITING), col(OutboxRow.not_before) <= now, ~blocked)
                 .order_by(col(OutboxRow.id))
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             ).all()
-            return [
-                Queued(row.id, row.circle_id, row.attempts, row.not_before, load_delivery(row.kind, row.payload))
+            claimed = [
+                Queued(row.id, row.circle_id, row.recipient, row.attempts, row.not_before, row.status == SENDING,
+                       load_delivery(row.kind, row.payload))
                 for row in rows
             ]
+            if rows:
+                session.exec(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                    .values(status=SENDING, not_before=now + lease)
+                )
+            return claimed
+
+    def recover(self, now: datetime) -> int:
+        """Make every claimed-but-unfinished delivery due now (a new leader took over)."""
+        with Session(self.engine) as session, session.begin():
+            result = session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now))
+            return result.rowcount
+
+    def finish(self, outcomes: Iterable[Outcome], now: datetime) -> None:
+        """Record a batch of outcomes in one transaction."""
+        values = [
+            dict(b_id=o.id, b_status=o.status, b_attempts=o.attempts, b_not_before=o.not_before,
+                 b_error=o.error[:500] if o.error else None, b_sent_at=now if o.status == SENT else None)
+            for o in outcomes
+        ]
+        if not values:
+            return
+        statement = (
+            update(OutboxRow.__table__)
+            .where(OutboxRow.__table__.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                    not_before=bindparam("b_not_before"), last_error=bindparam("b_error"),
+                    sent_at=bindparam("b_sent_at"))
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement, values)
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
-            return session.exec(select(func.min(OutboxRow.not_before)).where(OutboxRow.status == PENDING)).one()
-
-    def _set(self, row_id: int, **values) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.exec(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
-
-    def mark_sent(self, row_id: int, now: datetime) -> None:
-        self._set(row_id, status=SENT, sent_at=now)
-
-    def retry_later(self, row_id: int, attempts: int, not_before: datetime, error: str) -> None:
-        self._set(row_id, attempts=attempts, not_before=not_before, last_error=error[:500])
-
-    def skip(self, row_id: int, reason: str) -> None:
-        self._set(row_id, status=SKIPPED, last_error=reason[:500])
-
-    def park(self, row_id: int, attempts: int, error: str) -> None:
-        self._set(row_id, status=PARKED, attempts=attempts, last_error=error[:500])
+            query = select(func.min(OutboxRow.not_before)).where(col(OutboxRow.status).in_(WAITING))
+            return session.exec(query).one()
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
             rows = session.exec(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
             return dict(rows)
+
+    def keys(self, status: str) -> list[str]:
+        with Session(self.engine) as session:
+            query = select(OutboxRow.key).where(OutboxRow.status == status).order_by(col(OutboxRow.id))
+            return list(session.exec(query).all())

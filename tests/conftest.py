@@ -82,12 +82,13 @@ def members() -> list[Actor]:
 def new_circle(kits, moderator, members, t0) -> Callable[..., Circle]:
     """``new_circle(kit="career", joined=3, ...)``: a forming circle.
 
+    ``kit`` is a built-in kit id or a ``Kit`` (e.g. a variant made in a test).
     The moderator creates it and the first ``joined`` of ``members`` join, all at
     ``now`` (default ``t0``). Every step goes through the engine.
     """
 
     def make(
-        kit: str = "career",
+        kit: str | Kit = "career",
         *,
         joined: int = 3,
         tz: str = LONDON,
@@ -97,10 +98,11 @@ def new_circle(kits, moderator, members, t0) -> Callable[..., Circle]:
         now: datetime | None = None,
     ) -> Circle:
         now = now or t0
-        command = c.NewCircle(name=name, kit=kit, tz=tz, slot=slot, capacity=capacity)
-        circle = engine.create_circle(command, moderator, now, kits, taken_ids=()).circle
+        kit = kit if isinstance(kit, Kit) else kits[kit]
+        command = c.NewCircle(name=name, kit=kit.id, tz=tz, slot=slot, capacity=capacity)
+        circle = engine.create_circle(command, moderator, now, {**kits, kit.id: kit}, taken_ids=()).circle
         for person in members[:joined]:
-            circle = engine.handle(circle, c.Join(None), person, now, kits[kit]).circle
+            circle = engine.handle(circle, c.Join(None), person, now, kit).circle
         return circle
 
     return make
@@ -113,10 +115,11 @@ def started_circle(new_circle, kits, moderator, t0) -> Callable[..., Circle]:
     Takes the same keyword arguments as ``new_circle``.
     """
 
-    def make(kit: str = "career", *, now: datetime | None = None, **options) -> Circle:
+    def make(kit: str | Kit = "career", *, now: datetime | None = None, **options) -> Circle:
         now = now or t0
+        kit = kit if isinstance(kit, Kit) else kits[kit]
         circle = new_circle(kit, now=now, **options)
-        return engine.handle(circle, c.Start(None), moderator, now, kits[kit]).circle
+        return engine.handle(circle, c.Start(None), moderator, now, kit).circle
 
     return make
 

@@ -70,13 +70,19 @@ VALID = [
     ("checkin #career", c.CheckInCommand("career", ())),
     ("checkin Good week | Sent two emails | Call Sam", c.CheckInCommand(None, ("Good week", "Sent two emails", "Call Sam"))),
     ("checkin #career a|b", c.CheckInCommand("career", ("a", "b"))),
-    ('checkin "fine, thanks" | more', c.CheckInCommand(None, ("fine, thanks", "more"))),
+    # check-in answers and commitments are prose, kept as typed (quotes and apostrophes included)
+    ('checkin "fine, thanks" | more', c.CheckInCommand(None, ('"fine, thanks"', "more"))),
+    ("checkin I don't know | Sam's talk", c.CheckInCommand(None, ("I don't know", "Sam's talk"))),
+    ("checkin #career   spaced   out  |  x", c.CheckInCommand("career", ("spaced   out", "x"))),
     ("checkin a | | c", c.CheckInCommand(None, ("a", "", "c"))),
     ("checkin |", c.CheckInCommand(None, ())),
     # commit
     ("commit Email three people", c.Commit(None, "Email three people")),
     ("commit #career Email three people", c.Commit("career", "Email three people")),
-    ("commit \u201cread the book\u201d", c.Commit(None, "read the book")),
+    ("commit \u201cread the book\u201d", c.Commit(None, "\u201cread the book\u201d")),
+    ("commit I'll call Sam", c.Commit(None, "I'll call Sam")),
+    ("/circle commit #career I'll call \"Sam\"", c.Commit("career", "I'll call \"Sam\"")),
+    ("commit I\u2019ll call Sam", c.Commit(None, "I\u2019ll call Sam")),
     # away
     ("away 2026-12-24", c.Away(None, date(2026, 12, 24))),
     ("away #career 2027-01-03", c.Away("career", date(2027, 1, 3))),
@@ -209,42 +215,38 @@ def test_bad_value_errors_are_not_usage_errors():
     assert not isinstance(caught.value, UsageError)
 
 
-# ---------------------------------------------------------------- quotes
+# ---------------------------------------------------------------- quotes and separators
 
-@pytest.mark.parametrize("text", ['new "Tuesday crew career UTC tue 17:00', "remove 'ben", "commit \u201cunfinished"])
-def test_unclosed_quote_is_a_usage_error(text):
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('new "Tuesday crew career UTC tue 17:00', "new"),
+        ("remove 'ben", "remove"),
+        ("moderator #career \u201ccleo", "moderator"),
+        ("join 'career", "join"),
+    ],
+)
+def test_unclosed_quote_is_a_usage_error_with_the_usage_line(text, name):
     out = error_text(text, UsageError)
     assert "quote is not closed" in out
+    assert usage_line(name) in out
 
 
 @pytest.mark.xfail(
-    reason="BUG: the unclosed-quote UsageError has neither the usage line nor a pointer to help "
-    "(UsageError promises its text includes the usage line)",
-    strict=True,
-)
-def test_unclosed_quote_error_shows_the_usage_line():
-    out = error_text('new "Tuesday crew career UTC tue 17:00', UsageError)
-    assert usage_line("new") in out or f"{PREFIX} help" in out
-
-
-@pytest.mark.xfail(
-    reason="BUG: shlex treats an apostrophe as an opening quote, so 'commit I'll call Sam' "
-    "(or a check-in answer with don't) is refused as an unclosed quote",
+    reason="BUG (uncommitted grammar change): parse splits the subcommand off on a space only, so a "
+    "tab or newline after it (a multi-line message) makes it an unknown subcommand",
     strict=True,
 )
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("commit I'll call Sam", c.Commit(None, "I'll call Sam")),
-        ("checkin I don't know | Sam's talk", c.CheckInCommand(None, ("I don't know", "Sam's talk"))),
+        ("commit\nCall Sam", c.Commit(None, "Call Sam")),
+        ("checkin\ta | b", c.CheckInCommand(None, ("a", "b"))),
+        ("join\tcareer", c.Join("career")),
     ],
 )
-def test_apostrophes_in_free_text(text, expected):
+def test_any_whitespace_separates_the_subcommand(text, expected):
     assert parse(text) == expected
-
-
-def test_curly_apostrophes_are_plain_text():
-    assert parse("commit I\u2019ll call Sam") == c.Commit(None, "I\u2019ll call Sam")
 
 
 # ---------------------------------------------------------------- help

@@ -13,7 +13,7 @@ from bot.circle import Circle, Kind, Member, Occurrence, Role, Slot, UserRef
 from bot.effects import DirectMessage, Message, PostToCircle
 from bot.i18n import _
 from bot.state import State
-from storage.outbox import Outbox
+from storage.outbox import PARKED, PENDING, SENT, Outbox, Outcome
 from storage.repository import StaleCircle, Store
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -99,10 +99,10 @@ def test_enqueue_is_idempotent_per_key(engine):
     with store.transaction() as tx:
         tx.enqueue([post("crew/exercise:1/0")], T0)
         tx.record_skipped("crew", ["crew/reminder:1"], T0)
-    due = outbox.due(T0, 10)
+    assert outbox.counts() == {"pending": 2, "skipped": 1}
+    due = outbox.claim(T0, 10)
     assert [q.effect.key for q in due] == ["crew/exercise:1/0", "crew/exercise:1/dm"]
     assert due[1].effect.to == BOB
-    assert outbox.counts() == {"pending": 2, "skipped": 1}
 
 
 def test_outbox_outcomes(engine):
@@ -110,14 +110,32 @@ def test_outbox_outcomes(engine):
     with store.transaction() as tx:
         tx.save(make_circle(), previous_revision=None)
         tx.enqueue([post("k1"), post("k2"), post("k3")], T0)
-    first, second, third = outbox.due(T0, 10)
-    outbox.mark_sent(first.id, T0)
-    outbox.retry_later(second.id, 1, T0 + timedelta(minutes=5), "boom")
-    outbox.park(third.id, 6, "gone")
-    assert outbox.due(T0, 10) == []
-    assert [q.effect.key for q in outbox.due(T0 + timedelta(minutes=5), 10)] == ["k2"]
+    first, second, third = outbox.claim(T0, 10)
+    assert outbox.claim(T0, 10) == []  # claimed rows are not handed out twice
+    outbox.finish([
+        Outcome(first.id, SENT, 1, T0),
+        Outcome(second.id, PENDING, 1, T0 + timedelta(minutes=5), "boom"),
+        Outcome(third.id, PARKED, 6, T0, "gone"),
+    ], T0)
+    assert outbox.claim(T0, 10) == []
     assert outbox.next_due() == T0 + timedelta(minutes=5)
-    assert outbox.counts() == {"sent": 1, "pending": 1, "parked": 1}
+    assert [q.effect.key for q in outbox.claim(T0 + timedelta(minutes=5), 10)] == ["k2"]
+    assert outbox.counts() == {"sent": 1, "sending": 1, "parked": 1}
+    assert outbox.keys(PARKED) == ["k3"]
+
+
+def test_an_unfinished_claim_comes_back_as_a_resend(engine):
+    store, outbox = Store(engine), Outbox(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+        tx.enqueue([post("k1")], T0)
+    [first] = outbox.claim(T0, 10, lease=timedelta(minutes=5))
+    assert first.resend is False
+    assert outbox.claim(T0 + timedelta(minutes=4), 10) == []
+    [again] = outbox.claim(T0 + timedelta(minutes=5), 10)  # the lease ran out: the sender died
+    assert (again.id, again.resend) == (first.id, True)
+    assert outbox.recover(T0 + timedelta(minutes=6)) == 1  # a new leader takes it at once
+    assert [q.resend for q in outbox.claim(T0 + timedelta(minutes=6), 10)] == [True]
 
 
 def test_migrations_match_the_models(engine):
@@ -138,8 +156,8 @@ def test_a_leavers_queued_dms_are_cancelled(engine):
         tx.enqueue([DirectMessage("dm-bob", "crew", BOB, Message(("hi",))), DirectMessage("dm-alice", "crew", ALICE, Message(("hi",)))], T0)
     with store.transaction() as tx:
         tx.save(replace(tx.load("crew").without_member(BOB), revision=2), previous_revision=1)
-    assert [q.effect.key for q in outbox.due(T0, 10)] == ["dm-alice"]
     assert outbox.counts() == {"pending": 1, "cancelled": 1}
+    assert [q.effect.key for q in outbox.claim(T0, 10)] == ["dm-alice"]
 
 
 def test_a_dm_waits_for_its_not_before(engine):
@@ -148,5 +166,5 @@ def test_a_dm_waits_for_its_not_before(engine):
     with store.transaction() as tx:
         tx.save(make_circle(), previous_revision=None)
         tx.enqueue([DirectMessage("late", "crew", ALICE, Message(("hi",)), not_before=morning)], T0)
-    assert outbox.due(T0, 10) == []
-    assert [q.effect.key for q in outbox.due(morning, 10)] == ["late"]
+    assert outbox.claim(T0, 10) == []
+    assert [q.effect.key for q in outbox.claim(morning, 10)] == ["late"]

@@ -47,7 +47,8 @@ class ConsoleSender:
         self.zone_of = zone_of
         self.locale = locale
 
-    async def deliver(self, effect: Delivery) -> None:
+    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
+        # Printing cannot half-succeed, so a resend is simply printed.
         header, body = effect_lines(effect, self.locale)
         self.write(block(header, body, format_when(self.clock.now(), self.zone_of(effect.circle_id))))
 

@@ -13,11 +13,14 @@ class RecordingSender:
 
     def __init__(self, failures: list[DeliveryFailed] | None = None):
         self.delivered: list[Delivery] = []
+        self.resent: list[str] = []
         self.failures = deque(failures or [])
 
-    async def deliver(self, effect: Delivery) -> None:
+    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
         if self.failures:
             raise self.failures.popleft()
+        if resend:
+            self.resent.append(effect.key)
         self.delivered.append(effect)
 
     @property

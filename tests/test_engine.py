@@ -1,0 +1,793 @@
+"""Scenario and rule tests of the circle engine (bot/engine.py).
+
+Every test drives the pure core with fixed aware datetimes: commands through
+``engine.handle``, the clock through ``engine.tick`` (via ``run_until``).
+
+The standard circle (see conftest): "Tuesday crew", moderated by maya, with
+ben, cleo and dev, meeting Tuesdays 17:00 Europe/London. Started at t0 (Tue
+1 Dec 2026 09:00 UTC), week 1 meets Tue 8 Dec 2026 17:00 (= 17:00 UTC).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import commands as c
+from bot import engine
+from bot.circle import Kind, Role, Slot
+from bot.effects import (
+    DELIVERY_TYPES,
+    AddToSpace,
+    DirectMessage,
+    OpenForm,
+    OpenSpace,
+    PostToCircle,
+    RemoveFromSpace,
+    Reply,
+    WakeAt,
+)
+from bot.errors import CircleError
+from bot.i18n import render
+from bot.state import State
+from kits.schema import Kit
+
+LONDON = ZoneInfo("Europe/London")
+FIRST_MEETING = datetime(2026, 12, 8, 17, 0, tzinfo=UTC)
+FAR_FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def of_type(decision, cls):
+    return [e for e in decision.effects if isinstance(e, cls)]
+
+
+def delivery_keys(effects) -> list[str]:
+    return [e.key for e in effects if isinstance(e, DELIVERY_TYPES)]
+
+
+def error_of(call, *args) -> str:
+    with pytest.raises(CircleError) as caught:
+        call(*args)
+    return render(caught.value.text)
+
+
+def meeting_of(circle, week: int) -> datetime:
+    """The meeting time of ``week``, read from the plan (its reminder is 60 minutes before)."""
+    reminder = next(o for o in circle.plan if o.kind is Kind.REMINDER and o.number == week)
+    return reminder.at + timedelta(hours=1)
+
+
+@pytest.fixture
+def career(kits) -> Kit:
+    return kits["career"]
+
+
+@pytest.fixture
+def ben(members):
+    return members[0]
+
+
+@pytest.fixture
+def outsider(actor):
+    return actor("zed")
+
+
+@pytest.fixture
+def admin(actor):
+    return actor("root", admin=True)
+
+
+@pytest.fixture
+def in_week(started_circle, run_until, career):
+    """``in_week(n)``: the standard started circle, ticked until week ``n``'s exercise is out."""
+
+    def make(week: int, **options):
+        circle = started_circle(**options)
+        exercise = next(o for o in circle.plan if o.key == f"exercise:{week}")
+        circle = run_until(circle, career, exercise.at).circle
+        assert circle.week == week
+        return circle
+
+    return make
+
+
+# ---------------------------------------------------------------- forming
+
+
+def test_create_circle(kits, moderator, t0):
+    command = c.NewCircle("Tuesday Crew!", "career", "Europe/London", Slot(1, time(17, 0)))
+    decision = engine.create_circle(command, moderator, t0, kits, taken_ids=["tuesday-crew"])
+    circle = decision.circle
+    assert circle.id == "tuesday-crew-2"
+    assert circle.state is State.FORMING
+    assert circle.moderator.user == moderator.user
+    assert [m.role for m in circle.members] == [Role.MODERATOR]
+    assert circle.plan == () and circle.week == 0
+    space = of_type(decision, OpenSpace)
+    assert len(space) == 1 and space[0].members == (moderator.user,)
+    welcome = of_type(decision, PostToCircle)
+    assert render(welcome[0].message.title) == "Welcome to \u201cTuesday Crew!\u201d"
+    assert "Meets Tuesdays at 17:00 (Europe/London). The kit has 12 meetings." in [render(x) for x in welcome[0].message.lines]
+    (reply,) = of_type(decision, Reply)
+    assert reply.to == moderator.user
+    assert "/circle join tuesday-crew-2" in [render(x) for x in reply.message.lines][1]
+
+
+@pytest.mark.parametrize(
+    ("name", "kit", "tz", "expected"),
+    [
+        ("", "career", "UTC", "A circle name needs 1 to 60 characters."),
+        ("x" * 61, "career", "UTC", "A circle name needs 1 to 60 characters."),
+        ("Crew", "knitting", "UTC", "Unknown kit \u201cknitting\u201d. Choose one of: after-loss, career, starter."),
+        ("Crew", "career", "Mars/Olympus", "Unknown time zone \u201cMars/Olympus\u201d"),
+    ],
+)
+def test_create_circle_refuses_bad_values(kits, moderator, t0, name, kit, tz, expected):
+    command = c.NewCircle(name, kit, tz, Slot(1, time(17, 0)))
+    assert error_of(engine.create_circle, command, moderator, t0, kits, ()).startswith(expected)
+
+
+def test_join_adds_the_member_and_their_space(new_circle, career, actor, t0):
+    circle = new_circle(joined=0)
+    newcomer = actor("nia", tz="Asia/Tokyo")
+    decision = engine.handle(circle, c.Join(None), newcomer, t0, career)
+    after = decision.circle
+    assert [m.user.id for m in after.members] == ["maya", "nia"]
+    assert after.member(newcomer.user).role is Role.MEMBER
+    assert after.member(newcomer.user).tz == "Asia/Tokyo"
+    assert after.revision == circle.revision + 1
+    assert [type(e) for e in decision.effects] == [AddToSpace, PostToCircle, Reply]
+    assert of_type(decision, AddToSpace)[0].user == newcomer.user
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "nia joined the circle. Welcome!"
+
+
+def test_join_twice_is_refused(new_circle, career, ben, t0):
+    circle = new_circle(joined=1)
+    assert error_of(engine.handle, circle, c.Join(None), ben, t0, career) == "You are already in \u201cTuesday crew\u201d."
+
+
+def test_full_circle_refuses_to_join(new_circle, career, members, t0):
+    circle = new_circle(joined=2, capacity=3)
+    assert circle.is_full
+    text = error_of(engine.handle, circle, c.Join(None), members[2], t0, career)
+    assert text == "\u201cTuesday crew\u201d is full (3 people). Try /circle list for others."
+    # After someone leaves there is room again.
+    circle = engine.handle(circle, c.Leave(None), members[0], t0, career).circle
+    assert engine.handle(circle, c.Join(None), members[2], t0, career).circle.member(members[2].user)
+
+
+def test_leave(new_circle, career, ben, t0):
+    circle = new_circle(joined=3)
+    decision = engine.handle(circle, c.Leave(None), ben, t0, career)
+    assert decision.circle.member(ben.user) is None
+    assert len(decision.circle.members) == 3
+    assert of_type(decision, RemoveFromSpace)[0].user == ben.user
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "ben has left the circle."
+
+
+def test_moderator_cannot_leave_while_others_remain(new_circle, career, moderator, t0):
+    circle = new_circle(joined=1)
+    assert "hand the role on first" in error_of(engine.handle, circle, c.Leave(None), moderator, t0, career)
+
+
+def test_moderator_leaving_alone_closes_the_circle(new_circle, career, moderator, t0):
+    circle = new_circle(joined=0)
+    decision = engine.handle(circle, c.Leave(None), moderator, t0, career)
+    assert decision.circle.members == ()
+    assert decision.circle.state is State.CLOSED
+
+
+def test_non_member_cannot_leave(new_circle, career, outsider, t0):
+    assert "not a member" in error_of(engine.handle, new_circle(), c.Leave(None), outsider, t0, career)
+
+
+# ---------------------------------------------------------------- start
+
+
+def test_start_lays_out_the_plan(new_circle, career, moderator, t0):
+    circle = new_circle()
+    decision = engine.handle(circle, c.Start(None), moderator, t0, career)
+    after = decision.circle
+    assert after.state is State.ACTIVE
+    assert after.week == 0
+    assert after.plan[0].key == "exercise:1"
+    assert meeting_of(after, 1) == FIRST_MEETING
+    assert after.next_wake == FIRST_MEETING - timedelta(hours=48)
+    assert of_type(decision, WakeAt) == [WakeAt(after.id, after.next_wake)]
+    post = of_type(decision, PostToCircle)[0]
+    assert "The first meeting is Tue 8 Dec 2026 17:00 (Europe/London)." in render(post.message.lines[0])
+
+
+def test_start_leaves_at_least_the_exercise_lead(new_circle, career, moderator):
+    # Starting on Monday 20:00 UTC: Tuesday's meeting is too close for a 48 h lead.
+    now = utc(2026, 11, 30, 20, 0)
+    circle = engine.handle(new_circle(now=now), c.Start(None), moderator, now, career).circle
+    assert meeting_of(circle, 1) == FIRST_MEETING
+    assert circle.plan[0].at >= now
+
+
+def test_start_twice_is_illegal(started_circle, career, moderator, t0):
+    circle = started_circle()
+    text = error_of(engine.handle, circle, c.Start(None), moderator, t0, career)
+    assert text == "A circle that is running cannot start."
+
+
+def test_start_needs_two_members(new_circle, career, moderator, t0):
+    circle = new_circle(joined=0)
+    text = error_of(engine.handle, circle, c.Start(None), moderator, t0, career)
+    assert text == "A circle needs at least 2 members to start; \u201cTuesday crew\u201d has 1."
+    assert engine.handle(new_circle(joined=1), c.Start(None), moderator, t0, career).circle.state is State.ACTIVE
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def _circle_for(command, new_circle, started_circle, moderator, career, t0):
+    """A circle in which ``command`` is legal for the moderator."""
+    if isinstance(command, c.Start):
+        return new_circle()
+    circle = started_circle()
+    if isinstance(command, c.Resume):
+        circle = engine.handle(circle, c.Pause(None), moderator, t0, career).circle
+    return circle
+
+
+MODERATOR_COMMANDS = [
+    c.Start(None),
+    c.Pause(None),
+    c.Pause(None, weeks=2),
+    c.Resume(None),
+    c.Skip(None),
+    c.Reschedule(None, Slot(3, time(18, 0))),
+    c.Remove(None, "cleo"),
+    c.HandOver(None, "cleo"),
+    c.Close(None),
+]
+
+
+@pytest.mark.parametrize("command", MODERATOR_COMMANDS, ids=lambda x: type(x).__name__)
+def test_only_the_moderator_or_an_admin_may(command, new_circle, started_circle, moderator, ben, outsider, admin, career, t0):
+    circle = _circle_for(command, new_circle, started_circle, moderator, career, t0)
+    snapshot = replace(circle)
+    for person in (ben, outsider):
+        text = error_of(engine.handle, circle, command, person, t0, career)
+        assert text == "Only the moderator of \u201cTuesday crew\u201d can do that."
+    assert circle == snapshot
+    # The same command on the same circle works for the moderator and for an admin.
+    for person in (moderator, admin):
+        decision = engine.handle(circle, command, person, t0, career)
+        assert decision.circle != circle
+        assert decision.circle.revision == circle.revision + 1
+
+
+def test_a_member_is_not_an_admin(started_circle, career, actor, t0):
+    circle = started_circle()
+    not_admin = actor("ben", admin=False)
+    assert "Only the moderator" in error_of(engine.handle, circle, c.Close(None), not_admin, t0, career)
+
+
+# ---------------------------------------------------------------- check-ins
+
+
+def test_non_member_cannot_check_in(in_week, career, outsider):
+    circle = in_week(1)
+    text = error_of(engine.handle, circle, c.CheckInCommand(None, ("a", "b", "c")), outsider, circle.next_wake, career)
+    assert text == "You are not a member of \u201cTuesday crew\u201d."
+
+
+def test_check_in_before_week_1_is_refused(started_circle, career, ben, t0):
+    circle = started_circle()
+    text = error_of(engine.handle, circle, c.CheckInCommand(None, ("a", "b", "c")), ben, t0, career)
+    assert text == "Check-ins open when week 1's exercise is posted."
+
+
+def test_check_in_in_a_forming_circle_is_refused(new_circle, career, ben, t0):
+    text = error_of(engine.handle, new_circle(), c.CheckInCommand(None, ("a",)), ben, t0, career)
+    assert "so you cannot check in now" in text
+
+
+def test_check_in_with_too_many_answers_is_refused(in_week, career, ben):
+    circle = in_week(1)  # career week 1 has 3 questions
+    now = circle.next_wake
+    text = error_of(engine.handle, circle, c.CheckInCommand(None, ("a", "b", "c", "d")), ben, now, career)
+    assert text.startswith("This week has 3 questions; separate your answers with \u201c|\u201d")
+
+
+def test_check_in_answer_too_long_is_refused(in_week, career, ben):
+    circle = in_week(1)
+    text = error_of(engine.handle, circle, c.CheckInCommand(None, ("x" * 2001,)), ben, circle.next_wake, career)
+    assert "at most 2000 characters" in text
+
+
+def test_check_in_with_fewer_answers_pads_and_records_no_commitment(in_week, career, ben):
+    circle = in_week(1)
+    after = engine.handle(circle, c.CheckInCommand(None, ("Learn research",)), ben, circle.next_wake, career).circle
+    assert after.checkin(1, ben.user).answers == ("Learn research", "", "")
+    assert after.commitment(1, ben.user) is None
+
+
+def test_check_in_without_answers_opens_the_form(in_week, career, ben):
+    circle = in_week(1)
+    decision = engine.handle(circle, c.CheckInCommand(None, ()), ben, circle.next_wake, career)
+    assert decision.circle == circle  # nothing recorded yet
+    (form,) = decision.effects
+    assert isinstance(form, OpenForm)
+    assert form.to == ben.user and form.submit == "checkin" and form.circle_id == circle.id
+    assert [render(f.label) for f in form.fields] == list(career.week(1).checkin_questions)
+    assert render(form.title) == "Week 1 check-in \u2014 Tuesday crew"
+
+
+def test_check_in_is_shared_and_the_last_answer_becomes_the_commitment(in_week, career, ben):
+    circle = in_week(1)
+    now = circle.next_wake
+    answers = ("Learn user research", "I am curious", "Email two researchers")
+    decision = engine.handle(circle, c.CheckInCommand(None, answers), ben, now, career)
+    after = decision.circle
+    assert after.checkin(1, ben.user).answers == answers
+    assert after.commitment(1, ben.user).text == "Email two researchers"
+    post = of_type(decision, PostToCircle)[0]
+    assert render(post.message.title) == "ben checked in for week 1"
+    assert render(post.message.lines[2]) == f"3. {career.week(1).checkin_questions[2]} \u2014 Email two researchers"
+    # Checking in again replaces the entry and says so.
+    again = engine.handle(after, c.CheckInCommand(None, ("a", "b", "Call Sam")), ben, now, career)
+    assert len(again.circle.checkins) == 1
+    assert again.circle.commitment(1, ben.user).text == "Call Sam"
+    assert render(of_type(again, PostToCircle)[0].message.title) == "ben updated their week 1 check-in"
+
+
+def test_commit_records_a_commitment(in_week, career, ben):
+    circle = in_week(2)
+    decision = engine.handle(circle, c.Commit(None, "Ask Sam for coffee"), ben, circle.next_wake, career)
+    commitment = decision.circle.commitment(2, ben.user)
+    assert commitment.text == "Ask Sam for coffee" and commitment.at == circle.next_wake
+    (reply,) = of_type(decision, Reply)
+    assert render(reply.message.lines[0]).startswith("Noted: \u201cAsk Sam for coffee\u201d.")
+
+
+def test_commit_before_week_1_is_refused(started_circle, career, ben, t0):
+    text = error_of(engine.handle, started_circle(), c.Commit(None, "x"), ben, t0, career)
+    assert text == "Commitments open when week 1's exercise is posted."
+
+
+def test_next_week_checkin_tick_sends_a_continuity_dm(in_week, career, ben, members, run_until):
+    circle = in_week(1)
+    answers = ("Learn user research", "I am curious", "Email two researchers")
+    circle = engine.handle(circle, c.CheckInCommand(None, answers), ben, circle.next_wake, career).circle
+    # Week 1's own check-in prompt sends no continuity DM: there was no week 0.
+    week1 = run_until(circle, career, utc(2026, 12, 8, 18, 0))
+    assert [e.key for e in week1.dms if e.key.endswith(ben.user.key)] == []
+    run = run_until(week1.circle, career, utc(2026, 12, 15, 18, 0))
+    dms = [e for e in run.dms if e.to != week1.circle.moderator.user]
+    assert [dm.to for dm in dms] == [ben.user]  # cleo and dev made no commitment
+    (dm,) = dms
+    text = render(dm.message.lines[0])
+    assert text == "Last time you committed to: \u201cEmail two researchers\u201d. How did it go?"
+    assert render(dm.message.title) == "Tuesday crew: your commitment"
+    assert dm.key == f"{circle.id}/checkin:2/{ben.user.key}"
+    assert dm.not_before == utc(2026, 12, 15, 18, 0)  # 18:00 London is outside quiet hours
+
+
+def test_continuity_dm_waits_for_the_end_of_quiet_hours(new_circle, run_until, career, moderator, actor, t0):
+    night_owl = actor("kai", tz="Asia/Tokyo")
+    circle = engine.handle(new_circle(joined=0), c.Join(None), night_owl, t0, career).circle
+    circle = engine.handle(circle, c.Start(None), moderator, t0, career).circle
+    circle = run_until(circle, career, utc(2026, 12, 6, 17, 0)).circle
+    circle = engine.handle(circle, c.Commit(None, "Sketch a plan"), night_owl, utc(2026, 12, 7, 1, 0), career).circle
+    run = run_until(circle, career, utc(2026, 12, 15, 18, 0))
+    (dm,) = [e for e in run.dms if e.to == night_owl.user]
+    # 18:00 UTC is 03:00 in Tokyo: held back until 08:00 Tokyo (23:00 UTC).
+    assert dm.not_before == utc(2026, 12, 15, 23, 0)
+
+
+def test_away_members_get_no_continuity_dm(in_week, career, ben, run_until):
+    circle = in_week(1)
+    circle = engine.handle(circle, c.Commit(None, "Call Sam"), ben, circle.next_wake, career).circle
+    away = engine.handle(circle, c.Away(None, date(2026, 12, 20)), ben, circle.next_wake, career).circle
+    assert run_until(away, career, utc(2026, 12, 15, 18, 0)).dms and not [
+        e for e in run_until(away, career, utc(2026, 12, 15, 18, 0)).dms if e.to == ben.user
+    ]
+    back = engine.handle(away, c.Away(None, None), ben, circle.next_wake, career).circle
+    assert [e.to for e in run_until(back, career, utc(2026, 12, 15, 18, 0)).dms if e.to == ben.user] == [ben.user]
+
+
+# ---------------------------------------------------------------- pause and resume
+
+
+def test_pause_stops_the_plan(in_week, career, moderator, run_until):
+    circle = in_week(2)
+    now = circle.next_wake
+    decision = engine.handle(circle, c.Pause(None), moderator, now, career)
+    paused = decision.circle
+    assert paused.state is State.PAUSED
+    assert paused.paused_from is State.ACTIVE
+    assert paused.plan == () and paused.next_wake is None
+    assert of_type(decision, WakeAt) == [WakeAt(circle.id, None)]
+    assert "/circle resume" in render(of_type(decision, PostToCircle)[0].message.lines[0])
+    later = engine.tick(paused, career, FAR_FUTURE, timedelta(days=9999))
+    assert later.effects == () and later.skipped == () and later.circle == paused
+
+
+def test_pause_twice_is_illegal(in_week, career, moderator):
+    circle = in_week(1)
+    paused = engine.handle(circle, c.Pause(None), moderator, circle.next_wake, career).circle
+    text = error_of(engine.handle, paused, c.Pause(None), moderator, circle.next_wake, career)
+    assert text == "A circle that is paused cannot pause."
+
+
+def test_pause_for_weeks_resumes_on_its_own(in_week, career, moderator, run_until):
+    circle = in_week(2)
+    now = utc(2026, 12, 14, 12, 0)  # Monday: week 2's exercise is out, its meeting is tomorrow
+    paused = engine.handle(circle, c.Pause(None, weeks=3), moderator, now, career).circle
+    (resume,) = paused.plan
+    assert resume.kind is Kind.RESUME and resume.at == now + timedelta(weeks=3)
+    # Nothing happens before the resume time.
+    assert engine.tick(paused, career, resume.at - timedelta(seconds=1), timedelta(minutes=15)).circle == paused
+    decision = engine.tick(paused, career, resume.at, timedelta(minutes=15))
+    back = decision.circle
+    assert back.state is State.ACTIVE and back.paused_from is None and back.paused_at is None
+    assert resume.key in back.done
+    assert [render(p.message.title) for p in of_type(decision, PostToCircle)] == ["\u201cTuesday crew\u201d is back"]
+    # Week 2's exercise was already out, so week 2 meets at the next slot after the resume.
+    assert back.plan[0].key == "reminder:2"
+    assert all(o.at >= resume.at for o in back.plan)
+    assert resume.at == utc(2027, 1, 4, 12, 0)
+    assert meeting_of(back, 2) == utc(2027, 1, 5, 17, 0)
+    assert meeting_of(back, 3) == utc(2027, 1, 12, 17, 0)
+    assert back.done.isdisjoint(o.key for o in back.plan)
+
+
+def test_resume_relays_the_remaining_weeks_after_now(in_week, career, moderator, run_until):
+    circle = in_week(3)
+    circle = run_until(circle, career, utc(2026, 12, 22, 18, 0)).circle  # week 3 met and checked in
+    assert "checkin:3" in circle.done
+    paused = engine.handle(circle, c.Pause(None), moderator, utc(2026, 12, 23, 9, 0), career).circle
+    now = utc(2027, 1, 20, 12, 0)  # a Wednesday, four weeks later
+    decision = engine.handle(paused, c.Resume(None), moderator, now, career)
+    back = decision.circle
+    assert back.state is State.ACTIVE
+    # Week 4's exercise still has to go out 48 h ahead, so week 4 meets Tue 26 Jan.
+    assert [o.key for o in back.plan[:3]] == ["exercise:4", "reminder:4", "checkin:4"]
+    assert back.plan[0].at >= now
+    assert [meeting_of(back, w) for w in (4, 5, 12)] == [utc(2027, 1, 26, 17), utc(2027, 2, 2, 17), utc(2027, 3, 23, 17)]
+    assert {o.number for o in back.plan if o.kind is Kind.EXERCISE} == set(range(4, 13))
+    assert of_type(decision, WakeAt) == [WakeAt(back.id, back.plan[0].at)]
+
+
+def test_resume_of_a_circle_that_is_not_paused_is_illegal(started_circle, career, moderator, t0):
+    assert error_of(engine.handle, started_circle(), c.Resume(None), moderator, t0, career) == "A circle that is running cannot resume."
+
+
+def test_pause_after_graduation_keeps_the_tune_up_rhythm(started_circle, run_until, kits, moderator):
+    kit = kits["starter"]
+    circle = started_circle("starter")
+    graduated = run_until(circle, kit, utc(2026, 12, 30, 18, 0)).circle
+    assert graduated.state is State.GRADUATED
+    tune_up = graduated.plan[0]
+    paused = engine.handle(graduated, c.Pause(None), moderator, utc(2027, 1, 2, 12), kit).circle
+    back = engine.handle(paused, c.Resume(None), moderator, utc(2027, 1, 15, 12), kit).circle
+    assert back.state is State.GRADUATED
+    # Paused 13 days: the tune-ups move two whole weeks, same weekday and time.
+    assert [o.key for o in back.plan] == ["tune_up:1", "tune_up:2"]
+    assert back.plan[0].at == tune_up.at + timedelta(weeks=2)
+
+
+# ---------------------------------------------------------------- skip and reschedule
+
+
+def _local_plan(circle):
+    return {o.key: o.at.astimezone(LONDON).replace(tzinfo=None) for o in circle.plan}
+
+
+def test_skip_moves_the_next_meeting_a_week_later(in_week, career, moderator):
+    circle = in_week(2)
+    now = circle.next_wake
+    decision = engine.handle(circle, c.Skip(None), moderator, now, career)
+    after = decision.circle
+    assert meeting_of(circle, 2) == utc(2026, 12, 15, 17)
+    assert meeting_of(after, 2) == utc(2026, 12, 22, 17)
+    before_local, after_local = _local_plan(circle), _local_plan(after)
+    assert set(before_local) == set(after_local)  # week 2's exercise is not sent again
+    assert "exercise:2" not in after_local
+    for key, when in before_local.items():
+        assert after_local[key] == when + timedelta(weeks=1), key
+    text = render(of_type(decision, PostToCircle)[0].message.lines[0])
+    assert text == "Week 2 now meets Tue 22 Dec 2026 17:00 (Europe/London); the weeks after it move back too."
+
+
+def test_skip_when_paused_is_refused(in_week, career, moderator):
+    circle = in_week(1)
+    paused = engine.handle(circle, c.Pause(None), moderator, circle.next_wake, career).circle
+    assert "so you cannot skip a meeting now" in error_of(engine.handle, paused, c.Skip(None), moderator, circle.next_wake, career)
+
+
+def test_reschedule_changes_the_weekday(in_week, career, moderator):
+    circle = in_week(2)
+    now = circle.next_wake  # Tue 15 Dec 16:00 UTC, an hour before week 2 meets
+    decision = engine.handle(circle, c.Reschedule(None, Slot(3, time(18, 30))), moderator, now, career)
+    after = decision.circle
+    assert after.slot == Slot(3, time(18, 30))
+    assert meeting_of(after, 2) == utc(2026, 12, 17, 18, 30)  # Thursday
+    for week in range(2, 13):
+        local = meeting_of(after, week).astimezone(LONDON)
+        assert (local.weekday(), local.time()) == (3, time(18, 30))
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "The circle now meets Thursdays at 18:30 (Europe/London)."
+
+
+def test_reschedule_while_forming_changes_the_first_meeting(new_circle, career, moderator, t0):
+    circle = engine.handle(new_circle(), c.Reschedule(None, Slot(4, time(9, 0))), moderator, t0, career).circle
+    assert circle.plan == ()
+    started = engine.handle(circle, c.Start(None), moderator, t0, career).circle
+    assert meeting_of(started, 1) == utc(2026, 12, 4, 9, 0)  # Friday, 72 h after t0
+
+
+# ---------------------------------------------------------------- remove, hand-over, close
+
+
+def test_remove_a_member(started_circle, career, moderator, members, t0):
+    circle = started_circle()
+    decision = engine.handle(circle, c.Remove(None, "<@cleo>"), moderator, t0, career)
+    assert decision.circle.member(members[1].user) is None
+    assert [m.name for m in decision.circle.members] == ["maya", "ben", "dev"]
+    assert of_type(decision, RemoveFromSpace)[0].user == members[1].user
+    (dm,) = of_type(decision, DirectMessage)
+    assert dm.to == members[1].user and "no longer a member" in render(dm.message.lines[0])
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is no longer in the circle."
+
+
+def test_remove_refuses_the_moderator_and_strangers(started_circle, career, moderator, t0):
+    circle = started_circle()
+    assert "moderator cannot be removed" in error_of(engine.handle, circle, c.Remove(None, "maya"), moderator, t0, career)
+    text = error_of(engine.handle, circle, c.Remove(None, "zed"), moderator, t0, career)
+    assert text == "No member \u201czed\u201d in \u201cTuesday crew\u201d. Members: maya, ben, cleo, dev."
+
+
+def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, members, t0):
+    circle = started_circle()
+    decision = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)
+    after = decision.circle
+    assert after.moderator.user == members[1].user
+    assert after.member(moderator.user).role is Role.MEMBER
+    assert sum(m.role is Role.MODERATOR for m in after.members) == 1
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is now the moderator. Thank you, maya!"
+    # The old moderator has lost their powers; the new one has them.
+    assert "Only the moderator" in error_of(engine.handle, after, c.Pause(None), moderator, t0, career)
+    assert engine.handle(after, c.Pause(None), members[1], t0, career).circle.state is State.PAUSED
+    # ... and now the old moderator may leave.
+    assert engine.handle(after, c.Leave(None), moderator, t0, career).circle.member(moderator.user) is None
+
+
+def test_hand_over_to_the_moderator_is_refused(started_circle, career, moderator, t0):
+    assert "already moderates" in error_of(engine.handle, started_circle(), c.HandOver(None, "maya"), moderator, t0, career)
+
+
+def test_close_empties_the_plan(in_week, career, moderator, ben):
+    circle = in_week(4)
+    now = circle.next_wake
+    decision = engine.handle(circle, c.Close(None), moderator, now, career)
+    closed = decision.circle
+    assert closed.state is State.CLOSED and closed.plan == () and closed.next_wake is None
+    assert of_type(decision, WakeAt) == [WakeAt(circle.id, None)]
+    assert engine.tick(closed, career, FAR_FUTURE, timedelta(days=9999)).effects == ()
+    assert error_of(engine.handle, closed, c.Close(None), moderator, now, career) == "A circle that is closed cannot close."
+    assert "so you cannot check in now" in error_of(engine.handle, closed, c.CheckInCommand(None, ("a",)), ben, now, career)
+
+
+def test_forming_circle_can_be_closed(new_circle, career, moderator, t0):
+    assert engine.handle(new_circle(), c.Close(None), moderator, t0, career).circle.state is State.CLOSED
+
+
+# ---------------------------------------------------------------- the whole run
+
+
+def test_full_career_run(started_circle, run_until, career, members, moderator):
+    circle = started_circle()
+    run = run_until(circle, career, FAR_FUTURE)
+    final = run.circle
+    assert final.state is State.CLOSED
+    assert final.plan == () and final.next_wake is None
+    assert run.skipped == []
+
+    titles = [render(p.message.title) for p in run.posts]
+    exercises = [t for t in titles if t.startswith("Week ") and " of 12: " in t]
+    assert exercises == [f"Week {n} of 12: {career.week(n).title}" for n in range(1, 13)]
+    assert titles[-3:] == ["Graduation: Tuesday crew", "Tune-up 1: Tuesday crew", "Tune-up 2: Tuesday crew"]
+    assert titles.index("Graduation: Tuesday crew") > titles.index(exercises[-1])
+    assert Counter(t.split(":")[0] for t in titles if t.startswith("Meeting soon")) == {"Meeting soon": 12}
+    assert sum(t.endswith(" check-in") and t.startswith("Week ") for t in titles) == 12
+
+    # Exercises arrive in order, one week apart (all in GMT), and each week's notes go to the moderator.
+    exercise_ticks = [tick for tick, d in zip(run.ticks, run.decisions) if any(k.startswith(f"{circle.id}/exercise:") for k in delivery_keys(d.effects))]
+    assert exercise_ticks == [utc(2026, 12, 6, 17) + timedelta(weeks=n) for n in range(12)]
+    notes = [dm for dm in run.dms if dm.key.endswith("/moderator")]
+    assert [dm.to for dm in notes] == [moderator.user] * 12
+
+    # The last tune-up says the circle closes; the state passed through every stage.
+    assert "the circle closes after it" in render(run.posts[-1].message.lines[-1])
+    states = [d.circle.state for d in run.decisions]
+    assert states.index(State.GRADUATED) < states.index(State.FOLLOWING_UP) < states.index(State.CLOSED)
+    assert states[-1] is State.CLOSED and states.count(State.CLOSED) == 1
+
+    keys = delivery_keys(run.effects)
+    assert len(keys) == len(set(keys))
+    assert final.done >= {f"{kind}:{n}" for kind in ("exercise", "reminder", "checkin") for n in range(1, 13)}
+
+
+def test_every_decision_has_unique_delivery_keys(kits, moderator, members, t0, run_until, rendered):
+    """Across a busy scenario, no delivery key repeats within a decision or across decisions."""
+    kit = kits["starter"]
+    decisions = []
+    circle_cmd = c.NewCircle("Crew", "starter", "Europe/London", Slot(1, time(17, 0)))
+    decisions.append(engine.create_circle(circle_cmd, moderator, t0, kits, ()))
+
+    def do(command, who, now):
+        decisions.append(engine.handle(decisions_circle(), command, who, now, kit))
+
+    def decisions_circle():
+        return decisions[-1].circle
+
+    for person in members[:3]:
+        do(c.Join(None), person, t0)
+    do(c.Start(None), moderator, t0)
+    run = run_until(decisions_circle(), kit, utc(2026, 12, 6, 17))
+    decisions.extend(run.decisions)
+    now = utc(2026, 12, 7, 9)
+    do(c.CheckInCommand(None, ("a", "b", "Call Sam")), members[0], now)
+    do(c.Commit(None, "Write it down"), members[1], now)
+    do(c.Skip(None), moderator, now)
+    do(c.Remove(None, "dev"), moderator, now)
+    do(c.Pause(None, weeks=1), moderator, now)
+    decisions.append(run_until(decisions_circle(), kit, FAR_FUTURE))
+    last = decisions.pop()
+    decisions.extend(last.decisions)
+    assert decisions[-1].circle.state is State.CLOSED
+
+    for decision in decisions:
+        keys = delivery_keys(decision.effects)
+        assert len(keys) == len(set(keys)), keys
+        assert all(k.startswith(f"{decision.circle.id}/") for k in keys)
+    everything = [k for d in decisions for k in delivery_keys(d.effects)]
+    assert len(everything) == len(set(everything))
+
+
+# ---------------------------------------------------------------- late ticks
+
+
+def test_late_tick_skips_stale_occurrences_but_moves_the_circle_on(started_circle, career):
+    circle = started_circle()
+    now = utc(2026, 12, 21, 9, 0)  # down since before week 1's exercise
+    decision = engine.tick(circle, career, now, timedelta(hours=1))
+    expected = ["exercise:1", "reminder:1", "checkin:1", "exercise:2", "reminder:2", "checkin:2", "exercise:3"]
+    assert list(decision.skipped) == [f"{circle.id}/{k}" for k in expected]
+    assert delivery_keys(decision.effects) == []
+    assert [type(e) for e in decision.effects] == [WakeAt]
+    after = decision.circle
+    assert after.week == 3 and after.state is State.ACTIVE
+    assert after.done >= set(expected)
+    assert after.plan[0].key == "reminder:3" and after.next_wake == utc(2026, 12, 22, 16)
+    # Nothing stale is sent later either: the next tick only carries week 3's reminder.
+    nxt = engine.tick(after, career, after.next_wake, timedelta(hours=1))
+    assert delivery_keys(nxt.effects) == [f"{circle.id}/reminder:3/0"]
+
+
+def test_late_tick_sends_what_is_within_grace(started_circle, career):
+    circle = started_circle()
+    now = utc(2026, 12, 20, 17, 10)  # ten minutes after week 3's exercise was due
+    decision = engine.tick(circle, career, now, timedelta(minutes=15))
+    assert f"{circle.id}/exercise:2" in decision.skipped
+    assert f"{circle.id}/exercise:3" not in decision.skipped
+    posts = [render(e.message.title) for e in of_type(decision, PostToCircle)]
+    assert posts == [f"Week 3 of 12: {career.week(3).title}"]
+
+
+def test_late_tick_past_graduation_still_graduates(started_circle, kits):
+    kit = kits["starter"]
+    circle = started_circle("starter")
+    decision = engine.tick(circle, kit, utc(2027, 1, 10), timedelta(hours=1))
+    assert decision.circle.state is State.GRADUATED
+    assert of_type(decision, PostToCircle) == []
+    assert f"{circle.id}/graduation:0" in decision.skipped
+
+
+def test_coarse_clock_delivers_everything_once(started_circle, run_until, career):
+    """A scheduler that only wakes every six hours still sends each occurrence once, in order."""
+    circle = started_circle()
+    exact = run_until(circle, career, FAR_FUTURE)
+    coarse = run_until(circle, career, FAR_FUTURE, step=timedelta(hours=6), grace=timedelta(hours=6))
+    assert coarse.skipped == []
+    assert [e.key for e in coarse.posts] == [e.key for e in exact.posts]
+    assert coarse.circle.state is State.CLOSED
+
+
+# ---------------------------------------------------------------- bugs
+
+
+@pytest.mark.xfail(
+    reason="BUG: tick computes the tune-up meeting as prompt time + exercise lead in absolute time, "
+    "so across a DST change the post names the wrong hour (16:00 instead of the usual 17:00)",
+    strict=True,
+)
+def test_tune_up_post_names_the_usual_local_time_across_dst(started_circle, run_until, kits):
+    kit = kits["starter"]
+    # Mondays 17:00 London from Sep 2026: the last meeting is Mon 28 Sep, tune-up 1 meets
+    # Mon 26 Oct (GMT) and its prompt goes out Sat 24 Oct (still BST).
+    circle = started_circle("starter", slot=Slot(0, time(17, 0)), now=utc(2026, 9, 1, 9))
+    run = run_until(circle, kit, FAR_FUTURE)
+    tune_up = next(p for p in run.posts if render(p.message.title).startswith("Tune-up 1"))
+    assert render(tune_up.message.lines[0]) == "Meet at your usual time: Mon 26 Oct 2026 17:00 (Europe/London)."
+
+
+@pytest.mark.xfail(
+    reason="BUG: a command that changes nothing (reschedule to the same slot) still posts, but the "
+    "revision is not bumped, so the next command reuses the delivery key and the outbox drops it",
+    strict=True,
+)
+def test_delivery_keys_stay_unique_after_a_command_that_changes_nothing(new_circle, career, moderator, actor, t0):
+    circle = new_circle(joined=1)
+    same = engine.handle(circle, c.Reschedule(None, circle.slot), moderator, t0, career)
+    assert of_type(same, PostToCircle)  # it does announce the (unchanged) time
+    joined = engine.handle(same.circle, c.Join(None), actor("nia"), t0, career)
+    keys = delivery_keys(same.effects) + delivery_keys(joined.effects)
+    assert len(keys) == len(set(keys)), keys
+
+
+@pytest.mark.xfail(
+    reason="BUG: resuming after graduation shifts the old anchor date, so tune-ups keep the old "
+    "weekday with the new time after a reschedule made while paused",
+    strict=True,
+)
+def test_reschedule_while_paused_after_graduation_moves_the_tune_ups(started_circle, run_until, kits, moderator):
+    kit = kits["starter"]
+    graduated = run_until(started_circle("starter"), kit, utc(2026, 12, 30, 18, 0)).circle
+    assert graduated.state is State.GRADUATED
+    now = utc(2027, 1, 2, 12)
+    paused = engine.handle(graduated, c.Pause(None), moderator, now, kit).circle
+    moved = engine.handle(paused, c.Reschedule(None, Slot(3, time(18, 0))), moderator, now, kit).circle
+    back = engine.handle(moved, c.Resume(None), moderator, now + timedelta(days=1), kit).circle
+    for tune_up in back.plan:
+        meeting = (tune_up.at + timedelta(hours=kit.timing.exercise_lead_hours)).astimezone(LONDON)
+        assert (meeting.weekday(), meeting.time()) == (3, time(18, 0)), tune_up.key
+
+
+def _with_timing(kit: Kit, **changes) -> Kit:
+    tune_ups = changes.pop("weeks_after", None)
+    data = kit.model_dump()
+    data["timing"].update(changes)
+    if tune_ups:
+        data["tune_ups"]["weeks_after"] = tune_ups
+    return Kit.model_validate(data)  # the schema accepts it
+
+
+@pytest.mark.xfail(
+    reason="BUG: the kit schema accepts timing where tune-up 1's prompt comes before graduation "
+    "(weeks_after 1, exercise lead 144 h, graduation delay 48 h); tick then raises CircleError",
+    strict=True,
+)
+def test_any_valid_kit_runs_to_the_end(started_circle, run_until, kits):
+    kit = _with_timing(kits["starter"], exercise_lead_hours=144, graduation_delay_hours=48, weeks_after=(1, 2))
+    circle = started_circle(kit)
+    assert run_until(circle, kit, FAR_FUTURE).circle.state is State.CLOSED
+
+
+@pytest.mark.xfail(
+    reason="BUG: the kit schema accepts a graduation delay shorter than the meeting, so graduation "
+    "fires before the last check-in prompt and that check-in can no longer be answered",
+    strict=True,
+)
+def test_last_check_in_can_be_answered_when_prompted(started_circle, run_until, kits, members):
+    kit = _with_timing(kits["starter"], meeting_minutes=120, graduation_delay_hours=1)
+    circle = started_circle(kit)
+    run = run_until(circle, kit, FAR_FUTURE)
+    prompt_tick = next(
+        (tick, d) for tick, d in zip(run.ticks, run.decisions) if f"{circle.id}/checkin:4/0" in delivery_keys(d.effects)
+    )
+    tick, decision = prompt_tick
+    answers = ("Done", "Yes", "Thanks", "Next kit")
+    engine.handle(decision.circle, c.CheckInCommand(None, answers), members[0], tick, kit)
