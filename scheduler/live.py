@@ -10,6 +10,7 @@ Two jobs, both carrying no state of their own:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,7 @@ class LiveScheduler:
         self.leader = leader
         self.clock = clock or SystemClock()
         self.heartbeat = heartbeat
+        self.leading = False
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
@@ -57,9 +59,15 @@ class LiveScheduler:
         self.scheduler.add_job(self._wake, id="wake", replace_existing=True)
 
     async def _wake(self) -> None:
-        if not self.leader.acquire():
+        if not await asyncio.to_thread(self.leader.acquire):
+            self.leading = False
             return
         try:
+            if not self.leading:
+                # Whatever the previous leader had claimed but not finished is ours now.
+                recovered = await asyncio.to_thread(self.runner.outbox.recover, self.clock.now())
+                log.info("leading the scheduler; %d unfinished deliveries recovered", recovered)
+                self.leading = True
             await self.runner.run_due(self.clock.now())
         except Exception:  # one bad run must not stop the clock; the next beat retries
             log.exception("scheduler run failed")

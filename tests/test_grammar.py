@@ -70,8 +70,10 @@ VALID = [
     ("checkin #career", c.CheckInCommand("career", ())),
     ("checkin Good week | Sent two emails | Call Sam", c.CheckInCommand(None, ("Good week", "Sent two emails", "Call Sam"))),
     ("checkin #career a|b", c.CheckInCommand("career", ("a", "b"))),
-    # check-in answers and commitments are prose, kept as typed (quotes and apostrophes included)
-    ('checkin "fine, thanks" | more', c.CheckInCommand(None, ('"fine, thanks"', "more"))),
+    # check-in answers and commitments are prose: apostrophes and inner quotes stay,
+    # quotes around a whole answer go
+    ('checkin "fine, thanks" | more', c.CheckInCommand(None, ("fine, thanks", "more"))),
+    ('checkin \u201cok\u201d | I said "no"', c.CheckInCommand(None, ("ok", 'I said "no"'))),
     ("checkin I don't know | Sam's talk", c.CheckInCommand(None, ("I don't know", "Sam's talk"))),
     ("checkin #career   spaced   out  |  x", c.CheckInCommand("career", ("spaced   out", "x"))),
     ("checkin a | | c", c.CheckInCommand(None, ("a", "", "c"))),
@@ -79,7 +81,8 @@ VALID = [
     # commit
     ("commit Email three people", c.Commit(None, "Email three people")),
     ("commit #career Email three people", c.Commit("career", "Email three people")),
-    ("commit \u201cread the book\u201d", c.Commit(None, "\u201cread the book\u201d")),
+    ("commit \u201cread the book\u201d", c.Commit(None, "read the book")),
+    ('commit "read the book"', c.Commit(None, "read the book")),
     ("commit I'll call Sam", c.Commit(None, "I'll call Sam")),
     ("/circle commit #career I'll call \"Sam\"", c.Commit("career", "I'll call \"Sam\"")),
     ("commit I\u2019ll call Sam", c.Commit(None, "I\u2019ll call Sam")),

@@ -1,0 +1,49 @@
+"""A sender that posts to :class:`tests.fakes.platform.FakePlatform` over HTTP, paced.
+
+It sends a nonce derived from the delivery key with ``enforce_nonce``, as the
+Discord adapter does, so a resend after a crash cannot create a second message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import aiohttp
+
+from bot.effects import Delivery, DirectMessage
+from scheduler.delivery import DeliveryFailed
+from scheduler.pacing import Pacer
+
+
+def nonce_for(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+class HttpSender:
+    def __init__(self, base_url: str, pacer: Pacer | None = None):
+        self.base_url = base_url
+        self.pacer = pacer or Pacer()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
+        channel = f"dm:{effect.to.key}" if isinstance(effect, DirectMessage) else effect.circle_id
+        await self.pacer.wait(channel)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        body = {"channel": channel, "key": effect.key, "nonce": nonce_for(effect.key), "enforce_nonce": True}
+        try:
+            async with self._session.post(f"{self.base_url}/api/messages", json=body) as response:
+                if response.status == 429:
+                    retry_after = float((await response.json())["retry_after"])
+                    self.pacer.slow_down(retry_after)
+                    raise DeliveryFailed("429 rate limited", retry_after=retry_after)
+                if response.status >= 500:
+                    raise DeliveryFailed(f"HTTP {response.status}")
+                if response.status >= 400:
+                    raise DeliveryFailed(f"HTTP {response.status}", permanent=True)
+        except aiohttp.ClientError as error:
+            raise DeliveryFailed(f"connection: {error.__class__.__name__}") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
