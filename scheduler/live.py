@@ -38,6 +38,7 @@ class LiveScheduler:
         self.clock = clock or SystemClock()
         self.heartbeat = heartbeat
         self.leading = False
+        self._one_at_a_time = asyncio.Lock()  # the wake and heartbeat jobs must not overlap
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
@@ -59,6 +60,10 @@ class LiveScheduler:
         self.scheduler.add_job(self._wake, id="wake", replace_existing=True)
 
     async def _wake(self) -> None:
+        async with self._one_at_a_time:
+            await self._run()
+
+    async def _run(self) -> None:
         if not await asyncio.to_thread(self.leader.acquire):
             self.leading = False
             return
