@@ -9,6 +9,7 @@ spaces real requests, whatever time the circles think it is.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 
 class Pacer:
@@ -20,31 +21,49 @@ class Pacer:
         per_channel_gap: seconds between two requests to the same channel.
     """
 
-    def __init__(self, per_second: float | None = None, burst: int = 1, per_channel_gap: float = 0.0):
+    def __init__(
+        self,
+        per_second: float | None = None,
+        burst: int = 1,
+        per_channel_gap: float = 0.0,
+        monotonic: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.interval = 1.0 / per_second if per_second else 0.0
         self.burst = burst
         self.per_channel_gap = per_channel_gap
-        self._next_slot = 0.0
+        self.monotonic = monotonic or (lambda: asyncio.get_running_loop().time())
+        self.sleep = sleep
+        self._tat = 0.0  # theoretical arrival time of the next request (GCRA)
+        self._paused_until = 0.0
         self._channels: dict[str, float] = {}
 
     async def wait(self, channel: str | None = None) -> None:
         """Return when one more request (to ``channel``) may be made."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        at = now
+        now = self.monotonic()
+        at = max(now, self._paused_until)
         if channel is not None and self.per_channel_gap:
             at = max(at, self._channels.get(channel, 0.0))
         if self.interval:
-            # Token bucket: a slot every `interval`, at most `burst` saved up.
-            earliest = max(self._next_slot, now - self.interval * (self.burst - 1))
-            at = max(at, earliest)
-            self._next_slot = at + self.interval
+            # Generic cell rate algorithm: one slot per interval, up to `burst` saved up.
+            tat = max(self._tat, at)
+            at = max(at, tat - self.interval * (self.burst - 1))
+            self._tat = tat + self.interval
         if channel is not None and self.per_channel_gap:
             self._channels[channel] = at + self.per_channel_gap
         if at > now:
-            await asyncio.sleep(at - now)
+            await self.sleep(at - now)
 
     def slow_down(self, seconds: float) -> None:
         """The platform said 429: nobody sends for ``seconds``."""
-        loop = asyncio.get_running_loop()
-        self._next_slot = max(self._next_slot, loop.time() + seconds)
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+
+
+#: Slack: about one message a second per channel (chat.postMessage).
+def slack_pacer() -> Pacer:
+    return Pacer(per_channel_gap=1.0)
+
+
+#: Discord: 50 requests a second per bot; discord.py itself follows the per-route buckets.
+def discord_pacer() -> Pacer:
+    return Pacer(per_second=50, burst=50)
