@@ -236,8 +236,8 @@ def test_unclosed_quote_is_a_usage_error_with_the_usage_line(text, name):
 
 
 @pytest.mark.xfail(
-    reason="BUG (uncommitted grammar change): parse splits the subcommand off on a space only, so a "
-    "tab or newline after it (a multi-line message) makes it an unknown subcommand",
+    reason="BUG: since free-text parsing (ea211ad), parse splits the subcommand off on a space only, "
+    "so a tab or newline after it (a multi-line message) makes it an unknown subcommand",
     strict=True,
 )
 @pytest.mark.parametrize(
