@@ -18,6 +18,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.circle import Actor, Anchor, Circle, CheckIn, Commitment, Kind, Member, Occurrence, Role, UserRef
 from bot.effects import (
+    DELIVERY_TYPES,
     AddToSpace,
     DirectMessage,
     Effect,
@@ -226,6 +227,13 @@ def _meeting(circle: Circle, kit: Kit, week: int) -> datetime:
     return meeting_at(circle.slot, circle.tz, meeting_on(kit, circle.anchor, week))
 
 
+def _tune_up_meeting(circle: Circle, kit: Kit, number: int) -> datetime:
+    """Tune-up ``number`` meets at the usual slot, ``weeks_after`` weeks after the last meeting."""
+    assert circle.anchor is not None
+    on = meeting_on(kit, circle.anchor, kit.length) + timedelta(weeks=kit.tune_ups.weeks_after[number - 1])
+    return meeting_at(circle.slot, circle.tz, on)
+
+
 def _next_week(circle: Circle, kit: Kit) -> int:
     """The first week whose meeting has not been held (``length + 1`` after the last)."""
     return next((w for w in range(1, kit.length + 1) if f"{Kind.CHECKIN.value}:{w}" not in circle.done), kit.length + 1)
@@ -390,9 +398,17 @@ def _skip(circle: Circle, cmd: c.Skip, ctx: _Context, out: _Out) -> Circle:
 
 
 def _reschedule(circle: Circle, cmd: c.Reschedule, ctx: _Context, out: _Out) -> Circle:
-    _require_state(circle, (State.FORMING, State.ACTIVE, State.PAUSED), _("reschedule"))
+    _require_state(circle, (State.FORMING, State.ACTIVE, State.PAUSED, State.GRADUATED, State.FOLLOWING_UP), _("reschedule"))
+    if cmd.slot == circle.slot:
+        raise CircleError(_("The circle already meets {slot}.", slot=m.slot_text(circle)))
     circle = replace(circle, slot=cmd.slot)
-    if circle.state is State.ACTIVE:
+    if circle.anchor is not None and _next_week(circle, ctx.kit) > ctx.kit.length:
+        # After the last meeting the tune-ups keep their week and move to the new weekday.
+        anchor = replace(circle.anchor, on=circle.anchor.on + timedelta(days=(cmd.slot.weekday - circle.anchor.on.weekday()) % 7))
+        circle = replace(circle, anchor=anchor)
+        if circle.state is not State.PAUSED:
+            circle = _replan(circle, ctx.kit, anchor)
+    elif circle.state is State.ACTIVE:
         circle = _reanchor(circle, ctx.kit, ctx.now)
     out.post(m.plain(_("The circle now meets {slot}.", slot=m.slot_text(circle)), title=_("New meeting time")))
     return circle
@@ -521,7 +537,8 @@ def _quiet(circle: Circle, effect: Effect, now: datetime) -> Effect:
 
 def _finish(before: Circle, after: Circle, out: _Out, now: datetime, skipped: tuple[str, ...] = ()) -> Decision:
     effects = [_quiet(after, effect, now) for effect in out.effects]
-    if after == before:
+    # Delivery keys carry the revision, so any decision that queues one takes a new revision.
+    if after == before and not any(isinstance(e, DELIVERY_TYPES) for e in effects):
         return Decision(before, tuple(effects), skipped)
     if after.plan != before.plan:
         effects.append(WakeAt(after.id, after.next_wake))
@@ -569,8 +586,7 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: _Out) -> Circle
     elif kind is Kind.TUNE_UP:
         circle = replace(circle, state=transition(circle.state, Event.TUNE_UP))
         last = number == len(kit.tune_ups.weeks_after)
-        meeting = occurrence.at + timedelta(hours=kit.timing.exercise_lead_hours)
-        out.post(m.tune_up_post(circle, kit, number, meeting, last))
+        out.post(m.tune_up_post(circle, kit, number, _tune_up_meeting(circle, kit, number), last))
         if last:
             circle = replace(circle, state=transition(circle.state, Event.CLOSE))
     elif kind is Kind.RESUME:

@@ -204,7 +204,7 @@ def parse(text: str) -> c.Command:
     text = text.strip()
     if text.lower().startswith(PREFIX):
         text = text[len(PREFIX):]
-    name, _space, rest = text.strip().partition(" ")
+    name, rest = (re.split(r"\s+", text.strip(), maxsplit=1) + [""])[:2]
     if not name:
         return c.Help()
     name = name.lower()
@@ -216,8 +216,8 @@ def parse(text: str) -> c.Command:
     rest = rest.strip()
     circle = None
     if rest.startswith("#") and len(rest) > 1:
-        ref, _space, rest = rest.partition(" ")
-        circle, rest = ref[1:], rest.strip()
+        ref, rest = (re.split(r"\s+", rest, maxsplit=1) + [""])[:2]
+        circle = ref[1:]
     if sub.free_text:
         # Answers are prose: an apostrophe in "I'll call Sam" is not a quote.
         args = [rest] if rest else []

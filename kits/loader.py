@@ -38,12 +38,31 @@ def _field_path(loc: tuple) -> str:
 
 
 def _problem(error: dict) -> str:
+    if not error["loc"] and error["type"] == "value_error":
+        return str(error["ctx"]["error"])  # a whole-kit rule; its message names the fields
     where = _field_path(error["loc"])
     if error["type"] == "missing":
         return f"{where}: missing"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown field"
     return f"{where}: {error['msg']}"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML requires unique keys; PyYAML would silently keep the last one."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 def load_kit(path: Path | str) -> Kit:
@@ -60,7 +79,7 @@ def load_kit(path: Path | str) -> Kit:
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as exc:
         raise KitError(path, [f"cannot read file: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:

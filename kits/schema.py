@@ -105,6 +105,17 @@ class Kit(Frozen):
     moderator_guide: Text
     support: Support
 
+    @model_validator(mode="after")
+    def _timing_fits_the_cadence(self) -> Kit:
+        """Reject timings that would put steps out of order: each must follow the one before."""
+        # (An exercise lead of at most 6 days cannot reach back past the previous meeting.)
+        timing = self.timing
+        if timing.graduation_delay_hours * 60 <= timing.meeting_minutes:
+            raise ValueError("timing.graduation_delay_hours: graduation must come after the last meeting ends")
+        if self.tune_ups.weeks_after[0] * 7 * 24 - timing.exercise_lead_hours <= timing.graduation_delay_hours:
+            raise ValueError("tune_ups.weeks_after: the first tune-up's prompt would come before graduation")
+        return self
+
     @property
     def length(self) -> int:
         """Number of meetings in one run of the circle."""

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
@@ -715,11 +716,6 @@ def test_coarse_clock_delivers_everything_once(started_circle, run_until, career
 # ---------------------------------------------------------------- bugs
 
 
-@pytest.mark.xfail(
-    reason="BUG: tick computes the tune-up meeting as prompt time + exercise lead in absolute time, "
-    "so across a DST change the post names the wrong hour (16:00 instead of the usual 17:00)",
-    strict=True,
-)
 def test_tune_up_post_names_the_usual_local_time_across_dst(started_circle, run_until, kits):
     kit = kits["starter"]
     # Mondays 17:00 London from Sep 2026: the last meeting is Mon 28 Sep, tune-up 1 meets
@@ -730,25 +726,17 @@ def test_tune_up_post_names_the_usual_local_time_across_dst(started_circle, run_
     assert render(tune_up.message.lines[0]) == "Meet at your usual time: Mon 26 Oct 2026 17:00 (Europe/London)."
 
 
-@pytest.mark.xfail(
-    reason="BUG: a command that changes nothing (reschedule to the same slot) still posts, but the "
-    "revision is not bumped, so the next command reuses the delivery key and the outbox drops it",
-    strict=True,
-)
-def test_delivery_keys_stay_unique_after_a_command_that_changes_nothing(new_circle, career, moderator, actor, t0):
+def test_rescheduling_to_the_same_slot_is_refused_and_keys_stay_unique(new_circle, career, moderator, actor, t0):
     circle = new_circle(joined=1)
-    same = engine.handle(circle, c.Reschedule(None, circle.slot), moderator, t0, career)
-    assert of_type(same, PostToCircle)  # it does announce the (unchanged) time
-    joined = engine.handle(same.circle, c.Join(None), actor("nia"), t0, career)
-    keys = delivery_keys(same.effects) + delivery_keys(joined.effects)
+    with pytest.raises(CircleError) as refused:
+        engine.handle(circle, c.Reschedule(None, circle.slot), moderator, t0, career)
+    assert "already meets" in render(refused.value.text)
+    moved = engine.handle(circle, c.Reschedule(None, Slot(3, time(18, 0))), moderator, t0, career)
+    joined = engine.handle(moved.circle, c.Join(None), actor("nia"), t0, career)
+    keys = delivery_keys(moved.effects) + delivery_keys(joined.effects)
     assert len(keys) == len(set(keys)), keys
 
 
-@pytest.mark.xfail(
-    reason="BUG: resuming after graduation shifts the old anchor date, so tune-ups keep the old "
-    "weekday with the new time after a reschedule made while paused",
-    strict=True,
-)
 def test_reschedule_while_paused_after_graduation_moves_the_tune_ups(started_circle, run_until, kits, moderator):
     kit = kits["starter"]
     graduated = run_until(started_circle("starter"), kit, utc(2026, 12, 30, 18, 0)).circle
@@ -762,38 +750,30 @@ def test_reschedule_while_paused_after_graduation_moves_the_tune_ups(started_cir
         assert (meeting.weekday(), meeting.time()) == (3, time(18, 0)), tune_up.key
 
 
-def _with_timing(kit: Kit, **changes) -> Kit:
+def _timing(kit: Kit, **changes) -> dict:
     tune_ups = changes.pop("weeks_after", None)
     data = kit.model_dump()
     data["timing"].update(changes)
     if tune_ups:
         data["tune_ups"]["weeks_after"] = tune_ups
-    return Kit.model_validate(data)  # the schema accepts it
+    return data
 
 
-@pytest.mark.xfail(
-    reason="BUG: the kit schema accepts timing where tune-up 1's prompt comes before graduation "
-    "(weeks_after 1, exercise lead 144 h, graduation delay 48 h); tick then raises CircleError",
-    strict=True,
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        # Tune-up 1's prompt would come before graduation.
+        (dict(exercise_lead_hours=144, graduation_delay_hours=48, weeks_after=(1, 2)), "tune_ups.weeks_after"),
+        # Graduation would fire before the last check-in prompt, which could then never be answered.
+        (dict(meeting_minutes=120, graduation_delay_hours=1), "timing.graduation_delay_hours"),
+    ],
 )
-def test_any_valid_kit_runs_to_the_end(started_circle, run_until, kits):
-    kit = _with_timing(kits["starter"], exercise_lead_hours=144, graduation_delay_hours=48, weeks_after=(1, 2))
-    circle = started_circle(kit)
-    assert run_until(circle, kit, FAR_FUTURE).circle.state is State.CLOSED
+def test_kit_timing_that_would_run_out_of_order_is_refused(kits, changes, field):
+    with pytest.raises(ValidationError) as refused:
+        Kit.model_validate(_timing(kits["starter"], **changes))
+    assert field in str(refused.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: the kit schema accepts a graduation delay shorter than the meeting, so graduation "
-    "fires before the last check-in prompt and that check-in can no longer be answered",
-    strict=True,
-)
-def test_last_check_in_can_be_answered_when_prompted(started_circle, run_until, kits, members):
-    kit = _with_timing(kits["starter"], meeting_minutes=120, graduation_delay_hours=1)
-    circle = started_circle(kit)
-    run = run_until(circle, kit, FAR_FUTURE)
-    prompt_tick = next(
-        (tick, d) for tick, d in zip(run.ticks, run.decisions) if f"{circle.id}/checkin:4/0" in delivery_keys(d.effects)
-    )
-    tick, decision = prompt_tick
-    answers = ("Done", "Yes", "Thanks", "Next kit")
-    engine.handle(decision.circle, c.CheckInCommand(None, answers), members[0], tick, kit)
+def test_the_tightest_valid_timing_runs_to_the_end(started_circle, run_until, kits):
+    kit = Kit.model_validate(_timing(kits["starter"], exercise_lead_hours=144, meeting_minutes=15, graduation_delay_hours=1))
+    assert run_until(started_circle(kit), kit, FAR_FUTURE).circle.state is State.CLOSED

@@ -235,11 +235,6 @@ def test_unclosed_quote_is_a_usage_error_with_the_usage_line(text, name):
     assert usage_line(name) in out
 
 
-@pytest.mark.xfail(
-    reason="BUG: since free-text parsing (ea211ad), parse splits the subcommand off on a space only, "
-    "so a tab or newline after it (a multi-line message) makes it an unknown subcommand",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

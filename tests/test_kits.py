@@ -170,11 +170,6 @@ def test_load_kits_stops_at_the_first_broken_file(write, career_data):
     assert caught.value.path == bad and caught.value.problems == ["support: missing"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: PyYAML's safe_load keeps the last of two equal keys, so a kit with a duplicated "
-    "field loads and the first text is silently lost (YAML requires unique keys)",
-    strict=True,
-)
 def test_duplicate_key_in_a_mapping_is_a_problem(write):
     text = (BUILTIN_DIR / "starter.yaml").read_text(encoding="utf-8")
     text = text.replace("name: Starter Circle\n", "name: Starter Circle\nname: Second name\n", 1)
