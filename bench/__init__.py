@@ -1,0 +1,1 @@
+"""Scale benchmarks; run from the repository root, e.g. ``python -m bench.fanout`` (see README.md)."""

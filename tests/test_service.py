@@ -1,0 +1,118 @@
+"""The service: commands through storage, as an adapter calls it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
+
+from bot.circle import Actor, UserRef
+from bot.effects import OpenForm, Reply
+from bot.i18n import render
+from circlebot.cli import main as cli_main
+from circlebot.service import CircleService
+from kits import builtin_kits
+from kits.loader import BUILTIN_DIR
+from storage.outbox import Outbox
+from storage.repository import Store
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def person(name: str, workspace: str = "T1", admin: bool = False) -> Actor:
+    return Actor(UserRef("slack", workspace, name), name.title(), None, admin)
+
+
+ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
+
+
+@pytest.fixture
+def service(engine) -> CircleService:
+    return CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+
+
+def say(service: CircleService, actor: Actor, text: str, where: str | None = None) -> str:
+    responses = service.run(actor, text, T0, where=where)
+    return "\n".join(
+        render(r.message.title or "") + "\n" + "\n".join(render(line) for line in r.message.lines)
+        if isinstance(r, Reply) else f"FORM {render(r.title)}"
+        for r in responses
+    )
+
+
+def test_a_circle_in_another_workspace_is_invisible(service):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    stranger = person("mallory", workspace="T2")
+    assert "There is no circle \u201ccrew\u201d here." in say(service, stranger, "/circle join crew")
+    assert "There is no circle" in say(service, stranger, "/circle info crew")
+    assert "#crew" not in say(service, stranger, "/circle list")
+
+
+def test_outsiders_see_no_member_names(service):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    say(service, BOB, "/circle join crew")
+    outsider = say(service, CAROL, "/circle info crew")
+    assert "places free" in outsider and "Bob" not in outsider and "Alice" not in outsider
+    assert "\u2022 Bob" in say(service, BOB, "/circle info")
+
+
+def test_the_circle_is_found_from_the_space_or_by_name_when_someone_is_in_several(service):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    say(service, ALICE, '/circle new "Crew" starter UTC wed 17:00')  # same name: a second id
+    assert "#crew" in say(service, ALICE, "/circle list") and "#crew-2" in say(service, ALICE, "/circle list")
+    assert "You are in several circles; name one, e.g. #crew." in say(service, ALICE, "/circle info")
+    assert "Wednesdays" in say(service, ALICE, "/circle info", where="crew-2")
+    assert "Tuesdays" in say(service, ALICE, "/circle info #crew")
+
+
+def test_a_workspace_admin_may_run_moderator_commands(service):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    say(service, BOB, "/circle join crew")
+    assert "Only the moderator" in say(service, BOB, "/circle start")
+    admin = person("root", admin=True)
+    assert "Sorry" not in say(service, admin, "/circle start #crew")
+    assert "running" in say(service, ALICE, "/circle info")
+
+
+def test_a_refused_command_changes_nothing_and_queues_nothing(service, engine):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    before = Outbox(engine).counts()
+    with service.store.transaction() as tx:
+        circle = tx.load("crew")
+    for text in ("/circle start", "/circle checkin hi", "/circle remove nobody", "/circle frob", "/circle join crew"):
+        assert "Sorry" in say(service, ALICE, text)
+    with service.store.transaction() as tx:
+        assert tx.load("crew") == circle
+    assert Outbox(engine).counts() == before
+
+
+def test_checkin_without_answers_opens_a_form(service):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    say(service, BOB, "/circle join crew")
+    say(service, ALICE, "/circle start")
+    service.tick("crew", T0 + timedelta(days=6))
+    [form] = service.run(BOB, "/circle checkin", T0 + timedelta(days=6))
+    assert isinstance(form, OpenForm) and form.submit == "checkin" and len(form.fields) >= 2
+
+
+def test_a_missing_kit_is_a_clear_error_not_a_crash(engine):
+    CircleService(Store(engine), builtin_kits(), timedelta(hours=6)).run(ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
+    without = CircleService(Store(engine), {}, timedelta(hours=6))
+    assert "kit \u201cstarter\u201d is not installed" in say(without, ALICE, "/circle info")
+    without.tick("crew", T0)  # logged and skipped
+
+
+def test_kits_validate_command(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text((BUILTIN_DIR / "starter.yaml").read_text())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("    prompt:", "    promt:", 1))
+    assert cli_main(["kits", "validate", str(good)]) == 0
+    assert "ok \u2014 starter, 4 meetings" in capsys.readouterr().out
+    assert cli_main(["kits", "validate", str(good), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: weeks[0].exercises[0].prompt: missing" in err
+    assert f"{bad}: weeks[0].exercises[0].promt: unknown field" in err
+    assert cli_main(["kits", "validate", str(tmp_path / "none.yaml")]) == 1
+    assert "cannot read file" in capsys.readouterr().err
