@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import Engine, insert, text
 
+from bench import DEFAULT_CIRCLES, DEFAULT_DB, DUE
 from bot import commands as c
 from bot import engine as core
 from bot.circle import Actor, Circle, Slot, UserRef
@@ -42,8 +42,6 @@ from storage.database import make_engine, normalise_url, upgrade
 from storage.models import CircleRow, MembershipRow, OutboxRow
 from storage.outbox import SENT
 
-DEFAULT_DB = f"sqlite:///{Path(tempfile.gettempdir()) / 'circlebot-bench.db'}"
-DEFAULT_CIRCLES = 35_000
 MEMBERS = 5
 KIT = "career"
 ZONE = "Europe/London"
@@ -51,8 +49,6 @@ SLOT = Slot(weekday=1, at=clock_time(17, 0))  # Tuesdays 17:00 London
 PLATFORM, WORKSPACE = "discord", "bench-guild"
 #: When every circle is formed, joined and started (a Tuesday morning).
 STARTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-#: When every circle's week-1 exercise comes due: 48 h before the first meeting, Tue 8 Dec 17:00 London.
-DUE = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
 CHUNK = 2000
 
 

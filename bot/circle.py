@@ -116,6 +116,21 @@ class Commitment:
     at: datetime
 
 
+class Rsvp(str, enum.Enum):
+    GOING = "going"
+    NOT_GOING = "not_going"
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """A member's answer about one week's meeting."""
+
+    week: int
+    user: UserRef
+    rsvp: Rsvp
+    at: datetime
+
+
 @dataclass(frozen=True)
 class Anchor:
     """The meeting date of one week; the weeks after it follow at the kit's cadence."""
@@ -149,6 +164,7 @@ class Circle:
     members: tuple[Member, ...] = ()
     checkins: tuple[CheckIn, ...] = ()
     commitments: tuple[Commitment, ...] = ()
+    attendance: tuple[Attendance, ...] = ()
     plan: tuple[Occurrence, ...] = ()
     done: frozenset[str] = field(default_factory=frozenset)
     anchor: Anchor | None = None
@@ -176,6 +192,9 @@ class Circle:
 
     def commitment(self, week: int, user: UserRef) -> Commitment | None:
         return next((c for c in self.commitments if c.week == week and c.user == user), None)
+
+    def rsvp(self, week: int, user: UserRef) -> Rsvp | None:
+        return next((a.rsvp for a in self.attendance if a.week == week and a.user == user), None)
 
     def with_member(self, member: Member) -> Circle:
         """Add ``member``, or replace the member with the same user in place."""

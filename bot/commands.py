@@ -105,6 +105,13 @@ class Close(ModeratorCommand):
 
 
 @dataclass(frozen=True)
+class Attend(CircleCommand):
+    """Will the person be at the next meeting?"""
+
+    going: bool
+
+
+@dataclass(frozen=True)
 class Away(CircleCommand):
     """Away until a date (inclusive): no DMs meanwhile. ``None`` means back now."""
 

@@ -16,7 +16,20 @@ from datetime import datetime, timedelta
 
 from bot import commands as c
 from bot import messages as m
-from bot.circle import Actor, Anchor, Circle, CheckIn, Commitment, Kind, Member, Occurrence, Role, UserRef
+from bot.circle import (
+    Actor,
+    Anchor,
+    Attendance,
+    Circle,
+    CheckIn,
+    Commitment,
+    Kind,
+    Member,
+    Occurrence,
+    Role,
+    Rsvp,
+    UserRef,
+)
 from bot.effects import (
     DELIVERY_TYPES,
     AddToSpace,
@@ -298,7 +311,7 @@ def _info(circle: Circle, cmd: c.Info, ctx: _Context, out: _Out) -> Circle:
     member = circle.member(ctx.actor.user)
     viewer_tz = ctx.actor.tz or (member.tz if member else None) or circle.tz
     if member or ctx.actor.is_admin:
-        out.reply(ctx.actor.user, m.info_message(circle, ctx.kit, viewer_tz))
+        out.reply(ctx.actor.user, m.info_message(circle, ctx.kit, viewer_tz, _next_week(circle, ctx.kit)))
     else:
         # People outside the circle see what they need to decide to join, not who is in it.
         out.reply(
@@ -470,6 +483,28 @@ def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: _Context, out: _Out) ->
     return circle
 
 
+def _attend(circle: Circle, cmd: c.Attend, ctx: _Context, out: _Out) -> Circle:
+    member = _require_member(circle, ctx)
+    _require_state(circle, (State.ACTIVE,), _("answer for a meeting"))
+    week = _next_week(circle, ctx.kit)
+    if week > ctx.kit.length:
+        raise CircleError(_("There is no meeting left to answer for."))
+    rsvp = Rsvp.GOING if cmd.going else Rsvp.NOT_GOING
+    if circle.rsvp(week, member.user) is rsvp:
+        out.reply(ctx.actor.user, m.plain(_("Already noted, thank you.")))
+        return circle
+    entry = Attendance(week, member.user, rsvp, ctx.now)
+    kept = tuple(a for a in circle.attendance if (a.week, a.user) != (week, member.user))
+    circle = replace(circle, attendance=(*kept, entry))
+    when = m.format_when(_meeting(circle, ctx.kit, week), member.tz or circle.tz)
+    if cmd.going:
+        out.reply(ctx.actor.user, m.plain(_("See you at week {week}'s meeting, {when}.", week=week, when=when)))
+    else:
+        out.post(m.plain(_("{name} can't make it to week {week}'s meeting.", name=member.name, week=week)))
+        out.reply(ctx.actor.user, m.plain(_("Thanks for letting the circle know. The check-in stays open for you.")))
+    return circle
+
+
 def _away(circle: Circle, cmd: c.Away, ctx: _Context, out: _Out) -> Circle:
     member = _require_member(circle, ctx)
     today = to_local(ctx.now, member.tz or circle.tz).date()
@@ -522,6 +557,7 @@ HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, _Context, _Out], Circle]
     c.Close: _close,
     c.CheckInCommand: _checkin,
     c.Away: _away,
+    c.Attend: _attend,
     c.Commit: _commit,
 }
 

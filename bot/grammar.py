@@ -89,6 +89,13 @@ def _member_arg(cls: type) -> Callable[[str | None, list[str]], c.Command]:
     return build
 
 
+def _attend(circle: str | None, args: list[str]) -> c.Command:
+    answer = " ".join(args).lower()
+    if answer not in ("yes", "no"):
+        raise ValueError("yes or no")
+    return c.Attend(circle, going=answer == "yes")
+
+
 def _away(circle: str | None, args: list[str]) -> c.Command:
     if len(args) != 1:
         raise ValueError("one date")
@@ -152,6 +159,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _commit,
             free_text=True,
         ),
+        Subcommand("rsvp", "rsvp [#circle] yes|no", _("say whether you will be at the next meeting"), c.Attend, _attend),
         Subcommand(
             "away",
             "away [#circle] <YYYY-MM-DD>|back",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.circle import Circle, Commitment, Member, Occurrence, Role
+from bot.circle import Circle, Commitment, Member, Occurrence, Role, Rsvp
 from bot.effects import Button, FormField, Message
 from bot.grammar import PREFIX, SUBCOMMANDS
 from bot.i18n import Text, _, join
@@ -28,6 +28,8 @@ KIND_NAMES = {
 }
 
 CHECKIN_BUTTON = Button(_("Check in"), "checkin")
+RSVP_BUTTONS = (Button(_("I'll be there"), "rsvp yes"), Button(_("Can't make it"), "rsvp no"))
+RSVP_NAMES = {Rsvp.GOING: _(" — will be there"), Rsvp.NOT_GOING: _(" — can't make it")}
 
 
 def help_message() -> Message:
@@ -55,19 +57,20 @@ def occurrence_text(occurrence: Occurrence, tz: str) -> Text:
     )
 
 
-def member_line(member: Member) -> Text:
+def member_line(member: Member, rsvp: Rsvp | None = None) -> Text:
     role = _(" (moderator)") if member.role is Role.MODERATOR else ""
-    return _("\u2022 {name}{role}", name=member.name, role=role)
+    answer = RSVP_NAMES[rsvp] if rsvp else ""
+    return _("\u2022 {name}{role}{rsvp}", name=member.name, role=role, rsvp=answer)
 
 
-def info_message(circle: Circle, kit: Kit, viewer_tz: str, upcoming: int = 4) -> Message:
+def info_message(circle: Circle, kit: Kit, viewer_tz: str, next_week: int, upcoming: int = 4) -> Message:
     week = _("week {week} of {total}", week=circle.week, total=kit.length) if circle.week else _("not started")
     lines: list[Text | str] = [
         _("Kit: {kit} \u2014 {week}", kit=kit.name, week=week),
         _("State: {state}", state=STATE_NAMES[circle.state]),
         _("Meets {slot}", slot=slot_text(circle)),
         _("Members ({count} of {capacity}):", count=len(circle.members), capacity=circle.capacity),
-        *(member_line(m) for m in circle.members),
+        *(member_line(m, circle.rsvp(next_week, m.user)) for m in circle.members),
     ]
     if circle.plan:
         lines.append(_("Coming up (times in {tz}):", tz=viewer_tz))
@@ -89,7 +92,7 @@ def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Mes
     return Message(
         tuple(lines),
         title=_("Week {week} of {total}: {title}", week=week, total=kit.length, title=content.title),
-        buttons=(CHECKIN_BUTTON,),
+        buttons=(CHECKIN_BUTTON, *RSVP_BUTTONS),
     )
 
 
@@ -107,6 +110,7 @@ def reminder_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Mes
     return Message(
         (_("The circle meets at {when}.", when=format_when(meeting, circle.tz)), _("Agenda:"), *agenda),
         title=_("Meeting soon: week {week}", week=week),
+        buttons=RSVP_BUTTONS,
     )
 
 

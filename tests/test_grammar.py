@@ -91,6 +91,9 @@ VALID = [
     ("away #career 2027-01-03", c.Away("career", date(2027, 1, 3))),
     ("away back", c.Away(None, None)),
     ("away OFF", c.Away(None, None)),
+    # rsvp
+    ("rsvp yes", c.Attend(None, going=True)),
+    ("rsvp #career No", c.Attend("career", going=False)),
     # pause
     ("pause", c.Pause(None)),
     ("pause #career", c.Pause("career")),
@@ -146,6 +149,8 @@ MALFORMED = [
     ("moderator", "moderator"),
     ("moderator #career", "moderator"),
     ("away", "away"),
+    ("rsvp", "rsvp"),
+    ("rsvp maybe", "rsvp"),
     ("away #career", "away"),
     ("away tomorrow", "away"),
     ("away 2026-13-01", "away"),
