@@ -110,7 +110,7 @@ def _console(settings: Settings, database: str | None, start: str | None, live: 
                     return
         finally:
             if scheduler:
-                scheduler.shutdown()
+                await scheduler.shutdown()
 
     asyncio.run(loop())
     return 0

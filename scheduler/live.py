@@ -51,9 +51,11 @@ class LiveScheduler:
         )
         self.scheduler.start()
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
+        """Stop: let a running pass record its outcomes, then give up leadership."""
         self.scheduler.shutdown(wait=False)
-        self.leader.release()
+        async with self._one_at_a_time:
+            self.leader.release()
 
     def poke(self) -> None:
         """Run now (after a command queued deliveries), if this replica leads."""

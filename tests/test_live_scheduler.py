@@ -41,7 +41,7 @@ async def test_a_step_due_in_a_moment_is_delivered_once_by_apscheduler(engine):
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)  # a second run, if there were one, would show by now
     finally:
-        live.shutdown()
+        await live.shutdown()
     assert sender.keys == ["crew/reminder:1/0"]
 
 

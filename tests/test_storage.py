@@ -168,3 +168,21 @@ def test_a_dm_waits_for_its_not_before(engine):
         tx.enqueue([DirectMessage("late", "crew", ALICE, Message(("hi",)), not_before=morning)], T0)
     assert outbox.claim(T0, 10) == []
     assert [q.effect.key for q in outbox.claim(morning, 10)] == ["late"]
+
+
+def _upgrade(url: str) -> None:
+    from storage.database import make_engine, upgrade
+
+    upgrade(make_engine(url))
+
+
+def test_replicas_migrating_at_once_do_not_collide(pg_schema):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_upgrade, args=(pg_schema,)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0, 0, 0]

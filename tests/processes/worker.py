@@ -82,7 +82,7 @@ async def run(args: argparse.Namespace) -> None:
         await stop.wait()
         log.info("worker %d stopping", os.getpid())
     finally:
-        live.shutdown()
+        await live.shutdown()
         await sender.close()
         engine.dispose()
     log.info("worker %d stopped", os.getpid())
