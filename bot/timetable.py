@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.circle import Anchor, Kind, Occurrence, Slot
 from bot.errors import CircleError

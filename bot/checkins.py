@@ -1,0 +1,95 @@
+"""Check-ins and commitments: what members bring to each week."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot import commands as c
+from bot import messages as m
+from bot.circle import (
+    CheckIn,
+    Circle,
+    Commitment,
+    UserRef,
+)
+from bot.decision import Context, Out, require_member, require_state
+from bot.effects import (
+    OpenForm,
+)
+from bot.errors import CircleError
+from bot.i18n import _
+from bot.state import State
+
+MAX_ANSWER = 2000
+
+
+def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    require_state(circle, (State.ACTIVE,), _("check in"))
+    if not circle.week:
+        raise CircleError(_("Check-ins open when week 1's exercise is posted."))
+    questions = ctx.kit.week(circle.week).checkin_questions
+    if not cmd.answers:
+        title, fields = m.checkin_form(circle, ctx.kit, circle.week)
+        out.effects.append(OpenForm(member.user, circle.id, title, fields, "checkin", intro=m.SEEN_BY_CIRCLE))
+        return circle
+    if len(cmd.answers) > len(questions) or any(len(a) > MAX_ANSWER for a in cmd.answers):
+        raise CircleError(
+            _(
+                "This week has {count} questions; separate your answers with \u201c|\u201d, at most {max} characters each.",
+                count=len(questions),
+                max=MAX_ANSWER,
+            )
+        )
+    answers = tuple(cmd.answers) + ("",) * (len(questions) - len(cmd.answers))
+    again = circle.checkin(circle.week, member.user) is not None
+    entry = CheckIn(circle.week, member.user, answers, ctx.now)
+    circle = replace(
+        circle, checkins=(*(x for x in circle.checkins if (x.week, x.user) != (entry.week, entry.user)), entry)
+    )
+    # The last question of each week asks what the member will do next: that answer is their commitment.
+    if answers[-1]:
+        circle = record_commitment(circle, member.user, answers[-1], ctx.now)
+    lines = [
+        _("{n}. {question} \u2014 {answer}", n=n, question=q, answer=a or "\u2014")
+        for n, (q, a) in enumerate(zip(questions, answers), start=1)
+    ]
+    heading = (
+        _("{name} updated their week {week} check-in", name=member.name, week=circle.week)
+        if again
+        else _("{name} checked in for week {week}", name=member.name, week=circle.week)
+    )
+    out.post(m.plain(*lines, title=heading))
+    out.reply(ctx.actor.user, m.plain(_("Thank you \u2014 your check-in is saved and shared with your circle.")))
+    return circle
+
+
+def record_commitment(circle: Circle, user: UserRef, text: str, now: datetime) -> Circle:
+    entry = Commitment(circle.week, user, text, now)
+    kept = tuple(x for x in circle.commitments if (x.week, x.user) != (entry.week, entry.user))
+    return replace(circle, commitments=(*kept, entry))
+
+
+def _commit(circle: Circle, cmd: c.Commit, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    require_state(circle, (State.ACTIVE,), _("make a commitment"))
+    if not circle.week:
+        raise CircleError(_("Commitments open when week 1's exercise is posted."))
+    if len(cmd.text) > MAX_ANSWER:
+        raise CircleError(_("Please keep a commitment under {max} characters.", max=MAX_ANSWER))
+    circle = record_commitment(circle, member.user, cmd.text, ctx.now)
+    out.reply(
+        ctx.actor.user,
+        m.plain(
+            _("Noted: \u201c{text}\u201d. I will ask you how it went at the next check-in.", text=cmd.text),
+            m.SEEN_BY_CIRCLE,
+        ),
+    )
+    return circle
+
+
+HANDLERS = {
+    c.CheckInCommand: _checkin,
+    c.Commit: _commit,
+}

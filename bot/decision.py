@@ -1,0 +1,112 @@
+"""What every command handler shares: the decision it returns, its context, and its guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.circle import (
+    Actor,
+    Circle,
+    Member,
+    Role,
+    UserRef,
+)
+from bot.effects import (
+    DirectMessage,
+    Effect,
+    Message,
+    PostToCircle,
+    Reply,
+)
+from bot.errors import CircleError
+from bot.i18n import Text, _, join
+from bot.state import STATE_NAMES, State
+from kits.schema import Kit
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a command or a tick.
+
+    Attributes:
+        circle: the circle after the change (unchanged for read-only commands).
+        effects: what to do, in order.
+        skipped: keys of occurrences that came due too long ago to send.
+    """
+
+    circle: Circle
+    effects: tuple[Effect, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass
+class Out:
+    """Collects the effects of one decision and gives each delivery a unique key."""
+
+    circle_id: str
+    stem: str
+    effects: list[Effect] = field(default_factory=list)
+
+    def _key(self, suffix: str | None) -> str:
+        return f"{self.circle_id}/{self.stem}/{suffix or len(self.effects)}"
+
+    def post(self, message: Message) -> None:
+        self.effects.append(PostToCircle(self._key(None), self.circle_id, message))
+
+    def dm(self, to: UserRef, message: Message, suffix: str | None = None) -> None:
+        self.effects.append(DirectMessage(self._key(suffix), self.circle_id, to, message))
+
+    def reply(self, to: UserRef, message: Message) -> None:
+        self.effects.append(Reply(to, message))
+
+    def add(self, make: Callable[[str], Effect]) -> None:
+        self.effects.append(make(self._key(None)))
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: Actor
+    now: datetime
+    kit: Kit
+
+
+def require_member(circle: Circle, ctx: Context) -> Member:
+    member = circle.member(ctx.actor.user)
+    if member is None:
+        raise CircleError(_("You are not a member of \u201c{name}\u201d.", name=circle.name))
+    return member
+
+
+def require_moderator(circle: Circle, ctx: Context) -> None:
+    member = circle.member(ctx.actor.user)
+    if not ctx.actor.is_admin and (member is None or member.role is not Role.MODERATOR):
+        raise CircleError(_("Only the moderator of \u201c{name}\u201d can do that.", name=circle.name))
+
+
+def require_state(circle: Circle, states: tuple[State, ...], doing: Text) -> None:
+    if circle.state not in states:
+        raise CircleError(
+            _(
+                "\u201c{name}\u201d is {state}, so you cannot {doing} now.",
+                name=circle.name,
+                state=STATE_NAMES[circle.state],
+                doing=doing,
+            )
+        )
+
+
+def find_member(circle: Circle, who: str) -> Member:
+    wanted = who.strip().lstrip("<").rstrip(">").lstrip("@!").lower()
+    for member in circle.members:
+        if wanted in (member.user.id.lower(), member.name.lower()):
+            return member
+    raise CircleError(
+        _(
+            "No member \u201c{who}\u201d in \u201c{name}\u201d. Members: {members}.",
+            who=who,
+            name=circle.name,
+            members=join([x.name for x in circle.members]),
+        )
+    )

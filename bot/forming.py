@@ -1,0 +1,127 @@
+"""Forming circles and listing them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from bot import commands as c
+from bot import messages as m
+from bot.circle import (
+    MIN_MEMBERS_TO_START,
+    Actor,
+    Circle,
+    Member,
+    Role,
+)
+from bot.decision import Decision, Out
+from bot.effects import (
+    Message,
+    OpenSpace,
+)
+from bot.errors import CircleError
+from bot.grammar import PREFIX
+from bot.i18n import _, join
+from bot.state import STATE_NAMES, State
+from bot.timetable import parse_zone
+from kits.schema import Kit
+
+MAX_NAME = 60
+
+
+def slug(name: str) -> str:
+    """A short circle id from its name: ``Tuesday Crew!`` -> ``tuesday-crew``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24].strip("-") or "circle"
+
+
+def create_circle(
+    command: c.NewCircle,
+    actor: Actor,
+    now: datetime,
+    kits: Mapping[str, Kit],
+    taken_ids: Iterable[str],
+) -> Decision:
+    """Form a new circle with ``actor`` as its moderator.
+
+    Raises:
+        CircleError: unknown kit or time zone, or an unusable name.
+    """
+    name = command.name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise CircleError(_("A circle name needs 1 to {max} characters.", max=MAX_NAME))
+    if command.kit not in kits:
+        raise CircleError(
+            _("Unknown kit \u201c{kit}\u201d. Choose one of: {choices}.", kit=command.kit, choices=join(sorted(kits)))
+        )
+    tz = parse_zone(command.tz)
+    taken = set(taken_ids)
+    base = slug(name)
+    circle_id = next(
+        candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken
+    )
+    kit = kits[command.kit]
+    moderator = Member(actor.user, actor.name, Role.MODERATOR, now, actor.tz)
+    circle = Circle(
+        id=circle_id,
+        platform=actor.user.platform,
+        workspace=actor.user.workspace,
+        name=name,
+        kit_id=kit.id,
+        tz=tz,
+        slot=command.slot,
+        created_at=now,
+        capacity=command.capacity,
+        members=(moderator,),
+        revision=1,
+    )
+    out = Out(circle_id, "r1")
+    out.add(lambda key: OpenSpace(key, circle_id, name, (actor.user,)))
+    out.post(
+        m.plain(
+            kit.summary,
+            _("Meets {slot}. The kit has {weeks} meetings.", slot=m.slot_text(circle), weeks=kit.length),
+            title=_("Welcome to \u201c{name}\u201d", name=name),
+        )
+    )
+    out.reply(
+        actor.user,
+        m.plain(
+            _("You moderate \u201c{name}\u201d (#{id}).", name=name, id=circle_id),
+            _("Invite people with: {command}", command=f"{PREFIX} join {circle_id}"),
+            _(
+                "When {min} to {max} people have joined, begin with {command}.",
+                min=MIN_MEMBERS_TO_START,
+                max=command.capacity,
+                command=f"{PREFIX} start",
+            ),
+            title=_("Circle formed"),
+        ),
+    )
+    return Decision(circle, tuple(out.effects))
+
+
+def list_message(circles: Iterable[Circle], actor: Actor, kits: Mapping[str, Kit]) -> Message:
+    """The circles ``actor`` is in, and those still open to join."""
+    mine, open_ = [], []
+    for circle in circles:
+        kit = kits.get(circle.kit_id)
+        line = _(
+            "#{id} \u2014 \u201c{name}\u201d, {kit}, {slot}, {state}, {count}/{capacity}",
+            id=circle.id,
+            name=circle.name,
+            kit=kit.name if kit else circle.kit_id,
+            slot=m.slot_text(circle),
+            state=STATE_NAMES[circle.state],
+            count=len(circle.members),
+            capacity=circle.capacity,
+        )
+        if circle.member(actor.user):
+            mine.append(line)
+        elif circle.state in (State.FORMING, State.ACTIVE) and not circle.is_full:
+            open_.append(line)
+    lines = [_("Your circles:"), *(mine or [_("(none yet)")]), _("Open to join:"), *(open_ or [_("(none right now)")])]
+    lines.append(
+        _("Join with {join}, or form your own with {new}.", join=f"{PREFIX} join <circle>", new=f"{PREFIX} new")
+    )
+    return m.plain(*lines, title=_("Circles"))

@@ -1,0 +1,52 @@
+"""A running circle's timetable: which week comes next, and laying the rest of the run out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.circle import (
+    Anchor,
+    Circle,
+    Kind,
+)
+from bot.timetable import first_meeting_on, lay_out, meeting_at, meeting_on
+from kits.schema import Kit
+
+
+def meeting(circle: Circle, kit: Kit, week: int) -> datetime:
+    assert circle.anchor is not None
+    return meeting_at(circle.slot, circle.tz, meeting_on(kit, circle.anchor, week))
+
+
+def tune_up_meeting(circle: Circle, kit: Kit, number: int) -> datetime:
+    """Tune-up ``number`` meets at the usual slot, ``weeks_after`` weeks after the last meeting."""
+    assert circle.anchor is not None
+    on = meeting_on(kit, circle.anchor, kit.length) + timedelta(weeks=kit.tune_ups.weeks_after[number - 1])
+    return meeting_at(circle.slot, circle.tz, on)
+
+
+def next_week(circle: Circle, kit: Kit) -> int:
+    """The first week whose meeting has not been held (``length + 1`` after the last)."""
+    return next((w for w in range(1, kit.length + 1) if f"{Kind.CHECKIN.value}:{w}" not in circle.done), kit.length + 1)
+
+
+def replan(circle: Circle, kit: Kit, anchor: Anchor) -> Circle:
+    return replace(circle, anchor=anchor, plan=lay_out(kit, circle.slot, circle.tz, anchor, circle.done))
+
+
+def reanchor(circle: Circle, kit: Kit, now: datetime) -> Circle:
+    """Lay the rest of the run out from the next free slot.
+
+    A week whose exercise is still to come starts no sooner than the exercise
+    lead time from now, so its exercise is never sent late.
+    """
+    week = next_week(circle, kit)
+    if week > kit.length:
+        return circle
+    lead = (
+        timedelta(0)
+        if f"{Kind.EXERCISE.value}:{week}" in circle.done
+        else timedelta(hours=kit.timing.exercise_lead_hours)
+    )
+    return replan(circle, kit, Anchor(week, first_meeting_on(circle.slot, circle.tz, now + lead)))

@@ -1,0 +1,316 @@
+"""Commands that form, run and steer a circle: membership, the timetable, roles and attendance."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot import commands as c
+from bot import messages as m
+from bot.circle import (
+    MIN_MEMBERS_TO_START,
+    Anchor,
+    Attendance,
+    Circle,
+    Kind,
+    Member,
+    Occurrence,
+    Role,
+    Rsvp,
+)
+from bot.decision import Context, Out, find_member, require_member, require_state
+from bot.effects import (
+    AddToSpace,
+    RemoveFromSpace,
+)
+from bot.errors import CircleError
+from bot.grammar import PREFIX
+from bot.i18n import _
+from bot.plan import meeting, next_week, reanchor, replan
+from bot.state import Event, State, transition
+from bot.timetable import meeting_on, to_local
+from kits.schema import Kit
+
+
+def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
+    if circle.member(ctx.actor.user):
+        raise CircleError(_("You are already in \u201c{name}\u201d.", name=circle.name))
+    require_state(circle, (State.FORMING, State.ACTIVE), _("join"))
+    if circle.is_full:
+        raise CircleError(
+            _(
+                "\u201c{name}\u201d is full ({capacity} people). Try {command} for others.",
+                name=circle.name,
+                capacity=circle.capacity,
+                command=f"{PREFIX} list",
+            )
+        )
+    circle = circle.with_member(Member(ctx.actor.user, ctx.actor.name, Role.MEMBER, ctx.now, ctx.actor.tz))
+    out.add(lambda key: AddToSpace(key, circle.id, ctx.actor.user))
+    out.post(m.plain(_("{name} joined the circle. Welcome!", name=ctx.actor.name)))
+    out.reply(
+        ctx.actor.user,
+        m.plain(
+            _("You joined \u201c{name}\u201d. It meets {slot}.", name=circle.name, slot=m.slot_text(circle)),
+            m.state_line(circle),
+            _("What members write stays inside the circle."),
+            title=_("Welcome"),
+        ),
+    )
+    return circle
+
+
+def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    if member.role is Role.MODERATOR and len(circle.members) > 1:
+        raise CircleError(
+            _(
+                "You moderate \u201c{name}\u201d: hand the role on first with {command}.",
+                name=circle.name,
+                command=f"{PREFIX} moderator <member>",
+            )
+        )
+    circle = circle.without_member(member.user)
+    out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
+    out.reply(ctx.actor.user, m.plain(_("You left \u201c{name}\u201d. Take care.", name=circle.name)))
+    if not circle.members:
+        return replace(circle, state=transition(circle.state, Event.CLOSE), plan=())
+    out.post(m.plain(_("{name} has left the circle.", name=member.name)))
+    return circle
+
+
+def _info(circle: Circle, cmd: c.Info, ctx: Context, out: Out) -> Circle:
+    member = circle.member(ctx.actor.user)
+    viewer_tz = ctx.actor.tz or (member.tz if member else None) or circle.tz
+    if member or ctx.actor.is_admin:
+        out.reply(ctx.actor.user, m.info_message(circle, ctx.kit, viewer_tz, next_week(circle, ctx.kit)))
+    else:
+        # People outside the circle see what they need to decide to join, not who is in it.
+        out.reply(
+            ctx.actor.user,
+            m.plain(
+                _("Kit: {kit}. Meets {slot}.", kit=ctx.kit.name, slot=m.slot_text(circle)),
+                _(
+                    "{free} of {capacity} places free; {state}",
+                    free=circle.capacity - len(circle.members),
+                    capacity=circle.capacity,
+                    state=m.state_line(circle),
+                ),
+                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id),
+            ),
+        )
+    return circle
+
+
+def _next(circle: Circle, cmd: c.Next, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    viewer_tz = ctx.actor.tz or member.tz or circle.tz
+    lines: list = [m.state_line(circle)]
+    if circle.week:
+        week = ctx.kit.week(circle.week)
+        lines.append(_("This week: {title} \u2014 {goal}", title=week.title, goal=week.goal))
+        lines.extend(_("\u2022 {title}", title=e.title) for e in week.exercises)
+        done = circle.checkin(circle.week, member.user)
+        lines.append(_("You have checked in this week.") if done else _("You have not checked in yet this week."))
+    commitment = circle.commitment(circle.week, member.user) or circle.commitment(circle.week - 1, member.user)
+    if commitment:
+        lines.append(_("Your commitment: \u201c{text}\u201d", text=commitment.text))
+    if circle.plan:
+        lines.append(_("Next: {item}", item=m.occurrence_text(circle.plan[0], viewer_tz)))
+    out.reply(ctx.actor.user, m.plain(*lines, title=_("What's next in \u201c{name}\u201d", name=circle.name)))
+    return circle
+
+
+def _start(circle: Circle, cmd: c.Start, ctx: Context, out: Out) -> Circle:
+    state = transition(circle.state, Event.START)
+    if len(circle.members) < MIN_MEMBERS_TO_START:
+        raise CircleError(
+            _(
+                "A circle needs at least {min} members to start; \u201c{name}\u201d has {count}.",
+                min=MIN_MEMBERS_TO_START,
+                name=circle.name,
+                count=len(circle.members),
+            )
+        )
+    circle = reanchor(replace(circle, state=state), ctx.kit, ctx.now)
+    first = meeting(circle, ctx.kit, 1)
+    out.post(
+        m.plain(
+            _("The first meeting is {when}.", when=m.format_when(first, circle.tz)),
+            _("Week 1's exercise arrives {hours} hours before it.", hours=ctx.kit.timing.exercise_lead_hours),
+            title=_("\u201c{name}\u201d has started", name=circle.name),
+        )
+    )
+    return circle
+
+
+def _pause(circle: Circle, cmd: c.Pause, ctx: Context, out: Out) -> Circle:
+    state = transition(circle.state, Event.PAUSE)
+    plan: tuple[Occurrence, ...] = ()
+    line = _("Nothing will be posted until the moderator resumes it with {command}.", command=f"{PREFIX} resume")
+    if cmd.weeks:
+        resume_at = ctx.now + timedelta(weeks=cmd.weeks)
+        plan = (Occurrence(Kind.RESUME, circle.revision, resume_at),)
+        line = _("It resumes on its own on {when}.", when=m.format_when(resume_at, circle.tz))
+    out.post(m.plain(line, title=_("\u201c{name}\u201d is paused", name=circle.name)))
+    return replace(circle, state=state, paused_from=circle.state, paused_at=ctx.now, plan=plan)
+
+
+def resumed(circle: Circle, kit: Kit, now: datetime, out: Out) -> Circle:
+    """Resume a paused circle: its remaining weeks move to the next free slot."""
+    state = transition(circle.state, Event.RESUME, circle.paused_from)
+    circle = replace(circle, state=state, paused_from=None, plan=())
+    if next_week(circle, kit) > kit.length and circle.anchor and circle.paused_at:
+        # After the last meeting: graduation and tune-ups keep their rhythm, shifted by the pause.
+        shift = -(-(now - circle.paused_at).days // 7) or 1
+        circle = replan(circle, kit, replace(circle.anchor, on=circle.anchor.on + timedelta(weeks=shift)))
+    else:
+        circle = reanchor(circle, kit, now)
+    circle = replace(circle, paused_at=None)
+    upcoming = m.occurrence_text(circle.plan[0], circle.tz) if circle.plan else _("nothing scheduled")
+    out.post(m.plain(_("Next: {item}", item=upcoming), title=_("\u201c{name}\u201d is back", name=circle.name)))
+    return circle
+
+
+def _resume(circle: Circle, cmd: c.Resume, ctx: Context, out: Out) -> Circle:
+    return resumed(circle, ctx.kit, ctx.now, out)
+
+
+def _skip(circle: Circle, cmd: c.Skip, ctx: Context, out: Out) -> Circle:
+    require_state(circle, (State.ACTIVE,), _("skip a meeting"))
+    week = next_week(circle, ctx.kit)
+    if week > ctx.kit.length or circle.anchor is None:
+        raise CircleError(_("There is no meeting left to skip."))
+    moved = meeting_on(ctx.kit, circle.anchor, week) + timedelta(weeks=ctx.kit.cadence.weeks)
+    circle = replan(circle, ctx.kit, Anchor(week, moved))
+    out.post(
+        m.plain(
+            _(
+                "Week {week} now meets {when}; the weeks after it move back too.",
+                week=week,
+                when=m.format_when(meeting(circle, ctx.kit, week), circle.tz),
+            ),
+            title=_("Next meeting skipped"),
+        )
+    )
+    return circle
+
+
+def _reschedule(circle: Circle, cmd: c.Reschedule, ctx: Context, out: Out) -> Circle:
+    require_state(
+        circle, (State.FORMING, State.ACTIVE, State.PAUSED, State.GRADUATED, State.FOLLOWING_UP), _("reschedule")
+    )
+    if cmd.slot == circle.slot:
+        raise CircleError(_("The circle already meets {slot}.", slot=m.slot_text(circle)))
+    circle = replace(circle, slot=cmd.slot)
+    if circle.anchor is not None and next_week(circle, ctx.kit) > ctx.kit.length:
+        # After the last meeting the tune-ups keep their week and move to the new weekday.
+        anchor = replace(
+            circle.anchor, on=circle.anchor.on + timedelta(days=(cmd.slot.weekday - circle.anchor.on.weekday()) % 7)
+        )
+        circle = replace(circle, anchor=anchor)
+        if circle.state is not State.PAUSED:
+            circle = replan(circle, ctx.kit, anchor)
+    elif circle.state is State.ACTIVE:
+        circle = reanchor(circle, ctx.kit, ctx.now)
+    out.post(m.plain(_("The circle now meets {slot}.", slot=m.slot_text(circle)), title=_("New meeting time")))
+    return circle
+
+
+def _remove(circle: Circle, cmd: c.Remove, ctx: Context, out: Out) -> Circle:
+    member = find_member(circle, cmd.member)
+    if member.role is Role.MODERATOR:
+        raise CircleError(_("The moderator cannot be removed; hand the role on first."))
+    circle = circle.without_member(member.user)
+    out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
+    out.dm(
+        member.user,
+        m.plain(
+            _("You are no longer a member of \u201c{name}\u201d. Thank you for the time you gave it.", name=circle.name)
+        ),
+    )
+    out.post(m.plain(_("{name} is no longer in the circle.", name=member.name)))
+    return circle
+
+
+def _hand_over(circle: Circle, cmd: c.HandOver, ctx: Context, out: Out) -> Circle:
+    member = find_member(circle, cmd.member)
+    if member.role is Role.MODERATOR:
+        raise CircleError(_("{name} already moderates this circle.", name=member.name))
+    members = tuple(replace(x, role=Role.MODERATOR if x.user == member.user else Role.MEMBER) for x in circle.members)
+    out.post(m.plain(_("{name} is now the moderator. Thank you, {old}!", name=member.name, old=ctx.actor.name)))
+    return replace(circle, members=members)
+
+
+def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
+    state = transition(circle.state, Event.CLOSE)
+    out.post(
+        m.plain(
+            _("The moderator has closed the circle. Thank you all."),
+            title=_("\u201c{name}\u201d is closed", name=circle.name),
+        )
+    )
+    return replace(circle, state=state, plan=())
+
+
+def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    require_state(circle, (State.ACTIVE,), _("answer for a meeting"))
+    week = next_week(circle, ctx.kit)
+    if week > ctx.kit.length:
+        raise CircleError(_("There is no meeting left to answer for."))
+    rsvp = Rsvp.GOING if cmd.going else Rsvp.NOT_GOING
+    if circle.rsvp(week, member.user) is rsvp:
+        out.reply(ctx.actor.user, m.plain(_("Already noted, thank you.")))
+        return circle
+    entry = Attendance(week, member.user, rsvp, ctx.now)
+    kept = tuple(a for a in circle.attendance if (a.week, a.user) != (week, member.user))
+    circle = replace(circle, attendance=(*kept, entry))
+    when = m.format_when(meeting(circle, ctx.kit, week), member.tz or circle.tz)
+    if cmd.going:
+        out.reply(ctx.actor.user, m.plain(_("See you at week {week}'s meeting, {when}.", week=week, when=when)))
+    else:
+        out.post(m.plain(_("{name} can't make it to week {week}'s meeting.", name=member.name, week=week)))
+        out.reply(ctx.actor.user, m.plain(_("Thanks for letting the circle know. The check-in stays open for you.")))
+    return circle
+
+
+def _away(circle: Circle, cmd: c.Away, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    today = to_local(ctx.now, member.tz or circle.tz).date()
+    if cmd.until is not None and cmd.until < today:
+        raise CircleError(
+            _("That date has passed; give a date from today on, e.g. {example}.", example=today.isoformat())
+        )
+    circle = circle.with_member(replace(member, away_until=cmd.until))
+    if cmd.until is None:
+        out.reply(ctx.actor.user, m.plain(_("Welcome back. Reminders and DMs are on again.")))
+    else:
+        out.reply(
+            ctx.actor.user,
+            m.plain(
+                _(
+                    "Noted: no DMs from this circle until {date} (inclusive). Posts in the circle go on.",
+                    date=cmd.until.isoformat(),
+                )
+            ),
+        )
+    return circle
+
+
+HANDLERS = {
+    c.Join: _join,
+    c.Leave: _leave,
+    c.Info: _info,
+    c.Next: _next,
+    c.Start: _start,
+    c.Pause: _pause,
+    c.Resume: _resume,
+    c.Skip: _skip,
+    c.Reschedule: _reschedule,
+    c.Remove: _remove,
+    c.HandOver: _hand_over,
+    c.Close: _close,
+    c.Attend: _attend,
+    c.Away: _away,
+}
