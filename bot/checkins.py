@@ -11,6 +11,7 @@ from bot.circle import (
     CheckIn,
     Circle,
     Commitment,
+    RedFlag,
     UserRef,
 )
 from bot.decision import Context, Out, require_member, require_state
@@ -89,7 +90,33 @@ def _commit(circle: Circle, cmd: c.Commit, ctx: Context, out: Out) -> Circle:
     return circle
 
 
+def _journal(circle: Circle, cmd: c.Journal, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    out.reply(ctx.actor.user, m.journal_message(circle, ctx.kit, member))
+    return circle
+
+
+def _struggling(circle: Circle, cmd: c.Struggling, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    if circle.state is State.CLOSED:
+        # The circle is over, but the person still deserves the resources.
+        out.reply(ctx.actor.user, m.support_resources(ctx.kit, None))
+        return circle
+    if len(cmd.note) > MAX_ANSWER:
+        raise CircleError(_("Please keep the note under {max} characters.", max=MAX_ANSWER))
+    flag = RedFlag(circle.week, member.user, ctx.now, cmd.note)
+    circle = replace(circle, red_flags=(*circle.red_flags, flag))
+    moderator = circle.moderator
+    told = moderator if moderator and moderator.user != member.user else None
+    if told:
+        out.dm(told.user, m.red_flag_dm(circle, member, cmd.note), suffix=f"red/{member.user.key}")
+    out.reply(ctx.actor.user, m.support_resources(ctx.kit, told))
+    return circle
+
+
 HANDLERS = {
     c.CheckInCommand: _checkin,
     c.Commit: _commit,
+    c.Journal: _journal,
+    c.Struggling: _struggling,
 }

@@ -122,6 +122,7 @@ class Commitment:
 class Rsvp(str, enum.Enum):
     GOING = "going"
     NOT_GOING = "not_going"
+    ATTENDED = "attended"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,24 @@ class Attendance:
     user: UserRef
     rsvp: Rsvp
     at: datetime
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A member said they are struggling; only the moderator is told."""
+
+    week: int
+    user: UserRef
+    at: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """One gentle DM to a drifting member, so the next one waits (never a stream)."""
+
+    week: int
+    user: UserRef
 
 
 @dataclass(frozen=True)
@@ -168,6 +187,8 @@ class Circle:
     checkins: tuple[CheckIn, ...] = ()
     commitments: tuple[Commitment, ...] = ()
     attendance: tuple[Attendance, ...] = ()
+    red_flags: tuple[RedFlag, ...] = ()
+    nudges: tuple[Nudge, ...] = ()
     plan: tuple[Occurrence, ...] = ()
     done: frozenset[str] = field(default_factory=frozenset)
     anchor: Anchor | None = None

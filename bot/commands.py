@@ -130,4 +130,23 @@ class Commit(CircleCommand):
     text: str
 
 
+@dataclass(frozen=True)
+class Journal(CircleCommand):
+    """The asker's own history in the circle: commitments and check-ins, week by week."""
+
+
+@dataclass(frozen=True)
+class Struggling(CircleCommand):
+    """Mark this week red: the moderator is told privately, the member gets support resources."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Attended(CircleCommand):
+    """Record who was at the last meeting: yourself, or (moderator) the members named."""
+
+    members: tuple[str, ...] = ()
+
+
 Command = Help | NewCircle | ListCircles | CircleCommand

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import checkins, running
+from bot import checkins, drift, running
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
@@ -41,6 +41,7 @@ __all__ = ["Decision", "create_circle", "handle", "list_message", "tick"]
 HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] = {
     **running.HANDLERS,
     **checkins.HANDLERS,
+    **drift.HANDLERS,
 }
 
 
@@ -90,6 +91,7 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
         moderator = circle.moderator
         if moderator and moderator in reachable:
             out.dm(moderator.user, m.moderator_notes(kit, number), suffix="moderator")
+        circle = drift.weekly_care(circle, kit, number, out)
     elif kind is Kind.REMINDER:
         out.post(m.reminder_post(circle, kit, number, meeting(circle, kit, number)))
     elif kind is Kind.CHECKIN:

@@ -89,6 +89,20 @@ def _member_arg(cls: type) -> Callable[[str | None, list[str]], c.Command]:
     return build
 
 
+def _journal(circle: str | None, args: list[str]) -> c.Command:
+    if args:
+        raise ValueError("no arguments")
+    return c.Journal(circle)
+
+
+def _struggling(circle: str | None, args: list[str]) -> c.Command:
+    return c.Struggling(circle, _unquote(" ".join(args)))
+
+
+def _attended(circle: str | None, args: list[str]) -> c.Command:
+    return c.Attended(circle, tuple(args))
+
+
 def _attend(circle: str | None, args: list[str]) -> c.Command:
     answer = " ".join(args).lower()
     if answer not in ("yes", "no"):
@@ -158,6 +172,22 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             c.Commit,
             _commit,
             free_text=True,
+        ),
+        Subcommand("journal", "journal [#circle]", _("your own commitments and check-ins, week by week"), c.Journal, _journal),
+        Subcommand(
+            "struggling",
+            "struggling [#circle] [a note for your moderator]",
+            _("tell your moderator privately that this week is hard, and get support resources"),
+            c.Struggling,
+            _struggling,
+            free_text=True,
+        ),
+        Subcommand(
+            "attended",
+            "attended [#circle] [member ...]",
+            _("record that you (or, as moderator, the members named) were at the last meeting"),
+            c.Attended,
+            _attended,
         ),
         Subcommand("rsvp", "rsvp [#circle] yes|no", _("say whether you will be at the next meeting"), c.Attend, _attend),
         Subcommand(

@@ -28,6 +28,11 @@ KIND_NAMES = {
 }
 
 CHECKIN_BUTTON = Button(_("Check in"), "checkin")
+STRUGGLING_BUTTON = Button(_("I'm struggling"), "struggling")
+SEEN_BY_MODERATOR = _("Only your moderator sees this.")
+NOT_A_CRISIS_SERVICE = _(
+    "Circlebot is not a crisis service. If you might be in danger, call your local emergency number now."
+)
 RSVP_BUTTONS = (Button(_("I'll be there"), "rsvp yes"), Button(_("Can't make it"), "rsvp no"))
 RSVP_NAMES = {Rsvp.GOING: _(" — will be there"), Rsvp.NOT_GOING: _(" — can't make it")}
 
@@ -123,7 +128,7 @@ def checkin_post(kit: Kit, week: int) -> Message:
             SEEN_BY_CIRCLE,
         ),
         title=_("Week {week} check-in", week=week),
-        buttons=(CHECKIN_BUTTON,),
+        buttons=(CHECKIN_BUTTON, STRUGGLING_BUTTON),
     )
 
 
@@ -171,6 +176,80 @@ def tune_up_post(circle: Circle, kit: Kit, number: int, meeting: datetime, last:
             )
         )
     return Message(tuple(lines), title=_("Tune-up {n}: {circle}", n=number, circle=circle.name))
+
+
+def journal_message(circle: Circle, kit: Kit, member: Member) -> Message:
+    lines: list[Text | str] = []
+    for week in range(1, circle.week + 1):
+        lines.append(_("Week {week}: {title}", week=week, title=kit.week(week).title))
+        commitment = circle.commitment(week, member.user)
+        if commitment:
+            lines.append(_("  You committed to: \u201c{text}\u201d", text=commitment.text))
+        checkin = circle.checkin(week, member.user)
+        if checkin:
+            answers = join([a for a in checkin.answers if a], "; ")
+            lines.append(_("  Your check-in: {answers}", answers=answers))
+        if not commitment and not checkin:
+            lines.append(_("  (nothing recorded)"))
+    if not lines:
+        lines.append(_("Nothing yet: your journal starts with week 1's exercise."))
+    lines.append(SEEN_BY_YOU)
+    return Message(tuple(lines), title=_("Your journal in \u201c{circle}\u201d", circle=circle.name))
+
+
+def red_flag_dm(circle: Circle, member: Member, note: str) -> Message:
+    lines: list[Text | str] = [
+        _("{name} says this week is hard for them.", name=member.name),
+    ]
+    if note:
+        lines.append(_("Their note: \u201c{note}\u201d", note=note))
+    lines += [
+        _("A short private message today helps: ask how they are and offer to talk. Keep it out of the circle unless they say otherwise."),
+        SEEN_BY_YOU,
+    ]
+    return Message(tuple(lines), title=_("{circle}: someone is struggling", circle=circle.name))
+
+
+def support_resources(kit: Kit, moderator: Member | None) -> Message:
+    told = (
+        _("Your moderator, {name}, has been told privately; nobody else has.", name=moderator.name)
+        if moderator
+        else _("Nobody else has been told.")
+    )
+    return Message(
+        (_("Thank you for saying so."), told, *kit.support.resources, NOT_A_CRISIS_SERVICE),
+        title=_("You are not alone in this"),
+    )
+
+
+def digest_dm(circle: Circle, week: int, missed_two: list[Member], not_checked_in: list[Member]) -> Message:
+    lines: list[Text | str] = []
+    if missed_two:
+        lines.append(_("Missed the last two meetings: {names}.", names=join([x.name for x in missed_two])))
+        lines.append(
+            _(
+                "A kind word, in your own voice: \u201cWe missed you \u2014 no need to explain. "
+                "The circle is better with you in it; hope to see you next time.\u201d "
+                "They have had one gentle reminder from me, and will get no more for a while."
+            )
+        )
+    if not_checked_in:
+        lines.append(_("No check-in yet for week {week}: {names}.", week=week, names=join([x.name for x in not_checked_in])))
+    lines.append(SEEN_BY_YOU)
+    return Message(tuple(lines), title=_("{circle}: this week's digest", circle=circle.name))
+
+
+def nudge_dm(circle: Circle, next_meeting: str) -> Message:
+    return Message(
+        (
+            _("We have missed you at the last two meetings of \u201c{circle}\u201d. No need to explain.", circle=circle.name),
+            _("The next one is {when}; come as you are, even without the exercise done.", when=next_meeting),
+            _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away="/circle away <date>", struggling="/circle struggling"),
+            SEEN_BY_YOU,
+        ),
+        title=_("We missed you"),
+        buttons=RSVP_BUTTONS,
+    )
 
 
 def plain(*lines: Text | str, title: Text | None = None) -> Message:

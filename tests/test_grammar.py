@@ -91,6 +91,13 @@ VALID = [
     ("away #career 2027-01-03", c.Away("career", date(2027, 1, 3))),
     ("away back", c.Away(None, None)),
     ("away OFF", c.Away(None, None)),
+    # journal, struggling, attended
+    ("journal", c.Journal(None)),
+    ("journal #career", c.Journal("career")),
+    ("struggling", c.Struggling(None, "")),
+    ("struggling #career it's been a rough week", c.Struggling("career", "it's been a rough week")),
+    ("attended", c.Attended(None, ())),
+    ("attended ben @cleo", c.Attended(None, ("ben", "@cleo"))),
     # rsvp
     ("rsvp yes", c.Attend(None, going=True)),
     ("rsvp #career No", c.Attend("career", going=False)),
@@ -150,6 +157,7 @@ MALFORMED = [
     ("moderator #career", "moderator"),
     ("away", "away"),
     ("rsvp", "rsvp"),
+    ("journal extra", "journal"),
     ("rsvp maybe", "rsvp"),
     ("away #career", "away"),
     ("away tomorrow", "away"),
