@@ -153,6 +153,117 @@ class Nudge:
     user: UserRef
 
 
+class StoryStatus(str, enum.Enum):
+    """Where a story is on its way out of the circle: the author confirms, then the moderator approves."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    POSTED = "posted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Story:
+    """A member's story offered to the workspace's community space.
+
+    Attributes:
+        number: the story's number in its circle, used by ``share confirm <number>`` etc.
+        named: the post names the author; otherwise it is anonymous.
+    """
+
+    number: int
+    user: UserRef
+    text: str
+    named: bool
+    status: StoryStatus
+    at: datetime
+
+
+class Consent(str, enum.Enum):
+    """Where a member's consent to care after a life event stands."""
+
+    PROPOSED = "proposed"  # a peer suggested it; the member has not answered
+    GIVEN = "given"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class Reach(str, enum.Enum):
+    """How the member cared for likes to be reached."""
+
+    MESSAGE = "message"
+    CALL = "call"
+
+
+@dataclass(frozen=True)
+class SharedDate:
+    """A date the member shared (a birthday, a holiday); a helper is reminded the day before."""
+
+    on: date
+    label: str
+
+
+@dataclass(frozen=True)
+class CareReminder:
+    """One private reminder to a helper about a life event, planned or done.
+
+    Attributes:
+        step: which one: ``day<N>`` of the cadence, or ``date:<YYYY-MM-DD>`` for a shared date.
+        sent: false when it came due too late to send; the cadence moved on without it.
+    """
+
+    step: str
+    helper: UserRef
+    at: datetime
+    sent: bool = True
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    """Care for one member after a loss, an illness or a hard stretch, on the member's terms.
+
+    Attributes:
+        id: the event's number in its circle.
+        user: the person cared for.
+        opened_at: when support opened (the member opened it or said yes); reminder days count from it.
+        proposed_by: the peer who suggested it; ``None`` when the member opened it.
+        consent: the member's answer; revocable at any time.
+        consent_at: when the member last answered (opened, said yes or no, or ended it).
+        everyone_knows: every member may know and help; otherwise only ``known_by``.
+        not_now: reminders are paused; the cadence keeps its dates.
+        helpers: peers who offered to help, in the order they take turns.
+        reminders: reminders done (sent or skipped), oldest first.
+        planned: the next reminder, or ``None`` when none can be planned now.
+        told_circle: the member asked for the circle's space to be told.
+    """
+
+    id: int
+    user: UserRef
+    opened_at: datetime
+    proposed_by: UserRef | None = None
+    consent: Consent = Consent.GIVEN
+    consent_at: datetime | None = None
+    everyone_knows: bool = False
+    known_by: tuple[UserRef, ...] = ()
+    reach: Reach = Reach.MESSAGE
+    not_now: bool = False
+    dates: tuple[SharedDate, ...] = ()
+    helpers: tuple[UserRef, ...] = ()
+    reminders: tuple[CareReminder, ...] = ()
+    planned: CareReminder | None = None
+    told_circle: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for the member's answer, or consented to and not ended."""
+        return self.consent in (Consent.PROPOSED, Consent.GIVEN)
+
+    def may_know(self, user: UserRef) -> bool:
+        """Whether the member allowed ``user`` to know (the member always knows)."""
+        return user == self.user or self.everyone_knows or user in self.known_by
+
+
 @dataclass(frozen=True)
 class Anchor:
     """The meeting date of one week; the weeks after it follow at the kit's cadence."""
@@ -166,6 +277,7 @@ class Circle:
     """One circle: who is in it, where it stands, and what happens next.
 
     Attributes:
+        life_events: care after a life event, one per member at a time (bot/care.py).
         plan: occurrences still to come, in time order (empty unless running).
         done: keys of occurrences already fired or skipped, so none fires twice.
         anchor: the meeting date the plan is laid out from.
@@ -189,6 +301,8 @@ class Circle:
     attendance: tuple[Attendance, ...] = ()
     red_flags: tuple[RedFlag, ...] = ()
     nudges: tuple[Nudge, ...] = ()
+    stories: tuple[Story, ...] = ()
+    life_events: tuple[LifeEvent, ...] = ()
     plan: tuple[Occurrence, ...] = ()
     done: frozenset[str] = field(default_factory=frozenset)
     anchor: Anchor | None = None
@@ -209,7 +323,11 @@ class Circle:
 
     @property
     def next_wake(self) -> datetime | None:
-        return self.plan[0].at if self.plan else None
+        """The next timetable step or care reminder, whichever comes first (care outlasts the run)."""
+        moments = [e.planned.at for e in self.life_events if e.planned]
+        if self.plan:
+            moments.append(self.plan[0].at)
+        return min(moments, default=None)
 
     def checkin(self, week: int, user: UserRef) -> CheckIn | None:
         return next((c for c in self.checkins if c.week == week and c.user == user), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.circle import Slot
+from bot.circle import Reach, Slot
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ class NewCircle:
 @dataclass(frozen=True)
 class ListCircles:
     pass
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A workspace admin asks for the workspace's aggregated statistics."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,13 @@ class HandOver(ModeratorCommand):
 
 
 @dataclass(frozen=True)
+class Again(ModeratorCommand):
+    """After graduation: form a new run of the circle and invite its members back."""
+
+    kit: str | None = None
+
+
+@dataclass(frozen=True)
 class Close(ModeratorCommand):
     pass
 
@@ -136,6 +148,11 @@ class Journal(CircleCommand):
 
 
 @dataclass(frozen=True)
+class Progress(CircleCommand):
+    """The circle's progress card: every member's weeks, for the members."""
+
+
+@dataclass(frozen=True)
 class Struggling(CircleCommand):
     """Mark this week red: the moderator is told privately, the member gets support resources."""
 
@@ -149,4 +166,119 @@ class Attended(CircleCommand):
     members: tuple[str, ...] = ()
 
 
-Command = Help | NewCircle | ListCircles | CircleCommand
+@dataclass(frozen=True)
+class Share(CircleCommand):
+    """Offer a story to the workspace's community space: a draft only the author sees until they confirm."""
+
+    text: str
+    named: bool = False
+
+
+@dataclass(frozen=True)
+class StoryStep(CircleCommand):
+    """Base of the steps that move story ``number`` of the circle along."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class ConfirmStory(StoryStep):
+    """The author approves their draft; it goes to the moderator."""
+
+
+@dataclass(frozen=True)
+class WithdrawStory(StoryStep):
+    """The author takes their story back, any time before it is posted."""
+
+
+@dataclass(frozen=True)
+class ApproveStory(StoryStep):
+    """The moderator approves a confirmed story; it is posted."""
+
+
+@dataclass(frozen=True)
+class DeclineStory(StoryStep):
+    """The moderator declines a confirmed story; only its author is told."""
+
+
+@dataclass(frozen=True)
+class Export:
+    """Everything stored about the asker, across the circles of their workspace, as a file."""
+
+
+@dataclass(frozen=True)
+class ForgetMe:
+    """Erase the asker's words and identity in every circle of their workspace; ``confirmed`` is the second step."""
+
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class OpenSupport(CircleCommand):
+    """Open care after a life event for yourself; when it is open, see your terms."""
+
+
+@dataclass(frozen=True)
+class ProposeSupport(CircleCommand):
+    """Suggest care for another member; they are asked privately and decide."""
+
+    member: str
+
+
+@dataclass(frozen=True)
+class AnswerSupport(CircleCommand):
+    """The member's answer to a peer's suggestion of care."""
+
+    yes: bool
+
+
+@dataclass(frozen=True)
+class ShareSupportWith(CircleCommand):
+    """Who in the circle may know and help: the named members, or everyone when none is named."""
+
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetReach(CircleCommand):
+    reach: Reach
+
+
+@dataclass(frozen=True)
+class NotNow(CircleCommand):
+    """Pause the reminders about you (``paused``), or resume them."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class ShareDate(CircleCommand):
+    """A date helpers are reminded of the day before; an empty ``label`` forgets the date."""
+
+    on: date
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TellCircle(CircleCommand):
+    """The member asks for the circle's space to be told that they could use support."""
+
+
+@dataclass(frozen=True)
+class EndSupport(CircleCommand):
+    """The member revokes their consent; every reminder stops."""
+
+
+@dataclass(frozen=True)
+class OfferHelp(CircleCommand):
+    """A peer offers to help a member who has opened support: private reminders from now on."""
+
+    member: str
+
+
+@dataclass(frozen=True)
+class StopHelping(CircleCommand):
+    member: str
+
+
+Command = Help | NewCircle | ListCircles | Stats | Export | ForgetMe | CircleCommand

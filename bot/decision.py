@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.circle import (
@@ -23,6 +23,7 @@ from bot.effects import (
 from bot.errors import CircleError
 from bot.i18n import Text, _, join
 from bot.state import STATE_NAMES, State
+from bot.timetable import after_quiet_hours
 from kits.schema import Kit
 
 
@@ -79,9 +80,9 @@ def require_member(circle: Circle, ctx: Context) -> Member:
     return member
 
 
-def require_moderator(circle: Circle, ctx: Context) -> None:
-    member = circle.member(ctx.actor.user)
-    if not ctx.actor.is_admin and (member is None or member.role is not Role.MODERATOR):
+def require_moderator(circle: Circle, actor: Actor) -> None:
+    member = circle.member(actor.user)
+    if not actor.is_admin and (member is None or member.role is not Role.MODERATOR):
         raise CircleError(_("Only the moderator of \u201c{name}\u201d can do that.", name=circle.name))
 
 
@@ -110,3 +111,12 @@ def find_member(circle: Circle, who: str) -> Member:
             members=join([x.name for x in circle.members]),
         )
     )
+
+
+def quiet_hours(circle: Circle, effect: Effect, now: datetime) -> Effect:
+    """Hold a DM back until the end of its recipient's quiet hours, in their own zone."""
+    if not isinstance(effect, DirectMessage):
+        return effect
+    member = circle.member(effect.to)
+    tz = (member.tz if member else None) or circle.tz
+    return replace(effect, not_before=after_quiet_hours(now, tz))

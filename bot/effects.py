@@ -2,11 +2,11 @@
 
 Two families:
 
-* *Responses* (:class:`Reply`, :class:`OpenForm`) answer the person who issued a
-  command, at once (Slack and Discord give 3 seconds).
+* *Responses* (:class:`Reply`, :class:`OpenForm`, :class:`SendFile`) answer the
+  person who issued a command, at once (Slack and Discord give 3 seconds).
 * *Deliveries* (:class:`PostToCircle`, :class:`DirectMessage`, :class:`OpenSpace`,
-  :class:`AddToSpace`, :class:`RemoveFromSpace`) carry a unique ``key`` and go
-  through the outbox, which sends each exactly once, in order.
+  :class:`AddToSpace`, :class:`RemoveFromSpace`, :class:`PostToCommunity`) carry a
+  unique ``key`` and go through the outbox, which sends each exactly once, in order.
 
 :class:`WakeAt` tells the scheduler when the circle next needs a clock tick.
 Every adapter must render every type; one it cannot is a bug, not a skip.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Union
 
-from bot.circle import UserRef
+from bot.circle import Rsvp, UserRef
 from bot.i18n import Text
 
 
@@ -31,12 +31,49 @@ class Button:
 
 
 @dataclass(frozen=True)
+class ProgressCell:
+    """What one member did in one week.
+
+    Attributes:
+        attendance: the week's attendance record (going, not going, attended), or
+            ``None`` when there is none.
+    """
+
+    checked_in: bool = False
+    committed: bool = False
+    attendance: Rsvp | None = None
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One member's weeks, in the order of :attr:`ProgressCard.weeks`."""
+
+    name: str
+    cells: tuple[ProgressCell, ...]
+
+
+@dataclass(frozen=True)
+class ProgressCard:
+    """A circle's weeks × members as data; adapters draw it as a picture."""
+
+    title: Text
+    weeks: tuple[int, ...]
+    rows: tuple[ProgressRow, ...]
+
+
+@dataclass(frozen=True)
 class Message:
-    """A message: an optional title, lines of text, and buttons."""
+    """A message: an optional title, lines of text, buttons, and a picture.
+
+    Attributes:
+        card: a progress card to draw with the message; ``lines`` always say
+            the same in words, for screen readers and text-only adapters.
+    """
 
     lines: tuple[Text | str, ...]
     title: Text | None = None
     buttons: tuple[Button, ...] = ()
+    card: ProgressCard | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +110,33 @@ class OpenForm:
 
 
 @dataclass(frozen=True)
+class SendFile:
+    """A file for the person who issued a command, e.g. their data export.
+
+    Attributes:
+        filename: a plain file name, no folders.
+        content: the file's text (UTF-8).
+        note: a line to show with the file.
+    """
+
+    to: UserRef
+    filename: str
+    content: str
+    note: Text | None = None
+
+
+@dataclass(frozen=True)
 class PostToCircle:
     """Post in the circle's private space."""
+
+    key: str
+    circle_id: str
+    message: Message
+
+
+@dataclass(frozen=True)
+class PostToCommunity:
+    """Post in the workspace's community space, outside every circle (a story both author and moderator approved)."""
 
     key: str
     circle_id: str
@@ -124,9 +186,9 @@ class WakeAt:
     at: datetime | None
 
 
-Delivery = Union[PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace]
-Response = Union[Reply, OpenForm]
+Delivery = Union[PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity]
+Response = Union[Reply, OpenForm, SendFile]
 Effect = Union[Delivery, Response, WakeAt]
 
-DELIVERY_TYPES: tuple[type, ...] = (PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace)
-RESPONSE_TYPES: tuple[type, ...] = (Reply, OpenForm)
+DELIVERY_TYPES: tuple[type, ...] = (PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity)
+RESPONSE_TYPES: tuple[type, ...] = (Reply, OpenForm, SendFile)

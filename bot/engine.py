@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import checkins, drift, running
+from bot import care, checkins, drift, privacy, progress, running, sharing
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
@@ -21,45 +21,38 @@ from bot.circle import (
     Circle,
     Kind,
     Occurrence,
+    UserRef,
 )
-from bot.decision import Context, Decision, Out, require_moderator
+from bot.decision import Context, Decision, Out, quiet_hours, require_moderator
 from bot.effects import (
     DELIVERY_TYPES,
-    DirectMessage,
-    Effect,
     WakeAt,
 )
 from bot.forming import create_circle, list_message
 from bot.plan import meeting, tune_up_meeting
 from bot.running import resumed
 from bot.state import Event, transition
-from bot.timetable import after_quiet_hours, to_local
+from bot.timetable import to_local
 from kits.schema import Kit
 
-__all__ = ["Decision", "create_circle", "handle", "list_message", "tick"]
+__all__ = ["Decision", "create_circle", "forget", "handle", "list_message", "tick"]
 
 HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] = {
     **running.HANDLERS,
     **checkins.HANDLERS,
     **drift.HANDLERS,
+    **progress.HANDLERS,
+    **sharing.HANDLERS,
+    **care.HANDLERS,
 }
 
 
-def _quiet(circle: Circle, effect: Effect, now: datetime) -> Effect:
-    """Hold a DM back until the end of its recipient's quiet hours, in their own zone."""
-    if not isinstance(effect, DirectMessage):
-        return effect
-    member = circle.member(effect.to)
-    tz = (member.tz if member else None) or circle.tz
-    return replace(effect, not_before=after_quiet_hours(now, tz))
-
-
 def _finish(before: Circle, after: Circle, out: Out, now: datetime, skipped: tuple[str, ...] = ()) -> Decision:
-    effects = [_quiet(after, effect, now) for effect in out.effects]
+    effects = [quiet_hours(after, effect, now) for effect in out.effects]
     # Delivery keys carry the revision, so any decision that queues one takes a new revision.
     if after == before and not any(isinstance(e, DELIVERY_TYPES) for e in effects):
         return Decision(before, tuple(effects), skipped)
-    if after.plan != before.plan:
+    if after.plan != before.plan or after.next_wake != before.next_wake:
         effects.append(WakeAt(after.id, after.next_wake))
     return Decision(replace(after, revision=before.revision + 1), tuple(effects), skipped)
 
@@ -71,10 +64,20 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
         CircleError: not allowed (permissions, state, bad values); nothing changed.
     """
     if isinstance(command, c.ModeratorCommand):
-        require_moderator(circle, Context(actor, now, kit))
+        require_moderator(circle, actor)
     out = Out(circle.id, f"r{circle.revision + 1}")
     after = HANDLERS[type(command)](circle, command, Context(actor, now, kit), out)
     return _finish(circle, after, out, now)
+
+
+def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime) -> Decision:
+    """Erase ``user`` from ``circle``, leaving ``anonymous`` in their records (see :mod:`bot.privacy`).
+
+    Raises:
+        CircleError: ``user`` moderates the circle and others remain; nothing changed.
+    """
+    out = Out(circle.id, f"r{circle.revision + 1}")
+    return _finish(circle, privacy.forgotten(circle, user, anonymous, out), out, now)
 
 
 # ---------------------------------------------------------------- the clock
@@ -102,7 +105,7 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
                 out.dm(member.user, m.continuity_dm(circle, commitment), suffix=member.user.key)
     elif kind is Kind.GRADUATION:
         circle = replace(circle, state=transition(circle.state, Event.GRADUATE))
-        out.post(m.graduation_post(circle, kit))
+        out.post(progress.with_progress(m.graduation_post(circle, kit), circle))
     elif kind is Kind.TUNE_UP:
         circle = replace(circle, state=transition(circle.state, Event.TUNE_UP))
         last = number == len(kit.tune_ups.weeks_after)
@@ -115,11 +118,13 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
 
 
 def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
-    """Carry out every occurrence due at ``now``, oldest first.
+    """Carry out every occurrence and care reminder due at ``now``, oldest first.
 
     An occurrence more than ``grace`` late (the process was down) still moves
     the circle along — its week, graduation — but sends nothing: its key is
     returned in ``skipped`` instead, so members never get a burst of stale posts.
+    Care reminders (:func:`bot.care.remind`) follow the same rule, whatever
+    the circle's state.
     """
     before, effects, skipped = circle, [], []
     while circle.plan and circle.plan[0].at <= now:
@@ -131,5 +136,8 @@ def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
             skipped.append(f"{circle.id}/{occurrence.key}")
         else:
             effects.extend(out.effects)
+    circle, reminders, late = care.remind(circle, kit, now, grace)
+    effects.extend(reminders)
+    skipped.extend(late)
     out = Out(circle.id, "tick", effects)
     return _finish(before, circle, out, now, tuple(skipped))

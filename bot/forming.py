@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from bot import commands as c
@@ -15,7 +16,7 @@ from bot.circle import (
     Member,
     Role,
 )
-from bot.decision import Decision, Out
+from bot.decision import Decision, Out, quiet_hours, require_moderator
 from bot.effects import (
     Message,
     OpenSpace,
@@ -99,6 +100,39 @@ def create_circle(
         ),
     )
     return Decision(circle, tuple(out.effects))
+
+
+def form_again(
+    old: Circle,
+    command: c.Again,
+    actor: Actor,
+    now: datetime,
+    kits: Mapping[str, Kit],
+    taken_ids: Iterable[str],
+) -> tuple[Decision, Decision]:
+    """A new run of a graduated circle: same name, slot and zone, ``actor`` moderating.
+
+    Former members are invited back by DM and choose for themselves; nobody is
+    moved across without saying yes.
+
+    Returns:
+        The old circle's decision (it announces the new run) and the new circle's.
+    """
+    require_moderator(old, actor)
+    if old.state not in (State.GRADUATED, State.FOLLOWING_UP, State.CLOSED):
+        raise CircleError(_("A new run can be formed once \u201c{name}\u201d has graduated.", name=old.name))
+    again = c.NewCircle(old.name, command.kit or old.kit_id, old.tz, old.slot, old.capacity)
+    formed = create_circle(again, actor, now, kits, taken_ids)
+    new = formed.circle
+    invites = Out(new.id, "r1/invite")
+    for member in old.members:
+        if member.user != actor.user:
+            invites.dm(member.user, m.invite_again(old, new, kits[new.kit_id]), suffix=member.user.key)
+    announce = Out(old.id, f"r{old.revision + 1}")
+    announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.id}"), title=_("Going again")))
+    old_decision = Decision(replace(old, revision=old.revision + 1), tuple(announce.effects))
+    invited = tuple(quiet_hours(new, effect, now) for effect in invites.effects)
+    return old_decision, replace(formed, effects=(*formed.effects, *invited))
 
 
 def list_message(circles: Iterable[Circle], actor: Actor, kits: Mapping[str, Kit]) -> Message:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot import commands as c
+from bot.circle import Reach
 from bot.errors import CircleError, UsageError
 from bot.i18n import Text, _
 from bot.timetable import parse_slot
@@ -89,6 +90,12 @@ def _member_arg(cls: type) -> Callable[[str | None, list[str]], c.Command]:
     return build
 
 
+def _again(circle: str | None, args: list[str]) -> c.Command:
+    if len(args) > 1:
+        raise ValueError("at most a kit")
+    return c.Again(circle, args[0].lower() if args else None)
+
+
 def _journal(circle: str | None, args: list[str]) -> c.Command:
     if args:
         raise ValueError("no arguments")
@@ -141,6 +148,82 @@ def _commit(circle: str | None, args: list[str]) -> c.Command:
     return c.Commit(circle, text)
 
 
+STORY_STEPS = {
+    "confirm": c.ConfirmStory,
+    "withdraw": c.WithdrawStory,
+    "approve": c.ApproveStory,
+    "decline": c.DeclineStory,
+}
+
+
+def _share(circle: str | None, args: list[str]) -> c.Command:
+    """``share [--named] <story>``, or a step such as ``share confirm 2``."""
+    text = " ".join(args).strip()
+    step = re.fullmatch(r"(\w+)\s+#?(\d{1,4})", text)
+    if step and step[1].lower() in STORY_STEPS:
+        return STORY_STEPS[step[1].lower()](circle, int(step[2]))
+    named = re.match(r"--named(\s+|$)", text)
+    story = _unquote(text[named.end():] if named else text)
+    if not story:
+        raise ValueError("empty story")
+    return c.Share(circle, story, named=bool(named))
+
+
+def _export(circle: str | None, args: list[str]) -> c.Command:
+    # About the person across all their circles, so no circle is named.
+    if circle is not None or args:
+        raise ValueError("no arguments")
+    return c.Export()
+
+
+def _forget_me(circle: str | None, args: list[str]) -> c.Command:
+    if circle is not None or [a.lower() for a in args] not in ([], ["confirm"]):
+        raise ValueError("only confirm")
+    return c.ForgetMe(confirmed=bool(args))
+
+
+def _words(text: str) -> list[str]:
+    """Split arguments like a shell, with typographic double quotes as quotes too."""
+    return shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
+
+
+def _support(circle: str | None, args: list[str]) -> c.Command:
+    """``support`` and its forms; only a shared date's label is prose (``Mum's birthday``)."""
+    form, rest = (re.split(r"\s+", args[0], maxsplit=1) + [""])[:2] if args else ("", "")
+    form = form.lower()
+    if form == "date":
+        day, label = (re.split(r"\s+", rest, maxsplit=1) + [""])[:2]
+        return c.ShareDate(circle, date.fromisoformat(day), _unquote(label))
+    words = _words(rest)
+    choice = words[0].lower() if len(words) == 1 else None
+    match form, words:
+        case "", []:
+            return c.OpenSupport(circle)
+        case "for", [member]:
+            return c.ProposeSupport(circle, member)
+        case ("yes" | "no"), []:
+            return c.AnswerSupport(circle, yes=form == "yes")
+        case "who", [_, *_] if choice in ("all", "everyone"):
+            return c.ShareSupportWith(circle, ())
+        case "who", [_, *_]:
+            return c.ShareSupportWith(circle, tuple(words))
+        case "reach", [_] if choice in ("message", "call"):
+            return c.SetReach(circle, Reach(choice))
+        case ("notnow", []) | ("not", ["now"]):
+            return c.NotNow(circle, paused=True)
+        case "resume", []:
+            return c.NotNow(circle, paused=False)
+        case "tell", [_] if choice == "circle":
+            return c.TellCircle(circle)
+        case "end", []:
+            return c.EndSupport(circle)
+        case "help", [member]:
+            return c.OfferHelp(circle, member)
+        case "stop", [member]:
+            return c.StopHelping(circle, member)
+    raise ValueError("unknown form of support")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     s.name: s
     for s in (
@@ -153,6 +236,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _new,
         ),
         Subcommand("list", "list", _("circles you can join, and your own"), c.ListCircles, lambda circle, args: c.ListCircles()),
+        Subcommand(
+            "stats",
+            "stats",
+            _("workspace admins: circles, completion and attendance here, in totals only"),
+            c.Stats,
+            lambda circle, args: c.Stats(),
+        ),
         Subcommand("join", "join <circle>", _("join an open circle"), c.Join, _join_like(c.Join)),
         Subcommand("leave", "leave [#circle]", _("leave a circle"), c.Leave, _no_args(c.Leave)),
         Subcommand("info", "info [circle]", _("members, week and what comes next"), c.Info, _join_like(c.Info)),
@@ -175,6 +265,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         ),
         Subcommand("journal", "journal [#circle]", _("your own commitments and check-ins, week by week"), c.Journal, _journal),
         Subcommand(
+            "progress",
+            "progress [#circle]",
+            _("the circle's progress card: everyone's check-ins, attendance and commitments, week by week"),
+            c.Progress,
+            _no_args(c.Progress),
+        ),
+        Subcommand(
             "struggling",
             "struggling [#circle] [a note for your moderator]",
             _("tell your moderator privately that this week is hard, and get support resources"),
@@ -196,6 +293,34 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("pause your reminders and DMs until a date (inclusive), or say you are back"),
             c.Away,
             _away,
+        ),
+        Subcommand(
+            "share",
+            "share [#circle] [--named] <story> | share [#circle] confirm|withdraw|approve|decline <number>",
+            _("offer a story to the workspace's community channel; posted only when you and your moderator both approve"),
+            c.Share,
+            _share,
+            free_text=True,
+        ),
+        Subcommand(
+            "support",
+            "support [#circle] [for <member> | yes | no | who all | who <member>... | reach message|call | "
+            "date <YYYY-MM-DD> <what it is> | notnow | resume | tell circle | end | help <member> | stop <member>]",
+            _(
+                "care after a loss, an illness or a hard stretch, on your terms: open it for yourself (no "
+                "argument: see your terms), suggest it for someone, or offer to help someone who opened it"
+            ),
+            c.OpenSupport,
+            _support,
+            free_text=True,
+        ),
+        Subcommand("export", "export", _("everything stored about you, as a file only you receive"), c.Export, _export),
+        Subcommand(
+            "forget-me",
+            "forget-me [confirm]",
+            _("erase your answers and your name from every circle here (asks you to confirm first)"),
+            c.ForgetMe,
+            _forget_me,
         ),
         Subcommand("start", "start [#circle]", _("start the circle: week 1 begins at the next slot"), c.Start, _no_args(c.Start)),
         Subcommand("pause", "pause [#circle] [for <N>w]", _("pause the circle, optionally for N weeks"), c.Pause, _pause),
@@ -221,6 +346,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("hand the moderator role to another member"),
             c.HandOver,
             _member_arg(c.HandOver),
+        ),
+        Subcommand(
+            "again",
+            "again [#circle] [kit]",
+            _("after graduation, form a new run (same or another kit) and invite the members back"),
+            c.Again,
+            _again,
         ),
         Subcommand("close", "close [#circle]", _("end the circle early; nothing more is posted"), c.Close, _no_args(c.Close)),
     )
@@ -261,7 +393,7 @@ def parse(text: str) -> c.Command:
         args = [rest] if rest else []
     else:
         try:
-            args = shlex.split(rest.replace("\u201c", '"').replace("\u201d", '"'))
+            args = _words(rest)
         except ValueError:
             raise UsageError(_("I could not read that: a quote is not closed. {usage}", usage=usage(name))) from None
     try:

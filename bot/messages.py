@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.circle import Circle, Commitment, Member, Occurrence, Role, Rsvp
+from bot.circle import Circle, Commitment, Member, Occurrence, Role, Rsvp, Story
 from bot.effects import Button, FormField, Message
 from bot.grammar import PREFIX, SUBCOMMANDS
 from bot.i18n import Text, _, join
@@ -30,6 +30,13 @@ KIND_NAMES = {
 CHECKIN_BUTTON = Button(_("Check in"), "checkin")
 STRUGGLING_BUTTON = Button(_("I'm struggling"), "struggling")
 SEEN_BY_MODERATOR = _("Only your moderator sees this.")
+SEEN_BY_YOU_THEN_MODERATOR = _(
+    "Only you see this draft. When you confirm, your moderator reads it and decides; you can withdraw it until it is posted."
+)
+#: Every prompt that asks for an answer carries one of these, saying who will see the answer.
+PRIVACY_LINES = (SEEN_BY_CIRCLE, SEEN_BY_YOU, SEEN_BY_MODERATOR, SEEN_BY_YOU_THEN_MODERATOR)
+#: Said wherever the "I'm struggling" button is offered: it goes to the moderator, not the circle.
+STRUGGLING_GOES_TO_MODERATOR = _("\u201cI'm struggling\u201d tells only your moderator.")
 NOT_A_CRISIS_SERVICE = _(
     "Circlebot is not a crisis service. If you might be in danger, call your local emergency number now."
 )
@@ -113,7 +120,7 @@ def moderator_notes(kit: Kit, week: int) -> Message:
 def reminder_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
     agenda = [_("\u2022 {item}", item=item) for item in kit.week(week).agenda]
     return Message(
-        (_("The circle meets at {when}.", when=format_when(meeting, circle.tz)), _("Agenda:"), *agenda),
+        (_("The circle meets at {when}.", when=format_when(meeting, circle.tz)), _("Agenda:"), *agenda, SEEN_BY_CIRCLE),
         title=_("Meeting soon: week {week}", week=week),
         buttons=RSVP_BUTTONS,
     )
@@ -126,6 +133,7 @@ def checkin_post(kit: Kit, week: int) -> Message:
             *questions,
             _("Answer with the button, or in one line: {example}", example=f"{PREFIX} checkin answer 1 | answer 2 | ..."),
             SEEN_BY_CIRCLE,
+            STRUGGLING_GOES_TO_MODERATOR,
         ),
         title=_("Week {week} check-in", week=week),
         buttons=(CHECKIN_BUTTON, STRUGGLING_BUTTON),
@@ -171,8 +179,10 @@ def tune_up_post(circle: Circle, kit: Kit, number: int, meeting: datetime, last:
     if last:
         lines.append(
             _(
-                "This is the last tune-up; the circle closes after it. To go again, form a new circle with {command}.",
-                command=f"{PREFIX} new",
+                "This is the last tune-up; the circle closes after it. To go again together, the moderator can "
+                "type {again}; to meet new people, join or form another circle with {list}.",
+                again=f"{PREFIX} again",
+                list=f"{PREFIX} list",
             )
         )
     return Message(tuple(lines), title=_("Tune-up {n}: {circle}", n=number, circle=circle.name))
@@ -246,9 +256,69 @@ def nudge_dm(circle: Circle, next_meeting: str) -> Message:
             _("The next one is {when}; come as you are, even without the exercise done.", when=next_meeting),
             _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away="/circle away <date>", struggling="/circle struggling"),
             SEEN_BY_YOU,
+            SEEN_BY_CIRCLE,
         ),
         title=_("We missed you"),
         buttons=RSVP_BUTTONS,
+    )
+
+
+def invite_again(old: Circle, new: Circle, kit: Kit) -> Message:
+    return Message(
+        (
+            _("\u201c{name}\u201d is going again: {kit}, {slot}.", name=old.name, kit=kit.name, slot=slot_text(new)),
+            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=f"{PREFIX} join {new.id}"),
+            SEEN_BY_YOU,
+        ),
+        title=_("An invitation to go again"),
+        buttons=(Button(_("Join the new run"), f"join {new.id}"),),
+    )
+
+
+def community_post(story: Story, author: str) -> Message:
+    """A story exactly as the workspace's community channel will show it."""
+    credit = _("\u2014 {name}", name=author) if story.named else _("\u2014 shared anonymously by a circle member")
+    return Message((story.text, credit), title=_("A story from a peer-support circle"))
+
+
+def _quoted(post: Message) -> list[Text]:
+    """A post's title and lines, marked as a quotation inside another message."""
+    return [_("\u250a {line}", line=line) for line in (post.title, *post.lines)]
+
+
+def story_preview(circle: Circle, story: Story, post: Message) -> Message:
+    command = f"share #{circle.id}"
+    return Message(
+        (
+            _("If you confirm and your moderator approves, this is exactly what will be posted in the workspace's community channel, for everyone there to read:"),
+            *_quoted(post),
+            SEEN_BY_YOU_THEN_MODERATOR,
+            _("To be named, share it again starting with {flag}; to stay anonymous, leave it as it is.", flag="--named")
+            if not story.named
+            else _("You asked to be named; to stay anonymous, withdraw it and share it again without {flag}.", flag="--named"),
+        ),
+        title=_("Your story {number}, before it leaves the circle", number=story.number),
+        buttons=(
+            Button(_("Send to my moderator"), f"{command} confirm {story.number}"),
+            Button(_("Withdraw"), f"{command} withdraw {story.number}"),
+        ),
+    )
+
+
+def story_for_moderator(circle: Circle, story: Story, author: str, post: Message) -> Message:
+    command = f"share #{circle.id}"
+    return Message(
+        (
+            _("{name} would like this story posted in the workspace's community channel:", name=author),
+            *_quoted(post),
+            _("Nothing is posted unless you approve. If you decline, only {name} is told.", name=author),
+            SEEN_BY_YOU,
+        ),
+        title=_("{circle}: story {number} to share beyond the circle?", circle=circle.name, number=story.number),
+        buttons=(
+            Button(_("Approve and post"), f"{command} approve {story.number}"),
+            Button(_("Decline"), f"{command} decline {story.number}"),
+        ),
     )
 
 

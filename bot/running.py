@@ -60,22 +60,33 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
     return circle
 
 
-def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
-    member = require_member(circle, ctx)
+def departed(circle: Circle, member: Member, out: Out) -> Circle:
+    """``member`` leaves of their own accord: they lose the space, and the last one out closes the circle.
+
+    Raises:
+        CircleError: ``member`` moderates and others remain; they hand the role on first.
+    """
     if member.role is Role.MODERATOR and len(circle.members) > 1:
         raise CircleError(
             _(
                 "You moderate \u201c{name}\u201d: hand the role on first with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} moderator <member>",
+                command=f"{PREFIX} moderator #{circle.id} <member>",
             )
         )
     circle = circle.without_member(member.user)
     out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
-    out.reply(ctx.actor.user, m.plain(_("You left \u201c{name}\u201d. Take care.", name=circle.name)))
-    if not circle.members:
+    if not circle.members and circle.state is not State.CLOSED:
         return replace(circle, state=transition(circle.state, Event.CLOSE), plan=())
-    out.post(m.plain(_("{name} has left the circle.", name=member.name)))
+    return circle
+
+
+def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    circle = departed(circle, member, out)
+    out.reply(ctx.actor.user, m.plain(_("You left \u201c{name}\u201d. Take care.", name=circle.name)))
+    if circle.members:
+        out.post(m.plain(_("{name} has left the circle.", name=member.name)))
     return circle
 
 

@@ -1,4 +1,4 @@
-"""The ``circlebot`` command: the console demo, kit validation, database migrations."""
+"""The ``circlebot`` command: the console demo, kit validation, database migrations, statistics."""
 
 from __future__ import annotations
 
@@ -51,8 +51,35 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
-def _console(settings: Settings, database: str | None, start: str | None, live: bool) -> int:
+def _stats(settings: Settings, database: str | None, place: tuple[str, str] | None) -> int:
+    """Print the admins' statistics for one workspace, or for every workspace with circles."""
+    from sqlalchemy.exc import DBAPIError
+
+    from adapters.console.render import block, message_lines
+    from bot.stats import stats_message, workspace_stats
+    from storage.database import make_engine
+    from storage.repository import Store
+
+    url = database or settings.database_url
+    try:
+        with Store(make_engine(url)).transaction() as tx:
+            places = [place] if place else tx.workspaces()
+            reports = [(where, stats_message(workspace_stats(tx.circles_in(*where)))) for where in places]
+    except DBAPIError as error:
+        print(f"cannot read circles from {url}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
+        return 1
+    if not reports:
+        print("no circles yet")
+    for (platform, workspace), message in reports:
+        print(block(f"{platform} {workspace}", message_lines(message, settings.locale)))
+    return 0
+
+
+def _console(
+    settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
+) -> int:
     from adapters.console.app import Console, ConsoleSender
+    from adapters.console.render import PictureFolder
     from circlebot.service import CircleService
     from scheduler.clock import SimulatedClock, SystemClock
     from scheduler.leader import leader_for
@@ -84,8 +111,9 @@ def _console(settings: Settings, database: str | None, start: str | None, live: 
     def write(text: str) -> None:
         print(text, flush=True)
 
-    runner = Runner(service, outbox, ConsoleSender(write, clock, zone_of, settings.locale))
-    console = Console(service, runner, clock, write, settings.locale)
+    folder = PictureFolder(Path(pictures) if pictures else Path(tempfile.mkdtemp(prefix="circlebot-pictures-")))
+    runner = Runner(service, outbox, ConsoleSender(write, clock, zone_of, settings.locale, folder))
+    console = Console(service, runner, clock, write, settings.locale, Path(files) if files else None, folder)
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
@@ -123,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
     console.add_argument("--start", help="simulated start time, ISO 8601 with zone (default: now)")
     console.add_argument("--live", action="store_true", help="run on the real clock with APScheduler instead of /tick")
+    console.add_argument("--files", help="folder for files the bot sends, such as exports (default: a temporary folder)")
+    console.add_argument("--pictures", help="folder for the progress card pictures (default: a temporary folder)")
+    stats = sub.add_parser("stats", help="the admins' statistics: circles, completion, attendance by week")
+    stats.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    stats.add_argument("--platform", help="with --workspace: only this workspace (default: every workspace)")
+    stats.add_argument("--workspace", help="the workspace id, e.g. a Slack team or Discord guild")
     kits = sub.add_parser("kits", help="list or validate kits")
     kits_sub = kits.add_subparsers(dest="kits_command", required=True)
     validate = kits_sub.add_parser("validate", help="check kit files against the schema")
@@ -132,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
     args = parser.parse_args(argv)
+    if args.command == "stats" and (args.platform is None) != (args.workspace is None):
+        parser.error("stats: give --platform and --workspace together")
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -142,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
             return _db_upgrade(settings)
-        return _console(settings, args.db, args.start, args.live)
+        if args.command == "stats":
+            return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
+        return _console(settings, args.db, args.start, args.live, args.files, args.pictures)
     except KitError as error:
         print(str(error), file=sys.stderr)
         return 1

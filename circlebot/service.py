@@ -9,17 +9,21 @@ as the circle's new state, so a crash can lose or double neither.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot import commands as c
+from bot import privacy
 from bot.circle import Actor, Circle
 from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, Message, Reply, Response
-from bot.engine import Decision, create_circle, handle, list_message, tick
+from bot.engine import Decision, create_circle, forget, handle, list_message, tick
+from bot.forming import form_again
 from bot.errors import CircleError
 from bot.grammar import PREFIX, parse
 from bot.i18n import _, join
 from bot.messages import help_message, plain
+from bot.stats import admin_stats
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
 
@@ -77,12 +81,46 @@ class CircleService:
             if isinstance(command, c.ListCircles):
                 circles = tx.circles_in(actor.user.platform, actor.user.workspace)
                 return [Reply(actor.user, list_message(circles, actor, self.kits))]
+            if isinstance(command, c.Stats):
+                circles = tx.circles_in(actor.user.platform, actor.user.workspace)
+                return [Reply(actor.user, admin_stats(circles, actor))]
+            if isinstance(command, c.Export):
+                circles = tx.circles_in(actor.user.platform, actor.user.workspace)
+                return [privacy.export_file(circles, actor.user, now)]
+            if isinstance(command, c.ForgetMe):
+                return self._forget(tx, actor, command, now)
             if isinstance(command, c.NewCircle):
                 decision = create_circle(command, actor, now, self.kits, tx.circle_ids())
                 return self._apply(tx, None, decision, now)
             circle = self._resolve(tx, actor, command, where)
+            if isinstance(command, c.Again):
+                return self._again(tx, circle, command, actor, now)
             decision = handle(circle, command, actor, now, self._kit(circle))
             return self._apply(tx, circle, decision, now)
+
+    def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
+        announced, formed = form_again(old, command, actor, now, self.kits, tx.circle_ids())
+        self._apply(tx, old, announced, now)
+        return self._apply(tx, None, formed, now)
+
+    def _forget(self, tx: Transaction, actor: Actor, command: c.ForgetMe, now: datetime) -> list[Response]:
+        """Erase ``actor`` from every circle of their workspace that holds anything about them, in one transaction.
+
+        Circles they left count too: their old answers are still in them.
+        """
+        user = actor.user
+        held = [circle.id for circle in tx.circles_in(user.platform, user.workspace) if privacy.holds(circle, user)]
+        circles = [circle for circle_id in held if (circle := tx.load(circle_id, lock=True))]
+        # Decided before anything is shown, so a moderator who must hand over first hears it at once.
+        # The stand-in's token is random and kept nowhere: nothing leads from it back to the person.
+        decisions = [forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now) for circle in circles]
+        if not command.confirmed or not circles:
+            return [Reply(user, privacy.forget_preview(circles, user))]
+        erased = tx.erase_from_outbox([circle.id for circle in circles], user, privacy.traces(circles, user))
+        for before, decision in zip(circles, decisions):
+            self._apply(tx, before, decision, now)
+        log.info("forgot a person: %d circles, %d outbox rows", len(circles), erased)
+        return [Reply(user, privacy.forgotten_message(len(circles)))]
 
     def tick(self, circle_id: str, now: datetime) -> None:
         """Move one circle along its timetable up to ``now``."""

@@ -10,6 +10,7 @@ from bot.circle import Circle
 from bot.effects import DELIVERY_TYPES, Delivery
 
 _CIRCLE = TypeAdapter(Circle)
+_TEXT = TypeAdapter(str)
 _DELIVERIES: dict[str, type] = {t.__name__: t for t in DELIVERY_TYPES}
 
 
@@ -34,3 +35,8 @@ def dump_delivery(effect: Delivery) -> tuple[str, str]:
 
 def load_delivery(kind: str, payload: str) -> Delivery:
     return _adapter(kind).validate_json(payload)
+
+
+def dump_text(text: str) -> str:
+    """``text`` as a quoted JSON string, exactly as it appears inside a dumped payload."""
+    return _TEXT.dump_json(text).decode()

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from bot import commands as c
-from bot.circle import Slot
+from bot.circle import Reach, Slot
 from bot.errors import CircleError, UsageError
 from bot.grammar import PREFIX, SUBCOMMANDS, parse, usage
 from bot.i18n import render
@@ -91,13 +91,32 @@ VALID = [
     ("away #career 2027-01-03", c.Away("career", date(2027, 1, 3))),
     ("away back", c.Away(None, None)),
     ("away OFF", c.Away(None, None)),
+    # again
+    ("again", c.Again(None, None)),
+    ("again #career Starter", c.Again("career", "starter")),
     # journal, struggling, attended
     ("journal", c.Journal(None)),
     ("journal #career", c.Journal("career")),
+    # progress (a member's view of the circle), stats (a workspace admin's totals)
+    ("progress", c.Progress(None)),
+    ("progress #career", c.Progress("career")),
+    ("stats", c.Stats()),
     ("struggling", c.Struggling(None, "")),
     ("struggling #career it's been a rough week", c.Struggling("career", "it's been a rough week")),
     ("attended", c.Attended(None, ())),
     ("attended ben @cleo", c.Attended(None, ("ben", "@cleo"))),
+    # share: a story (prose, anonymous unless --named) or a step on story <number>
+    ("share I asked for help, and it worked", c.Share(None, "I asked for help, and it worked")),
+    ("share #career --named \u201cI'll keep going\u201d", c.Share("career", "I'll keep going", named=True)),
+    ("share confirm 2", c.ConfirmStory(None, 2)),
+    ("share #career withdraw #2", c.WithdrawStory("career", 2)),
+    ("share APPROVE 3", c.ApproveStory(None, 3)),
+    ("share decline 3", c.DeclineStory(None, 3)),
+    ("share approve 3 of them", c.Share(None, "approve 3 of them")),
+    # export, forget-me: about the person, in no one circle
+    ("export", c.Export()),
+    ("forget-me", c.ForgetMe()),
+    ("forget-me Confirm", c.ForgetMe(confirmed=True)),
     # rsvp
     ("rsvp yes", c.Attend(None, going=True)),
     ("rsvp #career No", c.Attend("career", going=False)),
@@ -117,6 +136,28 @@ VALID = [
     ('remove "Ben Okafor"', c.Remove(None, "Ben Okafor")),
     ("moderator cleo", c.HandOver(None, "cleo")),
     ("moderator #career \u201cCleo M\u201d", c.HandOver("career", "Cleo M")),
+    # support: the member's own forms, a peer's suggestion, and helping
+    ("support", c.OpenSupport(None)),
+    ("support #career", c.OpenSupport("career")),
+    ("support for ben", c.ProposeSupport(None, "ben")),
+    ("support #career for \u201cBen Okafor\u201d", c.ProposeSupport("career", "Ben Okafor")),
+    ("support yes", c.AnswerSupport(None, yes=True)),
+    ("support #career No", c.AnswerSupport("career", yes=False)),
+    ("support who all", c.ShareSupportWith(None, ())),
+    ("support who Everyone", c.ShareSupportWith(None, ())),
+    ("support who ben 'Cleo M'", c.ShareSupportWith(None, ("ben", "Cleo M"))),
+    ("support reach call", c.SetReach(None, Reach.CALL)),
+    ("support reach Message", c.SetReach(None, Reach.MESSAGE)),
+    ("support notnow", c.NotNow(None, paused=True)),
+    ("support not now", c.NotNow(None, paused=True)),
+    ("support resume", c.NotNow(None, paused=False)),
+    ("support date 2027-03-04 Mum's birthday", c.ShareDate(None, date(2027, 3, 4), "Mum's birthday")),
+    ("support #career date 2027-12-25 \u201cthe first Christmas\u201d", c.ShareDate("career", date(2027, 12, 25), "the first Christmas")),
+    ("support date 2027-03-04", c.ShareDate(None, date(2027, 3, 4), "")),
+    ("support tell circle", c.TellCircle(None)),
+    ("support end", c.EndSupport(None)),
+    ("support help ben", c.OfferHelp(None, "ben")),
+    ("support #career stop ben", c.StopHelping("career", "ben")),
 ]
 
 
@@ -158,6 +199,7 @@ MALFORMED = [
     ("away", "away"),
     ("rsvp", "rsvp"),
     ("journal extra", "journal"),
+    ("progress everyone", "progress"),
     ("rsvp maybe", "rsvp"),
     ("away #career", "away"),
     ("away tomorrow", "away"),
@@ -170,6 +212,26 @@ MALFORMED = [
     ("pause 2 weeks", "pause"),
     ("pause 100w", "pause"),
     ("pause -1w", "pause"),
+    ("share", "share"),
+    ("support maybe", "support"),
+    ("support for", "support"),
+    ("support for ben cleo", "support"),
+    ("support yes please", "support"),
+    ("support who", "support"),
+    ("support reach phone", "support"),
+    ("support not", "support"),
+    ("support date", "support"),
+    ("support date 2027-02-30 leap", "support"),
+    ("support date someday birthday", "support"),
+    ("support tell everyone", "support"),
+    ("support end now", "support"),
+    ("support help", "support"),
+    ("support stop 'ben", "support"),
+    ("share --named", "share"),
+    ("export #career", "export"),
+    ("export everything", "export"),
+    ("forget-me now", "forget-me"),
+    ("forget-me #career confirm", "forget-me"),
 ]
 
 
@@ -272,7 +334,7 @@ def test_help_lists_every_subcommand_once():
 
 def test_help_marks_moderator_commands():
     lines = {name: render(line) for name, line in zip(SUBCOMMANDS, help_message().lines)}
-    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "close"}
+    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "close", "again"}
     assert {name for name, sub in SUBCOMMANDS.items() if sub.moderator_only} == moderator_only
     for name, line in lines.items():
         assert line.endswith("(moderator)") == (name in moderator_only), line

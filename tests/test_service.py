@@ -116,3 +116,25 @@ def test_kits_validate_command(tmp_path, capsys):
     assert f"{bad}: weeks[0].exercises[0].promt: unknown field" in err
     assert cli_main(["kits", "validate", str(tmp_path / "none.yaml")]) == 1
     assert "cannot read file" in capsys.readouterr().err
+
+
+def test_again_forms_a_new_run_and_invites_the_members_back(service, engine):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    say(service, BOB, "/circle join crew")
+    assert "cannot" not in say(service, ALICE, "/circle start")
+    assert "once \u201cCrew\u201d has graduated" in say(service, ALICE, "/circle again")
+    service.tick("crew", T0 + timedelta(days=400))  # long past the last tune-up: closed
+    assert "Only the moderator" in say(service, BOB, "/circle again #crew")
+    reply = say(service, ALICE, "/circle again #crew career")
+    assert "You moderate \u201cCrew\u201d (#crew-2)." in reply
+    with service.store.transaction() as tx:
+        new, old = tx.load("crew-2"), tx.load("crew")
+    assert (new.kit_id, new.slot, [m.user for m in new.members]) == ("career", old.slot, [ALICE.user])
+    outbox = Outbox(engine)
+    queued = {q.effect.key: q.effect for q in outbox.claim(T0 + timedelta(days=401), 100)}
+    invite = queued[f"crew-2/r1/invite/{BOB.user.key}"]
+    assert invite.to == BOB.user and invite.message.buttons[0].command == "join crew-2"
+    assert any(key.startswith("crew/") and "join crew-2" in render(e.message.lines[0]) for key, e in queued.items() if hasattr(e, "message"))
+    say(service, BOB, "/circle " + invite.message.buttons[0].command)
+    with service.store.transaction() as tx:
+        assert [m.user for m in tx.load("crew-2").members] == [ALICE.user, BOB.user]

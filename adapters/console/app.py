@@ -9,18 +9,23 @@ Console-only lines:
 
 Everything else that starts with ``/circle`` goes to the service exactly as a
 Slack or Discord slash command would. Deliveries go through the outbox and are
-printed by :class:`ConsoleSender`, stamped with the simulated time.
+printed by :class:`ConsoleSender`, stamped with the simulated time. A file the
+bot sends someone (their data export) is written to ``<files>/<person>/``. A
+progress card is drawn as a PNG in the pictures folder; its path and the card's
+text are printed.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
-from adapters.console.render import block, effect_lines
+from adapters.console.render import PictureFolder, block, effect_lines
 from bot.circle import Actor, UserRef
-from bot.effects import Delivery
+from bot.effects import Delivery, SendFile
 from bot.errors import CircleError
 from bot.i18n import render
 from bot.timetable import format_when, parse_zone
@@ -41,15 +46,23 @@ CONSOLE_HELP = """Console commands:
 class ConsoleSender:
     """Prints deliveries as they leave the outbox, stamped in the circle's own zone."""
 
-    def __init__(self, write: Callable[[str], None], clock: Clock, zone_of: Callable[[str], str], locale: str):
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        clock: Clock,
+        zone_of: Callable[[str], str],
+        locale: str,
+        pictures: PictureFolder | None = None,
+    ):
         self.write = write
         self.clock = clock
         self.zone_of = zone_of
         self.locale = locale
+        self.pictures = pictures
 
     async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
         # Printing cannot half-succeed, so a resend is simply printed.
-        header, body = effect_lines(effect, self.locale)
+        header, body = effect_lines(effect, self.locale, self.pictures)
         self.write(block(header, body, format_when(self.clock.now(), self.zone_of(effect.circle_id))))
 
 
@@ -61,12 +74,16 @@ class Console:
         clock: Clock,
         write: Callable[[str], None],
         locale: str = "en",
+        files: Path | None = None,
+        pictures: PictureFolder | None = None,
     ):
         self.service = service
         self.runner = runner
         self.clock = clock
         self.write = write
         self.locale = locale
+        self.files = files or Path(tempfile.mkdtemp(prefix="circlebot-files-"))
+        self.pictures = pictures
         self.people: dict[str, Actor] = {}
         self.actor = self._actor("alice", None, False)
 
@@ -132,8 +149,17 @@ class Console:
         await self.runner.advance(self.clock, self.clock.now() + step)
         self.write(f"(clock: {format_when(self.clock.now(), self.actor.tz or 'UTC')})")
 
+    def _save(self, file: SendFile) -> Path:
+        folder = self.files / file.to.id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(file.filename).name  # a bare name: the core never picks the folder
+        path.write_text(file.content, encoding="utf-8")
+        return path
+
     async def _circle(self, line: str) -> None:
         for response in self.service.run(self.actor, line, self.clock.now()):
-            header, body = effect_lines(response, self.locale)
+            header, body = effect_lines(response, self.locale, self.pictures)
+            if isinstance(response, SendFile):
+                body.append(f"saved to {self._save(response)}")
             self.write(block(header, body))
         await self.runner.run_due(self.clock.now())
