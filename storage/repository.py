@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
-from storage.codec import dump_circle, dump_delivery, load_circle
+from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import CircleRow, MembershipRow, OutboxRow
 from storage.outbox import CANCELLED, PENDING, SKIPPED
 
@@ -30,11 +30,12 @@ class Transaction:
     session: Session
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
-        query = select(CircleRow).where(CircleRow.id == circle_id)
+        # Only the JSON column: no ORM object to build (or to keep in step with save's UPDATE).
+        query = select(CircleRow.data).where(CircleRow.id == circle_id)
         if lock:
             query = query.with_for_update()
-        row = self.session.exec(query).first()
-        return load_circle(row.data) if row else None
+        data = self.session.exec(query).first()
+        return load_circle(data) if data is not None else None
 
     def circle_ids(self) -> set[str]:
         return set(self.session.exec(select(CircleRow.id)).all())
@@ -44,6 +45,11 @@ class Transaction:
             select(CircleRow).where(CircleRow.platform == platform, CircleRow.workspace == workspace).order_by(CircleRow.id)
         )
         return [load_circle(row.data) for row in rows]
+
+    def workspaces(self) -> list[tuple[str, str]]:
+        """Every (platform, workspace) that has a circle, in order."""
+        query = select(CircleRow.platform, CircleRow.workspace).distinct().order_by(CircleRow.platform, CircleRow.workspace)
+        return [(platform, workspace) for platform, workspace in self.session.exec(query)]
 
     def circle_ids_of(self, user: UserRef, *, closed: bool = False) -> list[str]:
         """The circles ``user`` belongs to; closed ones only when ``closed`` is true."""
@@ -76,10 +82,10 @@ class Transaction:
         if previous_revision is None:
             self.session.add(CircleRow(id=circle.id, **values))
         else:
+            # A Core UPDATE on the table: the ORM-enabled one spends more than the database does.
+            table = CircleRow.__table__
             result = self.session.exec(
-                update(CircleRow)
-                .where(CircleRow.id == circle.id, CircleRow.revision == previous_revision)
-                .values(**values)
+                update(table).where(table.c.id == circle.id, table.c.revision == previous_revision).values(**values)
             )
             if result.rowcount != 1:
                 raise StaleCircle(circle.id)
@@ -118,13 +124,35 @@ class Transaction:
             for key in keys
         )
 
+    def erase_from_outbox(self, circle_ids: Iterable[str], user: UserRef, texts: Iterable[str]) -> int:
+        """Delete every delivery of these circles that is for ``user`` or carries one of ``texts``.
+
+        Queued and sent ones alike: a person who asked to be forgotten leaves no
+        words, name or id behind in the record either. ``texts`` are whole values
+        (an answer, a name), matched as the JSON strings the payloads hold them as.
+
+        Returns:
+            How many deliveries were deleted.
+        """
+        table = OutboxRow.__table__.c
+        mentions = [table.payload.contains(dump_text(text), autoescape=True) for text in texts]
+        result = self.session.exec(
+            delete(OutboxRow.__table__).where(
+                table.circle_id.in_(list(circle_ids)),
+                or_(table.recipient == user.key, table.key.contains(user.key, autoescape=True), *mentions),
+            )
+        )
+        return result.rowcount
+
     def _insert_new(self, rows: Iterable[dict]) -> None:
         rows = list(rows)
         if not rows:
             return
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        self.session.exec(insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+        # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
+        statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+        self.session.exec(statement, params=rows)
 
 
 class Store:
@@ -137,7 +165,12 @@ class Store:
     def transaction(self) -> Iterator[Transaction]:
         with Session(self.engine, expire_on_commit=False) as session:
             with session.begin():
-                yield Transaction(session)
+                tx = Transaction(session)
+                try:
+                    yield tx
+                finally:
+                    # A transaction used after its block would silently open another and hold locks.
+                    tx.session = None
 
     def due_circle_ids(self, now: datetime, limit: int = 1000) -> list[str]:
         with Session(self.engine) as session:
