@@ -16,10 +16,17 @@ from kits.schema import Kit
 
 
 def installed_kits(settings: Settings) -> dict[str, Kit]:
-    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id)."""
+    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id).
+
+    The workplace's own support resources come first in every kit's list.
+    """
     kits = builtin_kits()
     if settings.kits_dir:
         kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
+    if settings.support_resources:
+        for kit_id, kit in kits.items():
+            resources = (*settings.support_resources, *kit.support.resources)
+            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
     return kits
 
 

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     kits_dir: Path | None = Field(None, description="A folder of extra kit YAML files, loaded beside the built-in kits.")
     grace_hours: float = Field(6, ge=0, le=72, description="How late an occurrence may still be sent after downtime.")
     locale: str = Field("en", description="Language of the bot's messages.")
+    support_resources: list[str] = Field(
+        default_factory=list,
+        description='The workplace\'s own support lines, shown first to anyone who says they are struggling '
+        '(a JSON list, e.g. ["Our assistance programme: call 0800 ..."]).',
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")

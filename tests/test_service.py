@@ -138,3 +138,13 @@ def test_again_forms_a_new_run_and_invites_the_members_back(service, engine):
     say(service, BOB, "/circle " + invite.message.buttons[0].command)
     with service.store.transaction() as tx:
         assert [m.user for m in tx.load("crew-2").members] == [ALICE.user, BOB.user]
+
+
+def test_the_workplaces_own_support_resources_come_first(monkeypatch):
+    from circlebot.cli import installed_kits
+    from circlebot.config import Settings
+
+    monkeypatch.setenv("CIRCLEBOT_SUPPORT_RESOURCES", '["Assistance programme: ext. 4242, any hour"]')
+    kits = installed_kits(Settings())
+    assert all(kit.support.resources[0] == "Assistance programme: ext. 4242, any hour" for kit in kits.values())
+    assert kits["career"].support.resources[1:] == builtin_kits()["career"].support.resources
