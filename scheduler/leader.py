@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
-#: The advisory lock id, "Circ" in ASCII: any constant shared by all replicas.
-LOCK_ID = 0x43697263
+#: Replicas agree on the lock by naming it after the schema they share, so two
+#: deployments (or test runs) in one database, in different schemas, do not block each other.
+LOCK_NAME = "SELECT hashtext('circlebot-scheduler:' || current_schema())"
 
 
 class SingleProcessLeader:
@@ -30,7 +31,7 @@ class SingleProcessLeader:
 
 
 class PostgresLeader:
-    def __init__(self, engine: Engine, lock_id: int = LOCK_ID):
+    def __init__(self, engine: Engine, lock_id: int | None = None):
         self.engine = engine
         self.lock_id = lock_id
         self._connection: Connection | None = None
@@ -42,6 +43,8 @@ class PostgresLeader:
                 self._connection.execute(select(1))  # still connected, so still holding it
                 return True
             connection = self.engine.connect()
+            if self.lock_id is None:
+                self.lock_id = connection.execute(text(LOCK_NAME)).scalar()
             if connection.execute(select(func.pg_try_advisory_lock(self.lock_id))).scalar():
                 connection.commit()
                 self._connection = connection
