@@ -124,7 +124,9 @@ def _propose(circle: Circle, cmd: c.ProposeSupport, ctx: Context, out: Out) -> C
                 command=f"{PREFIX} support",
             )
         )
-    event = LifeEvent(len(circle.life_events) + 1, member.user, ctx.now, proposed_by=peer.user, consent=Consent.PROPOSED)
+    event = LifeEvent(
+        len(circle.life_events) + 1, member.user, ctx.now, proposed_by=peer.user, consent=Consent.PROPOSED
+    )
     out.dm(member.user, cm.question(circle, peer.name))
     out.reply(
         ctx.actor.user,
@@ -197,7 +199,9 @@ def _not_now(circle: Circle, cmd: c.NotNow, ctx: Context, out: Out) -> Circle:
     member, event = _own_event(circle, ctx)
     circle = _replanned(circle, replace(event, not_now=cmd.paused), ctx.kit, ctx.now)
     if cmd.paused:
-        intro = _("Paused. Nobody is told; the dates keep their places, so resuming picks up where the year has got to.")
+        intro = _(
+            "Paused. Nobody is told; the dates keep their places, so resuming picks up where the year has got to."
+        )
     else:
         intro = _("Reminders are on again.")
     _show_terms(circle, member, ctx, out, intro)
@@ -219,7 +223,11 @@ def _share_date(circle: Circle, cmd: c.ShareDate, ctx: Context, out: Out) -> Cir
             )
         if len(cmd.label) > MAX_LABEL or len(kept) >= MAX_DATES:
             raise CircleError(
-                _("You can share up to {count} dates, each with a label of up to {max} characters.", count=MAX_DATES, max=MAX_LABEL)
+                _(
+                    "You can share up to {count} dates, each with a label of up to {max} characters.",
+                    count=MAX_DATES,
+                    max=MAX_LABEL,
+                )
             )
         dates = tuple(sorted((*kept, SharedDate(cmd.on, cmd.label)), key=lambda d: d.on))
     circle = _replanned(circle, replace(event, dates=dates), ctx.kit, ctx.now)
@@ -238,11 +246,22 @@ def _tell_circle(circle: Circle, cmd: c.TellCircle, ctx: Context, out: Out) -> C
     return circle
 
 
+def ended(event: LifeEvent, now: datetime) -> LifeEvent:
+    """``event`` with consent revoked: no more reminders, and the dates shared are forgotten."""
+    return replace(event, consent=Consent.REVOKED, consent_at=now, planned=None, dates=())
+
+
+def end_all(circle: Circle, user: UserRef, now: datetime) -> Circle:
+    """End every open event of ``user``'s, as ``support end`` would (they are leaving for good, see bot/privacy.py)."""
+    return replace(
+        circle, life_events=tuple(ended(e, now) if e.user == user and e.is_open else e for e in circle.life_events)
+    )
+
+
 def _end(circle: Circle, cmd: c.EndSupport, ctx: Context, out: Out) -> Circle:
     member, event = _own_event(circle, ctx)
     for user in event.helpers:
-        helper = circle.member(user)
-        if helper and event.may_know(user):
+        if circle.member(user):
             out.dm(user, cm.ended(circle, member.name))
     out.reply(
         ctx.actor.user,
@@ -251,7 +270,7 @@ def _end(circle: Circle, cmd: c.EndSupport, ctx: Context, out: Out) -> Circle:
             _("Your circle is still here. To open support again, type {command}.", command=f"{PREFIX} support"),
         ),
     )
-    return _saved(circle, replace(event, consent=Consent.REVOKED, consent_at=ctx.now, planned=None, dates=()))
+    return _saved(circle, ended(event, ctx.now))
 
 
 # ---------------------------------------------------------------- the helpers' side
@@ -301,7 +320,10 @@ def _stop_helping(circle: Circle, cmd: c.StopHelping, ctx: Context, out: Out) ->
         raise CircleError(_("You are not getting reminders about {name}.", name=member.name))
     helpers = tuple(user for user in event.helpers if user != helper.user)
     circle = _replanned(circle, replace(event, helpers=helpers), ctx.kit, ctx.now)
-    out.reply(ctx.actor.user, cm.private(_("Done: no more reminders about {name}. Thank you for the care you gave.", name=member.name)))
+    out.reply(
+        ctx.actor.user,
+        cm.private(_("Done: no more reminders about {name}. Thank you for the care you gave.", name=member.name)),
+    )
     return circle
 
 
@@ -313,8 +335,18 @@ def _why(step: turns.Step, day: date, name: str) -> Text:
     if step.shared is not None:
         when, label = cm.format_day(step.shared.on), step.shared.label
         if day < step.shared.on:
-            return _("Tomorrow, {day}, is a date {name} asked you to remember: \u201c{label}\u201d.", day=when, name=name, label=label)
-        return _("Today, {day}, is a date {name} asked you to remember: \u201c{label}\u201d.", day=when, name=name, label=label)
+            return _(
+                "Tomorrow, {day}, is a date {name} asked you to remember: \u201c{label}\u201d.",
+                day=when,
+                name=name,
+                label=label,
+            )
+        return _(
+            "Today, {day}, is a date {name} asked you to remember: \u201c{label}\u201d.",
+            day=when,
+            name=name,
+            label=label,
+        )
     years, rest = divmod(step.days, turns.DAYS_IN_YEAR)
     if rest:
         return _("It is {days} days since support for {name} began.", days=step.days, name=name)
@@ -331,12 +363,14 @@ def _send(circle: Circle, event: LifeEvent, kit: Kit, due: CareReminder, out: Ou
     suggestions = kit.support.suggestions
     idea = suggestions[len(event.reminders) % len(suggestions)]
     day = to_local(due.at, turns.tz_of(circle, helper)).date()
-    out.dm(helper.user, cm.reminder(circle, event, member.name, _why(step, day, member.name), idea), suffix=helper.user.key)
+    out.dm(
+        helper.user, cm.reminder(circle, event, member.name, _why(step, day, member.name), idea), suffix=helper.user.key
+    )
     return _replanned(circle, replace(event, reminders=(*event.reminders, due), planned=None), kit, due.at)
 
 
 def remind(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> tuple[Circle, list[Effect], list[str]]:
-    """Send every care reminder due at ``now``, oldest first, for every event of the circle.
+    """Send every care reminder due at ``now``: event by event, each event's in time order.
 
     As with the timetable, a reminder more than ``grace`` late still counts as
     done and moves the turns on, but is not sent: its key is returned instead.

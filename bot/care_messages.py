@@ -6,9 +6,10 @@ DM, where no circle is implied.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
-from bot.circle import Circle, LifeEvent, Reach
+from bot.circle import Circle, LifeEvent, Reach, UserRef
 from bot.effects import Button, Message
 from bot.grammar import PREFIX
 from bot.i18n import Text, _, join
@@ -37,7 +38,7 @@ def reach_line(event: LifeEvent, name: str) -> Text:
     return _(REACH_LINES[event.reach].msgid, name=name)
 
 
-def names_of(circle: Circle, users) -> Text:
+def names_of(circle: Circle, users: Iterable[UserRef]) -> Text:
     return join([m.name for user in users if (m := circle.member(user))])
 
 
@@ -46,11 +47,13 @@ def private(*lines: Text | str, title: Text | None = None) -> Message:
     return Message((*lines, SEEN_BY_YOU), title=title)
 
 
-def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text, ...] = ()) -> Message:
+def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text | str, ...] = ()) -> Message:
     """The member's own view of their support, with buttons to change it. Only they see it."""
     lines: list[Text | str] = list(intro)
     if event.not_now:
-        lines.append(_("Reminders are paused (\u201cnot now\u201d). The dates keep their places; resume when you like."))
+        lines.append(
+            _("Reminders are paused (\u201cnot now\u201d). The dates keep their places; resume when you like.")
+        )
     else:
         lines.append(_("Open since {day}.", day=format_day(opened)))
     if event.everyone_knows:
@@ -85,7 +88,9 @@ def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text, ...
             )
         )
     lines.append(SEEN_BY_YOU)
-    buttons = [] if event.everyone_knows else [Button(_("Let everyone in the circle know"), support_command(circle, "who all"))]
+    buttons = []
+    if not event.everyone_knows:
+        buttons.append(Button(_("Let everyone in the circle know"), support_command(circle, "who all")))
     if event.reach is Reach.MESSAGE:
         buttons.append(Button(_("I'd welcome a call"), support_command(circle, "reach call")))
     else:
@@ -95,7 +100,9 @@ def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text, ...
     else:
         buttons.append(Button(_("Not now"), support_command(circle, "notnow")))
     buttons.append(Button(_("End support"), support_command(circle, "end")))
-    return Message(tuple(lines), title=_("Your support in \u201c{circle}\u201d", circle=circle.name), buttons=tuple(buttons))
+    return Message(
+        tuple(lines), title=_("Your support in \u201c{circle}\u201d", circle=circle.name), buttons=tuple(buttons)
+    )
 
 
 def opening_lines(kit: Kit) -> tuple[Text | str, ...]:
@@ -170,6 +177,7 @@ def circle_post(circle: Circle, event: LifeEvent, name: str) -> Message:
                 "offer with the button or {command}.",
                 command=f"{PREFIX} {support_command(circle, f'help {event.user.id}')}",
             ),
+            _("Only {name} will see that you offered.", name=name),
         ),
         title=_("{name} could use some support", name=name),
         buttons=(help_button(circle, event),),

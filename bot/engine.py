@@ -77,7 +77,7 @@ def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime) -> 
         CircleError: ``user`` moderates the circle and others remain; nothing changed.
     """
     out = Out(circle.id, f"r{circle.revision + 1}")
-    return _finish(circle, privacy.forgotten(circle, user, anonymous, out), out, now)
+    return _finish(circle, privacy.forgotten(circle, user, anonymous, now, out), out, now)
 
 
 # ---------------------------------------------------------------- the clock

@@ -1,27 +1,28 @@
 """A person's own data: a copy of all of it (``export``), or none of it left (``forget-me``).
 
 What a circle stores about a person is their membership (a
-:class:`~bot.circle.Member`) and their *records*: the entries of the circle's
+:class:`~bot.circle.Member`), their *records* — the entries of the circle's
 tuple fields whose type has a ``user`` (check-ins, commitments, RSVPs, red
-flags, nudges, stories, ...). :data:`RECORD_FIELDS` is read from the type hints
-of :class:`~bot.circle.Circle`, so a new kind of record is exported and
-forgotten without anyone having to remember this module.
+flags, nudges, stories, life events, ...) — and their id wherever else it
+appears (say, as a helper in someone else's life event). Both are found by
+walking the circle's values, not by listing fields, so a new kind of record is
+exported and forgotten without anyone having to remember this module.
 
-Forgetting keeps the shape of the records and erases the rest: each record
-stays, with its text blanked and its ``user`` replaced by a stand-in that cannot
-be traced back, so "four of five checked in for week 3" stays true.
+Forgetting keeps the shape and erases the rest: every record stays, its text
+blanked and its person replaced by a stand-in that cannot be traced back, so
+"four of five checked in for week 3" stays true.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, fields, is_dataclass, replace
+from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime
-from functools import cache
-from types import UnionType
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
+from bot import care
 from bot import messages as m
 from bot.circle import Circle, UserRef
 from bot.decision import Out
@@ -33,97 +34,64 @@ from bot.sharing import withdraw_all
 
 #: Stand-ins for forgotten people have ids like ``former-member-3f9a...``.
 STAND_IN_PREFIX = "former-member-"
+#: In an export, everyone but the person themselves.
+SOMEONE_ELSE = "another member"
+#: Shorter texts ("ok", "yes") say nothing about who wrote them, and would match other people's words too.
+MIN_TRACE = 5
 
 
-def _record_type(hint: Any) -> type | None:
-    """``X`` for a ``tuple[X, ...]`` hint whose dataclass ``X`` has a ``user`` field."""
+def _is_record_field(hint: Any) -> bool:
+    """``tuple[X, ...]`` where ``X`` is a dataclass with a ``user``."""
     args = get_args(hint)
-    if get_origin(hint) is tuple and args and is_dataclass(args[0]):
-        return args[0] if "user" in {f.name for f in fields(args[0])} else None
-    return None
+    return get_origin(hint) is tuple and bool(args) and is_dataclass(args[0]) and "user" in {f.name for f in fields(args[0])}
 
 
+#: The circle's kinds of records, each a tuple of entries that belong to one person.
 RECORD_FIELDS: tuple[str, ...] = tuple(
-    name for name, hint in get_type_hints(Circle).items() if name != "members" and _record_type(hint) is not None
+    name for name, hint in get_type_hints(Circle).items() if name != "members" and _is_record_field(hint)
 )
 
 
-def _records(circle: Circle, user: UserRef) -> dict[str, list[Any]]:
-    return {name: [r for r in getattr(circle, name) if r.user == user] for name in RECORD_FIELDS}
+def _scrubbed(value: Any, user: UserRef, anonymous: UserRef, erased: list[str], owned: bool = False) -> Any:
+    """``value`` with ``user`` replaced by ``anonymous`` everywhere, and the text of ``user``'s own records blanked.
+
+    A dataclass whose ``user`` is ``user`` is theirs, and so is everything in it;
+    each text blanked there is appended to ``erased``. Other people's ids stay.
+    """
+    if isinstance(value, UserRef):
+        return anonymous if value == user else value
+    if isinstance(value, str) and not isinstance(value, enum.Enum):
+        if owned and value:
+            erased.append(value)
+            return ""
+        return value
+    if isinstance(value, tuple):
+        return tuple(_scrubbed(v, user, anonymous, erased, owned) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        owned = owned or getattr(value, "user", None) == user
+        changes = {f.name: _scrubbed(getattr(value, f.name), user, anonymous, erased, owned) for f in fields(value)}
+        return replace(value, **changes)
+    return value
+
+
+#: Stands for "whoever" when a walk only asks whether anything would change.
+_PROBE = UserRef("", "", "")
 
 
 def holds(circle: Circle, user: UserRef) -> bool:
-    """Whether ``circle`` stores anything about ``user``."""
-    return circle.member(user) is not None or any(_records(circle, user).values())
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    raise TypeError(f"cannot export {type(value).__name__}")
-
-
-def _without_user(record: Any) -> dict[str, Any]:
-    return {k: v for k, v in asdict(record).items() if k != "user"}
-
-
-def export_file(circles: Iterable[Circle], user: UserRef, now: datetime) -> SendFile:
-    """Everything ``circles`` hold about ``user`` — and nobody else's words — as a JSON file."""
-    mine = [circle for circle in circles if holds(circle, user)]
-    data = {
-        "exported_at": now.isoformat(),
-        "person": asdict(user),
-        "circles": [
-            {
-                "circle": {"id": circle.id, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},
-                "membership": _without_user(member) if (member := circle.member(user)) else None,
-                **{name: [_without_user(r) for r in records] for name, records in _records(circle, user).items()},
-            }
-            for circle in mine
-        ],
-    }
-    return SendFile(
-        user,
-        f"circlebot-export-{now.date().isoformat()}.json",
-        json.dumps(data, indent=2, ensure_ascii=False, default=_json_value),
-        note=_("Everything Circlebot stores about you in this workspace (circles: {count}). {privacy}", count=len(mine), privacy=m.SEEN_BY_YOU),
-    )
-
-
-def _is_text(hint: Any) -> bool:
-    return hint is str or (get_origin(hint) in (Union, UnionType) and str in get_args(hint))
-
-
-@cache
-def _text_fields(record_type: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The names of ``record_type``'s free-text fields: single texts, and tuples of texts (answers)."""
-    hints = get_type_hints(record_type)
-    several = tuple(name for name, hint in hints.items() if get_origin(hint) is tuple and get_args(hint)[:1] == (str,))
-    single = tuple(name for name, hint in hints.items() if _is_text(hint))
-    return single, several
+    """Whether ``circle`` stores anything about ``user``: membership, a record, or their id anywhere."""
+    return _scrubbed(circle, user, _PROBE, []) != circle
 
 
 def traces(circles: Iterable[Circle], user: UserRef) -> set[str]:
-    """Every string in ``circles`` that ``user`` wrote or that names them: what must not outlive them elsewhere."""
-    found = {user.id}
+    """Their id, their names, and every text of theirs in ``circles``: what must not outlive them elsewhere."""
+    names, written = {user.id}, []
     for circle in circles:
         member = circle.member(user)
         if member:
-            found.add(member.name)
-        for records in _records(circle, user).values():
-            for record in records:
-                single, several = _text_fields(type(record))
-                found.update(getattr(record, name) for name in single)
-                found.update(text for name in several for text in getattr(record, name))
-    return {text for text in found if text}
-
-
-def _erased(record: Any, stand_in: UserRef) -> Any:
-    single, several = _text_fields(type(record))
-    blanks = {name: "" for name in single} | {name: ("",) * len(getattr(record, name)) for name in several}
-    return replace(record, user=stand_in, **blanks)
+            names.add(member.name)
+        _scrubbed(circle.without_member(user), user, _PROBE, written)
+    return names | {text for text in written if len(text) >= MIN_TRACE}
 
 
 def stand_in(user: UserRef, token: str) -> UserRef:
@@ -131,7 +99,7 @@ def stand_in(user: UserRef, token: str) -> UserRef:
     return UserRef(user.platform, user.workspace, f"{STAND_IN_PREFIX}{token}")
 
 
-def forgotten(circle: Circle, user: UserRef, anonymous: UserRef, out: Out) -> Circle:
+def forgotten(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, out: Out) -> Circle:
     """``circle`` with ``user`` gone: out of the members, their records kept for ``anonymous`` but blank.
 
     Raises:
@@ -142,16 +110,60 @@ def forgotten(circle: Circle, user: UserRef, anonymous: UserRef, out: Out) -> Ci
         circle = departed(circle, member, out)
         if circle.members:
             out.post(m.plain(_("A member has left the circle.")))
-    circle = withdraw_all(circle, user)
-    erased = {name: tuple(_erased(r, anonymous) if r.user == user else r for r in getattr(circle, name)) for name in RECORD_FIELDS}
-    return replace(circle, **erased)
+    # What is still under way for them stops: nothing is posted or reminded for a stand-in.
+    circle = care.end_all(withdraw_all(circle, user), user, now)
+    return _scrubbed(circle, user, anonymous, [])
+
+
+# ---------------------------------------------------------------- export
+
+
+def _plain(value: Any, user: UserRef) -> Any:
+    """``value`` as JSON-ready data; people other than ``user`` become :data:`SOMEONE_ELSE`."""
+    if isinstance(value, UserRef):
+        return "you" if value == user else SOMEONE_ELSE
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list | frozenset):
+        return [_plain(v, user) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), user) for f in fields(value) if f.name != "user"}
+    return value
+
+
+def export_file(circles: Iterable[Circle], user: UserRef, now: datetime) -> SendFile:
+    """Everything ``circles`` hold about ``user`` — and nobody else's words or ids — as a JSON file."""
+    mine = [circle for circle in circles if holds(circle, user)]
+    data = {
+        "exported_at": now.isoformat(),
+        "person": {"platform": user.platform, "workspace": user.workspace, "id": user.id},
+        "circles": [
+            {
+                "circle": {"id": circle.id, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},
+                "membership": _plain(circle.member(user), user),
+                **{name: [_plain(r, user) for r in getattr(circle, name) if r.user == user] for name in RECORD_FIELDS},
+            }
+            for circle in mine
+        ],
+    }
+    return SendFile(
+        user,
+        f"circlebot-export-{now.date().isoformat()}.json",
+        json.dumps(data, indent=2, ensure_ascii=False),
+        note=_("Everything Circlebot stores about you in this workspace (circles: {count}). {privacy}", count=len(mine), privacy=m.SEEN_BY_YOU),
+    )
+
+
+# ---------------------------------------------------------------- what people read
 
 
 def forget_preview(circles: Iterable[Circle], user: UserRef) -> Message:
-    """What ``forget-me confirm`` would erase, circle by circle."""
+    """What ``forget-me confirm`` would erase, for the circles that hold anything about ``user``."""
     lines = []
     for circle in circles:
-        count = sum(len(records) for records in _records(circle, user).values())
+        count = sum(1 for name in RECORD_FIELDS for r in getattr(circle, name) if r.user == user)
         membership = _("you are a member") if circle.member(user) else _("you have left it")
         lines.append(
             _(
@@ -162,7 +174,7 @@ def forget_preview(circles: Iterable[Circle], user: UserRef) -> Message:
             )
         )
     if not lines:
-        return m.plain(_("Circlebot stores nothing about you in this workspace."), m.SEEN_BY_YOU, title=_("Nothing to erase"))
+        return m.plain(_("No circle here holds anything about you."), m.SEEN_BY_YOU, title=_("Nothing to erase"))
     return Message(
         (
             _("This erases your answers, commitments, stories and notes, and your name, in every circle here:"),

@@ -7,6 +7,7 @@ The card names only the circle's own members and goes only to them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot import commands as c
@@ -50,14 +51,27 @@ def progress_card(circle: Circle) -> ProgressCard:
     return ProgressCard(_("Progress: {circle}", circle=circle.name), weeks, rows)
 
 
-def _weeks(numbers: list[int]) -> Text:
-    listed = join([str(n) for n in numbers])
+def _weeks(numbers: Sequence[int]) -> Text:
+    """``week 3``, or ``weeks 1 to 4, 6, 7``: a run of three or more weeks is read as a range."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    parts: list[Text | str] = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(_("{first} to {last}", first=run[0], last=run[-1]))
+        else:
+            parts.extend(str(number) for number in run)
+    listed = join(parts)
     return _("week {weeks}", weeks=listed) if len(numbers) == 1 else _("weeks {weeks}", weeks=listed)
 
 
 def _row_text(card: ProgressCard, row: ProgressRow) -> Text:
     """One member's row in words, with the legend's own labels: ``bob \u2014 checked in: weeks 1, 2; ...``."""
-    cells = list(zip(card.weeks, row.cells))
+    cells = list(zip(card.weeks, row.cells, strict=True))
     checked = [week for week, cell in cells if cell.checked_in]
     committed = [week for week, cell in cells if cell.committed]
     parts = [
@@ -73,10 +87,8 @@ def _row_text(card: ProgressCard, row: ProgressRow) -> Text:
 
 def card_lines(card: ProgressCard) -> list[Text]:
     """The card in words: the text fallback for screen readers and text-only adapters."""
-    first, last = card.weeks[0], card.weeks[-1]
-    span = _("week {weeks}", weeks=first) if first == last else _("weeks {first} to {last}", first=first, last=last)
     return [
-        _("The progress card in words, {span}:", span=span),
+        _("The progress card in words, {span}:", span=_weeks(card.weeks)),
         *(_row_text(card, row) for row in card.rows),
         SEEN_BY_MEMBERS,
     ]

@@ -83,7 +83,9 @@ def steps(circle: Circle, event: LifeEvent, kit: Kit) -> list[Step]:
 
 def turns(circle: Circle, event: LifeEvent) -> list[Member]:
     """The helpers who may be reminded, in turn order: starting after the one reminded last."""
-    helpers = [m for user in event.helpers if user != event.user and event.may_know(user) and (m := circle.member(user))]
+    helpers = [
+        m for user in event.helpers if user != event.user and event.may_know(user) and (m := circle.member(user))
+    ]
     last = event.reminders[-1].helper if event.reminders else None
     start = next((index + 1 for index, m in enumerate(helpers) if m.user == last), 0)
     return helpers[start:] + helpers[:start]
@@ -100,7 +102,9 @@ def _free(circle: Circle, event: LifeEvent, helper: Member, day: date) -> bool:
     )
 
 
-def _first_turn(circle: Circle, event: LifeEvent, step: Step, helpers: list[Member], after: datetime) -> CareReminder | None:
+def _first_turn(
+    circle: Circle, event: LifeEvent, step: Step, helpers: list[Member], after: datetime
+) -> CareReminder | None:
     """The first free helper's reminder for ``step`` at or after ``after``, day by day through its window."""
     day = step.first
     while day <= step.last:

@@ -178,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "console":
-        logging.getLogger().setLevel(logging.WARNING)  # the console's own output is the conversation
+    if args.command in ("console", "stats"):
+        logging.getLogger().setLevel(logging.WARNING)  # their own output is the conversation, or the report
     try:
         if args.command == "kits":
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)

@@ -37,6 +37,12 @@ DPI = 100
 #: Inches per week column and per member row, within a picture of sensible size.
 #: The legend needs the minimum width and the bottom inches.
 COLUMN, ROW, MIN_WIDTH, MAX_WIDTH, LEGEND = 0.75, 0.5, 6.5, 18.0, 0.8
+#: Names are cut to this many characters; each takes about this many inches.
+NAME_CHARS, CHAR_WIDTH, MARGINS = 24, 0.09, 1.0
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "\u2026"
 
 
 def _legend_handle(mark: tuple[str, str, str], label: Text, locale: str) -> Line2D:
@@ -58,7 +64,11 @@ def render_progress_png(card: ProgressCard, locale: str = "en") -> bytes:
         The picture as PNG bytes.
     """
     weeks, rows = len(card.weeks), len(card.rows)
-    width = min(MAX_WIDTH, max(MIN_WIDTH, 2.5 + COLUMN * weeks))
+    names = [_short(row.name) for row in card.rows]
+    labels = MARGINS + CHAR_WIDTH * max((len(name) for name in names), default=0)
+    width = min(MAX_WIDTH, max(MIN_WIDTH, labels + COLUMN * weeks))
+    # Three marks share a week's column: they shrink when many weeks must fit the widest picture.
+    marker_size = min(MARKER_SIZE, (width - labels) / max(weeks, 1) * 72 / 5)
     height = 2.4 + ROW * max(rows, 1)
     figure = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(figure)
@@ -74,13 +84,13 @@ def render_progress_png(card: ProgressCard, locale: str = "en") -> bytes:
                 marks.append((COMMITMENT_X, COMMITMENT_MARK))
             for dx, (marker, face, edge) in marks:
                 axes.plot(
-                    x + dx, y, linestyle="none", marker=marker, markersize=MARKER_SIZE,
+                    x + dx, y, linestyle="none", marker=marker, markersize=marker_size,
                     markerfacecolor=face, markeredgecolor=edge, markeredgewidth=1.5, zorder=2,
                 )
     axes.set_xlim(-0.5, weeks - 0.5)
     axes.set_ylim(rows - 0.5, -0.5)  # the first member at the top
     axes.set_xticks(range(weeks), [str(week) for week in card.weeks])
-    axes.set_yticks(range(rows), [row.name for row in card.rows])
+    axes.set_yticks(range(rows), names)
     axes.set_xticks([x + 0.5 for x in range(weeks - 1)], minor=True)
     axes.grid(axis="x", which="minor", color="#BBBBBB", linewidth=0.8)
     axes.tick_params(which="both", length=0, labelsize=11)

@@ -109,14 +109,17 @@ class CircleService:
         Circles they left count too: their old answers are still in them.
         """
         user = actor.user
-        held = [circle.id for circle in tx.circles_in(user.platform, user.workspace) if privacy.holds(circle, user)]
+        workspace = tx.circles_in(user.platform, user.workspace)
+        held = [circle.id for circle in workspace if privacy.holds(circle, user)]
         circles = [circle for circle_id in held if (circle := tx.load(circle_id, lock=True))]
         # Decided before anything is shown, so a moderator who must hand over first hears it at once.
         # The stand-in's token is random and kept nowhere: nothing leads from it back to the person.
         decisions = [forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now) for circle in circles]
-        if not command.confirmed or not circles:
+        if not command.confirmed:
             return [Reply(user, privacy.forget_preview(circles, user))]
-        erased = tx.erase_from_outbox([circle.id for circle in circles], user, privacy.traces(circles, user))
+        # Every circle's outbox: one they joined and left in silence still announced "Bob joined".
+        texts = privacy.traces(circles, user) | {actor.name}
+        erased = tx.erase_from_outbox([circle.id for circle in workspace], user, texts)
         for before, decision in zip(circles, decisions):
             self._apply(tx, before, decision, now)
         log.info("forgot a person: %d circles, %d outbox rows", len(circles), erased)

@@ -110,3 +110,36 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing():
     assert output.count("== Circle formed ==") == 1
     assert output.count("has started ==") == 1
     assert "#crew \u2014 \u201cCrew\u201d" in output
+
+
+def test_care_after_a_life_event_outlasts_the_circle():
+    script = "\n".join([
+        '/circle new "Crew" starter Europe/London tue 17:00',
+        "/as bob America/New_York", "/circle join crew",
+        "/as carol Asia/Tokyo", "/circle join crew",
+        "/circle support", "/circle support who all", "/circle support date 2027-06-10 Dad's birthday",
+        "/as bob", "/circle support help carol",
+        "/as alice", "/circle support help carol", "/circle close",
+        "/tick 53w",
+        "/as carol", "/circle support",
+    ]) + "\n"
+    output = run_console(script)
+    reminders = [(when, where) for when, where, title in posts(output) if title == "== Crew: thinking of carol =="]
+    # 10:00 on each helper's own calendar, in turns, stamped in the circle's zone; the circle closed on day 0.
+    assert reminders == [
+        ("Thu 4 Feb 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Thu 11 Feb 2027 10:00 (Europe/London)", "DM to alice"),
+        ("Mon 22 Feb 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Thu 18 Mar 2027 10:00 (Europe/London)", "DM to alice"),
+        ("Sun 2 May 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Wed 9 Jun 2027 10:00 (Europe/London)", "DM to alice"),
+        ("Sat 31 Jul 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Tue 1 Feb 2028 10:00 (Europe/London)", "DM to alice"),
+    ]
+    assert "Tomorrow, Thu 10 Jun 2027, is a date carol asked you to remember: \u201cDad's birthday\u201d." in output
+    assert "It is a year today since support for carol began. Anniversaries can be hard." in output
+    # The circle's space saw people join and the circle close, and nothing of carol's support.
+    assert [title for _, where, title in posts(output) if where == "#crew"][-3:] == [
+        "(carol was added to the space)", "carol joined the circle. Welcome!", "== \u201cCrew\u201d is closed ==",
+    ]
+    assert "Offered to help: bob, alice." in output.split("carol> /circle support\n")[-1]

@@ -8,6 +8,7 @@ table for what the person wrote.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from bot import messages as m
 from bot.circle import Actor, UserRef
 from bot.effects import OpenForm, PostToCircle, RemoveFromSpace, Reply, SendFile
 from bot.errors import CircleError
+from bot.grammar import parse
 from bot.i18n import render
 from bot.privacy import RECORD_FIELDS, export_file, stand_in
 from circlebot.service import CircleService
@@ -64,8 +66,7 @@ def week_1(started_circle, run_until, kit, members):
 def test_export_holds_the_persons_own_data_and_nobody_elses(week_1, members, kit):
     ben = members[0]
     # A circle ben has left still holds his old answers: they are his, so they are exported too.
-    other = core.handle(week_1, c.Leave(None), ben, WEEK_1_OPEN, kit).circle
-    other = type(other)(**{**other.__dict__, "id": "other", "name": "Other"})
+    other = replace(core.handle(week_1, c.Leave(None), ben, WEEK_1_OPEN, kit).circle, id="other", name="Other")
     file = export_file([week_1, other], ben.user, WEEK_1_OPEN)
     data = json.loads(file.content)
     assert file.to == ben.user and file.filename == "circlebot-export-2026-12-06.json"
@@ -114,6 +115,32 @@ def test_forgetting_erases_text_and_identity_but_counts_stay(week_1, members, mo
     assert rendered_lines(notice.message) == ["A member has left the circle."]
 
 
+def test_forgetting_ends_their_support_and_takes_their_id_out_of_others_support_too(week_1, members, kit):
+    ben, cleo = members[0], members[1]
+    circle = week_1
+    for person, line in (
+        (ben, "support"),
+        (ben, "support who all"),
+        (ben, "support date 2027-03-14 Mum's birthday"),
+        (cleo, "support help ben"),
+        (cleo, "support"),
+        (cleo, "support who all"),
+        (ben, "support help cleo"),
+    ):
+        circle = core.handle(circle, parse(line), person, WEEK_1_OPEN, kit).circle
+    exported = export_file([circle], ben.user, WEEK_1_OPEN).content
+    [own] = json.loads(exported)["circles"][0]["life_events"]
+    assert own["dates"][0]["label"] == "Mum's birthday" and own["helpers"] == ["another member"]
+    assert "cleo" not in exported  # the helper is someone else: the export does not say who
+
+    anonymous = stand_in(ben.user, "77")
+    after = core.forget(circle, ben.user, anonymous, WEEK_1_OPEN).circle
+    bens, cleos = after.life_events
+    assert (bens.user, bens.consent.value, bens.dates, bens.planned) == (anonymous, "revoked", (), None)
+    assert cleos.helpers == (anonymous,) and cleos.user == cleo.user  # cleo's support is hers, untouched
+    assert "Mum's birthday" not in repr(after) and "id='ben'" not in repr(after)
+
+
 def test_a_moderator_hands_over_first_and_the_last_one_out_closes_the_circle(week_1, moderator, new_circle, kit):
     with pytest.raises(CircleError) as refused:
         core.forget(week_1, moderator.user, stand_in(moderator.user, "1"), WEEK_1_OPEN)
@@ -126,12 +153,16 @@ def test_a_moderator_hands_over_first_and_the_last_one_out_closes_the_circle(wee
 # ---------------------------------------------------------------- who sees each answer
 
 #: Buttons whose answers someone will read: the prompt must say who.
-ANSWERING = ("checkin", "rsvp", "struggling", "share")
+ANSWERING = ("checkin", "rsvp", "struggling", "share", "support help", "support yes", "support no")
 
 
-def _verb(command: str) -> str:
+def _answer(command: str) -> str | None:
+    """What a button answers (``checkin``, ``support help``, ...), or ``None`` when it asks nothing."""
     words = [w for w in command.split() if not w.startswith("#")]
-    return words[0]
+    for answer in ANSWERING:
+        if words[: len(answer.split())] == answer.split():
+            return answer
+    return None
 
 
 def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, kit, members, moderator):
@@ -144,17 +175,25 @@ def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, ki
         (cleo, c.Commit(None, "rest more")),
         (cleo, c.Share(None, "Cleo's story")),
         (cleo, c.ConfirmStory(None, 1)),
+        (ben, parse("support")),
+        (ben, parse("support who all")),  # invites the others to help
+        (ben, parse("support tell circle")),
+        (cleo, parse("support for dev")),  # asks dev in private
     ):
         decision = core.handle(circle, command, person, WEEK_1_OPEN, kit)
         circle, replies = decision.circle, [*replies, *decision.effects]
     later = run_until(circle, kit, WEEK_3_OPEN)  # ben misses two meetings: a nudge; cleo hears her commitment back
     effects = [*run.effects, *replies, *later.effects]
-    prompts = [e for e in effects if getattr(e, "message", None) and any(_verb(b.command) in ANSWERING for b in e.message.buttons)]
+    prompts = [e for e in effects if getattr(e, "message", None) and any(_answer(b.command) for b in e.message.buttons)]
     privacy = [render(line) for line in m.PRIVACY_LINES]
     for prompt in prompts:
         text = "\n".join(rendered_lines(prompt.message))
-        assert any(line in text for line in privacy), text
-        if any(_verb(b.command) == "struggling" for b in prompt.message.buttons):
+        answers = {_answer(b.command) for b in prompt.message.buttons}
+        if answers == {"support help"}:
+            assert "will see that you offered" in text, text  # the member cared for, and nobody else
+        else:
+            assert any(line in text for line in privacy), text
+        if "struggling" in answers:
             assert render(m.STRUGGLING_GOES_TO_MODERATOR) in text
     titles = {render(p.message.title) for p in prompts}
     assert titles >= {
@@ -165,6 +204,9 @@ def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, ki
         "We missed you",  # the nudge
         "Your story 1, before it leaves the circle",
         "Tuesday crew: story 1 to share beyond the circle?",  # the moderator's DM
+        "Tuesday crew: ben could use some support",  # the invitation to help
+        "ben could use some support",  # told in the circle, as ben asked
+        "cleo is thinking of you",  # dev is asked whether he wants support
     }, titles
     [form] = [e for e in effects if isinstance(e, OpenForm)]
     assert form.intro in m.PRIVACY_LINES
@@ -215,9 +257,12 @@ async def bob_has_said_a_lot(service: CircleService, engine) -> None:
     for someone in (BOB, CAROL):
         say(service, someone, "/circle join crew", T0)
     say(service, ALICE, "/circle start", T0)
+    say(service, CAROL, '/circle new "Other" starter UTC wed 17:00', T0)
+    say(service, BOB, "/circle join other", T0)  # and leaves without a word: only the outbox knows he was there
+    say(service, BOB, "/circle leave #other", T0)
     service.tick("crew", EXERCISE_OUT)
     say(service, BOB, "/circle checkin " + " | ".join(BOB_WORDS[:3]))
-    say(service, CAROL, "/circle checkin Carol's hope | Carol's reason | Carol will rest")
+    say(service, CAROL, "/circle checkin #crew Carol's hope | Carol's reason | Carol will rest")
     say(service, BOB, f"/circle struggling {BOB_WORDS[3]}")
     say(service, BOB, "/circle rsvp no")
     say(service, BOB, f"/circle share --named {BOB_WORDS[4]}")
@@ -228,6 +273,7 @@ async def bob_has_said_a_lot(service: CircleService, engine) -> None:
     outbox = stored_text(engine)["outbox"]
     assert any("Bob will call his sister" in row and " | pending | " in row for row in outbox)
     assert any("Bob will call his sister" in row and " | sent | " in row for row in outbox)
+    assert any(" | other/" in row and '"Bob"' in row for row in outbox)
 
 
 async def test_forget_me_asks_first_and_changes_nothing_until_confirmed(service, engine):
@@ -277,7 +323,7 @@ async def test_export_through_the_service_sends_a_file_only_to_the_asker(service
     [crew] = json.loads(file.content)["circles"]
     assert crew["checkins"][0]["answers"] == list(BOB_WORDS[:3])
     assert "Carol" not in file.content and "Alice" not in file.content
-    assert "Circlebot stores nothing about you" in say(service, person("Zed"), "/circle forget-me confirm")
+    assert "No circle here holds anything about you." in say(service, person("Zed"), "/circle forget-me")
 
 
 def test_the_console_writes_an_export_to_the_files_folder(tmp_path):

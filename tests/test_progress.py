@@ -71,9 +71,18 @@ def test_the_card_holds_each_members_weeks_exactly(scripted):
     assert [row.name for row in card.rows] == ["maya", "ben", "cleo", "dev"]
 
 
+def test_runs_of_weeks_read_as_ranges(scripted):
+    card = progress_card(scripted)
+    came = ProgressCell(checked_in=True)
+    ben = replace(card.rows[1], cells=(came, came, came, came, NOTHING, came, came))
+    longer = replace(card, weeks=tuple(range(1, 8)), rows=(ben,))
+    assert render(card_lines(longer)[0]) == "The progress card in words, weeks 1 to 7:"
+    assert render(card_lines(longer)[1]) == "ben \u2014 checked in: weeks 1 to 4, 6, 7; made a commitment: none."
+
+
 def test_the_text_fallback_says_everything_the_picture_shows(scripted):
     assert [render(line) for line in card_lines(progress_card(scripted))] == [
-        "The progress card in words, weeks 1 to 2:",
+        "The progress card in words, weeks 1, 2:",
         "maya \u2014 checked in: none; made a commitment: none.",
         "ben \u2014 checked in: week 1; made a commitment: weeks 1, 2; at the meeting: week 1.",
         "cleo \u2014 checked in: none; made a commitment: none; could not come: week 1.",
@@ -125,7 +134,8 @@ def test_the_picture_is_a_png_of_a_sensible_size(scripted):
         assert picture.format == "PNG"
         width, height = picture.size
     assert 600 <= width <= 2000 and 300 <= height <= 1000
-    twelve_weeks = replace(card, weeks=tuple(range(1, 13)), rows=tuple(replace(r, cells=r.cells * 6) for r in card.rows))
+    rows = tuple(replace(row, cells=row.cells * 6) for row in card.rows)
+    twelve_weeks = replace(card, weeks=tuple(range(1, 13)), rows=rows)
     with Image.open(BytesIO(render_progress_png(twelve_weeks))) as wide:
         assert wide.size[0] > width and wide.size[0] <= 2000
 
