@@ -33,8 +33,9 @@ SEEN_BY_MODERATOR = _("Only your moderator sees this.")
 SEEN_BY_YOU_THEN_MODERATOR = _(
     "Only you see this draft. When you confirm, your moderator reads it and decides; you can withdraw it until it is posted."
 )
+SEEN_BY_YOU_ANSWER_TO_CIRCLE = _("Only you see this message; if you answer with a button, your circle sees the answer.")
 #: Every prompt that asks for an answer carries one of these, saying who will see the answer.
-PRIVACY_LINES = (SEEN_BY_CIRCLE, SEEN_BY_YOU, SEEN_BY_MODERATOR, SEEN_BY_YOU_THEN_MODERATOR)
+PRIVACY_LINES = (SEEN_BY_CIRCLE, SEEN_BY_YOU, SEEN_BY_MODERATOR, SEEN_BY_YOU_THEN_MODERATOR, SEEN_BY_YOU_ANSWER_TO_CIRCLE)
 #: Said wherever the "I'm struggling" button is offered: it goes to the moderator, not the circle.
 STRUGGLING_GOES_TO_MODERATOR = _("\u201cI'm struggling\u201d tells only your moderator.")
 NOT_A_CRISIS_SERVICE = _(
@@ -255,8 +256,7 @@ def nudge_dm(circle: Circle, next_meeting: str) -> Message:
             _("We have missed you at the last two meetings of \u201c{circle}\u201d. No need to explain.", circle=circle.name),
             _("The next one is {when}; come as you are, even without the exercise done.", when=next_meeting),
             _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away="/circle away <date>", struggling="/circle struggling"),
-            SEEN_BY_YOU,
-            SEEN_BY_CIRCLE,
+            SEEN_BY_YOU_ANSWER_TO_CIRCLE,
         ),
         title=_("We missed you"),
         buttons=RSVP_BUTTONS,
