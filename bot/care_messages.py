@@ -13,7 +13,7 @@ from bot.circle import Circle, LifeEvent, Reach, UserRef
 from bot.effects import Button, Message
 from bot.grammar import PREFIX
 from bot.i18n import Text, _, join
-from bot.messages import SEEN_BY_YOU
+from bot.messages import NOT_A_CRISIS_SERVICE, SEEN_BY_YOU
 from kits.schema import Kit
 
 REACH_NAMES = {Reach.MESSAGE: _("a message"), Reach.CALL: _("an offer to call")}
@@ -114,6 +114,7 @@ def opening_lines(kit: Kit) -> tuple[Text | str, ...]:
             "Nobody is reminded about you more than once a week.",
             days=join([str(d) for d in kit.support.reminder_days]),
         ),
+        NOT_A_CRISIS_SERVICE,
         *kit.support.resources,
     )
 

@@ -39,7 +39,8 @@ PRIVACY_LINES = (SEEN_BY_CIRCLE, SEEN_BY_YOU, SEEN_BY_MODERATOR, SEEN_BY_YOU_THE
 #: Said wherever the "I'm struggling" button is offered: it goes to the moderator, not the circle.
 STRUGGLING_GOES_TO_MODERATOR = _("\u201cI'm struggling\u201d tells only your moderator.")
 NOT_A_CRISIS_SERVICE = _(
-    "Circlebot is not a crisis service. If you might be in danger, call your local emergency number now."
+    "Circlebot and your circle are not a crisis service. "
+    "If you or someone else is in immediate danger, call your local emergency number now."
 )
 RSVP_BUTTONS = (Button(_("I'll be there"), "rsvp yes"), Button(_("Can't make it"), "rsvp no"))
 RSVP_NAMES = {Rsvp.GOING: _(" — will be there"), Rsvp.NOT_GOING: _(" — can't make it")}
@@ -228,7 +229,7 @@ def support_resources(kit: Kit, moderator: Member | None) -> Message:
         else _("Nobody else has been told.")
     )
     return Message(
-        (_("Thank you for saying so."), told, *kit.support.resources, NOT_A_CRISIS_SERVICE),
+        (_("Thank you for saying so."), told, NOT_A_CRISIS_SERVICE, *kit.support.resources),
         title=_("You are not alone in this"),
     )
 
