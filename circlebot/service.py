@@ -143,12 +143,21 @@ class CircleService:
             except StaleCircle:
                 continue
 
-    def tick_due(self, now: datetime) -> int:
-        """Tick every circle whose next step is due; returns how many were ticked."""
-        due = self.store.due_circle_ids(now)
-        for circle_id in due:
-            self.tick(circle_id, now)
-        return len(due)
+    def tick_due(self, now: datetime, page: int = 1000) -> int:
+        """Tick every circle whose next step is due; returns how many were ticked.
+
+        Pages go by circle id, so a circle that stays due (its kit is gone) is
+        visited once per call, never in a loop.
+        """
+        ticked, after = 0, None
+        while True:
+            due = self.store.due_circle_ids(now, page, after)
+            for circle_id in due:
+                self.tick(circle_id, now)
+            ticked += len(due)
+            if len(due) < page:
+                return ticked
+            after = due[-1]
 
     def _apply(self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime) -> list[Response]:
         if before is None or decision.circle.revision != before.revision:

@@ -122,23 +122,66 @@ async def deliver_due_messages(
     sender: Sender,
     now: datetime,
     grace: timedelta = timedelta(hours=6),
-    limit: int = 5000,
+    *,
+    batch: int = 1000,
     concurrency: int = 64,
+    low_water: int = 500,
+    queueing: asyncio.Future | None = None,
+    pause: float = 0.25,
 ) -> DeliveryReport:
-    """Send every delivery that is due at ``now``: up to ``concurrency`` lanes at a time."""
-    claimed = await asyncio.to_thread(outbox.claim, now, limit)
-    lanes: dict[tuple[str, str | None], list[Queued]] = defaultdict(list)
-    for queued in claimed:
-        lanes[queued.lane].append(queued)
-    work = _Pass(outbox, sender, now, grace, DeliveryReport(), [])
-    gate = asyncio.Semaphore(concurrency)
+    """Send everything due at ``now``, up to ``concurrency`` lanes at a time, until nothing is left.
 
-    async def one_lane(items: list[Queued]) -> None:
-        async with gate:
-            await work.lane(items)
+    Claims are pipelined: the next batch is claimed while the last one is still
+    being sent (once fewer than ``low_water`` claimed lanes wait to start), so
+    the pacer never idles while the database works. Until ``queueing`` is done
+    (circles are still being ticked and queueing posts) it keeps claiming: when
+    a claim comes back short, again after ``pause`` seconds or when queueing ends.
+    """
+    report = DeliveryReport()
+    gate = asyncio.Semaphore(concurrency)
+    passes: set[asyncio.Task] = set()
+    waiting = 0  # claimed lanes not yet started
+
+    async def send(claimed: list[Queued]) -> None:
+        nonlocal waiting
+        lanes: dict[tuple[str, str | None], list[Queued]] = defaultdict(list)
+        for queued in claimed:
+            lanes[queued.lane].append(queued)
+        work = _Pass(outbox, sender, now, grace, report, [])
+        waiting += len(lanes)
+
+        async def one_lane(items: list[Queued]) -> None:
+            nonlocal waiting
+            async with gate:
+                waiting -= 1
+                await work.lane(items)
+
+        try:
+            await asyncio.gather(*(one_lane(items) for items in lanes.values()))
+        finally:
+            await work.flush(force=True)
 
     try:
-        await asyncio.gather(*(one_lane(items) for items in lanes.values()))
+        while True:
+            if waiting >= low_water:
+                await asyncio.sleep(0.02)
+                continue
+            # Read before claiming: if nothing more was coming then, an empty claim means done.
+            coming = queueing is not None and not queueing.done()
+            claimed = await asyncio.to_thread(outbox.claim, now, batch)
+            if claimed:
+                task = asyncio.ensure_future(send(claimed))
+                passes.add(task)
+                task.add_done_callback(passes.discard)
+            if len(claimed) == batch:
+                continue
+            if coming:
+                await asyncio.wait({queueing}, timeout=pause)
+            elif passes:
+                # What is left waits behind lanes in flight; claim again when one finishes.
+                await asyncio.wait(set(passes), return_when=asyncio.FIRST_COMPLETED)
+            elif not claimed:
+                return report
     finally:
-        await work.flush(force=True)
-    return work.report
+        if passes:
+            await asyncio.gather(*passes, return_exceptions=True)

@@ -22,9 +22,19 @@ class Runner:
         self.sender = sender
 
     async def run_due(self, now: datetime) -> DeliveryReport:
-        """Tick every due circle, then deliver every due message."""
-        await asyncio.to_thread(self.service.tick_due, now)
-        return await deliver_due_messages(self.outbox, self.sender, now, self.service.grace)
+        """Tick every due circle and deliver every due message, at the same time.
+
+        Ticking runs in a worker thread while delivery claims and sends what the
+        ticks have queued so far: in a synchronized fan-out the first posts go
+        out at once, and the rate limit, not the database, sets the pace.
+        """
+        ticking = asyncio.ensure_future(asyncio.to_thread(self.service.tick_due, now))
+        try:
+            return await deliver_due_messages(
+                self.outbox, self.sender, now, self.service.grace, queueing=ticking
+            )
+        finally:
+            await ticking
 
     def next_wake(self) -> datetime | None:
         """The next moment anything is due: a circle's step or a delivery's retry."""

@@ -172,14 +172,17 @@ class Store:
                     # A transaction used after its block would silently open another and hold locks.
                     tx.session = None
 
-    def due_circle_ids(self, now: datetime, limit: int = 1000) -> list[str]:
+    def due_circle_ids(self, now: datetime, limit: int = 1000, after: str | None = None) -> list[str]:
+        """Up to ``limit`` circles due at ``now``, by id, starting after the id ``after`` (paging)."""
         with Session(self.engine) as session:
             query = (
                 select(CircleRow.id)
                 .where(col(CircleRow.next_wake_at).is_not(None), col(CircleRow.next_wake_at) <= now)
-                .order_by(col(CircleRow.next_wake_at))
+                .order_by(col(CircleRow.id))
                 .limit(limit)
             )
+            if after is not None:
+                query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
 
     def next_wake(self) -> datetime | None:

@@ -148,3 +148,18 @@ def test_the_workplaces_own_support_resources_come_first(monkeypatch):
     kits = installed_kits(Settings())
     assert all(kit.support.resources[0] == "Assistance programme: ext. 4242, any hour" for kit in kits.values())
     assert kits["career"].support.resources[1:] == builtin_kits()["career"].support.resources
+
+
+def test_tick_due_pages_through_every_due_circle_and_never_spins(engine):
+    service = CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+    for name in ("a", "b", "c"):
+        say(service, ALICE, f'/circle new "{name}" starter UTC tue 17:00')
+        say(service, BOB, f"/circle join {name}")
+        say(service, ALICE, f"/circle start #{name}")
+    later = T0 + timedelta(days=6)
+    assert Store(engine).due_circle_ids(later) == ["a", "b", "c"]
+    assert service.tick_due(later, page=1) == 3
+    assert Store(engine).due_circle_ids(later) == []
+    # A circle whose kit is gone stays due; each call visits it once and returns.
+    stuck = CircleService(Store(engine), {}, timedelta(hours=6))
+    assert stuck.tick_due(T0 + timedelta(days=30), page=1) == 3

@@ -88,7 +88,9 @@ def test_due_circles_and_next_wake(engine):
         tx.save(make_circle("c"), previous_revision=None)
     assert store.next_wake() == soon
     assert store.due_circle_ids(T0) == []
-    assert store.due_circle_ids(later) == ["b", "a"]
+    assert store.due_circle_ids(later) == ["a", "b"]
+    assert store.due_circle_ids(later, limit=1) == ["a"]
+    assert store.due_circle_ids(later, limit=1, after="a") == ["b"]
 
 
 def test_enqueue_is_idempotent_per_key(engine):
