@@ -96,12 +96,6 @@ def _again(circle: str | None, args: list[str]) -> c.Command:
     return c.Again(circle, args[0].lower() if args else None)
 
 
-def _journal(circle: str | None, args: list[str]) -> c.Command:
-    if args:
-        raise ValueError("no arguments")
-    return c.Journal(circle)
-
-
 def _struggling(circle: str | None, args: list[str]) -> c.Command:
     return c.Struggling(circle, _unquote(" ".join(args)))
 
@@ -263,7 +257,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _commit,
             free_text=True,
         ),
-        Subcommand("journal", "journal [#circle]", _("your own commitments and check-ins, week by week"), c.Journal, _journal),
+        Subcommand("journal", "journal [#circle]", _("your own commitments and check-ins, week by week"), c.Journal, _no_args(c.Journal)),
         Subcommand(
             "progress",
             "progress [#circle]",
