@@ -127,23 +127,42 @@ class CircleService:
 
     def tick(self, circle_id: str, now: datetime) -> None:
         """Move one circle along its timetable up to ``now``."""
-        for _attempt in range(RETRIES):
-            try:
-                with self.store.transaction() as tx:
-                    circle = tx.load(circle_id, lock=True)
-                    if circle is None or circle.kit_id not in self.kits:
-                        log.warning("tick for circle %s skipped: unknown circle or kit", circle_id)
-                        return
-                    decision = tick(circle, self.kits[circle.kit_id], now, self.grace)
-                    self._apply(tx, circle, decision, now)
-                    if decision.skipped:
-                        log.warning("circle %s: %d occurrences too late to send", circle_id, len(decision.skipped))
-                        tx.record_skipped(circle_id, decision.skipped, now)
-                    return
-            except StaleCircle:
-                continue
+        self.tick_many([circle_id], now)
 
-    def tick_due(self, now: datetime, page: int = 1000) -> int:
+    def tick_many(self, circle_ids: list[str], now: datetime) -> None:
+        """Move several circles along in one transaction (a fan-out ticks thousands at once).
+
+        If another process changed one of them meanwhile, each is retried on its own.
+        """
+        try:
+            with self.store.transaction() as tx:
+                for circle in tx.load_many(circle_ids, lock=True):
+                    self._tick_one(tx, circle, now)
+            return
+        except StaleCircle:
+            pass
+        for circle_id in circle_ids:
+            for _attempt in range(RETRIES):
+                try:
+                    with self.store.transaction() as tx:
+                        for circle in tx.load_many([circle_id], lock=True):
+                            self._tick_one(tx, circle, now)
+                    break
+                except StaleCircle:
+                    continue
+
+    def _tick_one(self, tx: Transaction, circle: Circle, now: datetime) -> None:
+        kit = self.kits.get(circle.kit_id)
+        if kit is None:
+            log.warning("tick for circle %s skipped: its kit %s is not installed", circle.id, circle.kit_id)
+            return
+        decision = tick(circle, kit, now, self.grace)
+        self._apply(tx, circle, decision, now)
+        if decision.skipped:
+            log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped))
+            tx.record_skipped(circle.id, decision.skipped, now)
+
+    def tick_due(self, now: datetime, page: int = 200) -> int:
         """Tick every circle whose next step is due; returns how many were ticked.
 
         Pages go by circle id, so a circle that stays due (its kit is gone) is
@@ -152,16 +171,17 @@ class CircleService:
         ticked, after = 0, None
         while True:
             due = self.store.due_circle_ids(now, page, after)
-            for circle_id in due:
-                self.tick(circle_id, now)
+            self.tick_many(due, now)
             ticked += len(due)
             if len(due) < page:
                 return ticked
             after = due[-1]
 
     def _apply(self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime) -> list[Response]:
-        if before is None or decision.circle.revision != before.revision:
-            tx.save(decision.circle, previous_revision=before.revision if before else None)
+        after = decision.circle
+        if before is None or after.revision != before.revision:
+            members_changed = before is None or [m.user for m in before.members] != [m.user for m in after.members]
+            tx.save(after, previous_revision=before.revision if before else None, members_changed=members_changed)
         tx.enqueue([e for e in decision.effects if isinstance(e, DELIVERY_TYPES)], now)
         return [e for e in decision.effects if isinstance(e, RESPONSE_TYPES)]
 
