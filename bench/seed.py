@@ -40,7 +40,7 @@ from kits import builtin_kits
 from storage.codec import dump_circle, dump_delivery
 from storage.database import make_engine, normalise_url, upgrade
 from storage.models import CircleRow, MembershipRow, OutboxRow
-from storage.outbox import SENT
+from storage.outbox import SENT, lane_of
 
 MEMBERS = 5
 KIT = "career"
@@ -90,7 +90,7 @@ def rows(circles: int) -> Iterator[tuple[dict, list[dict], list[dict]]]:
             direct = isinstance(effect, DirectMessage)
             outbox.append(dict(
                 key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=SENT,
-                recipient=effect.to.key if direct else None, attempts=1,
+                recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=1,
                 not_before=(effect.not_before if direct else None) or STARTED, created_at=STARTED,
                 sent_at=STARTED, last_error=None,
             ))

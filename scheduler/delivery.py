@@ -144,7 +144,7 @@ async def deliver_due_messages(
 
     async def send(claimed: list[Queued]) -> None:
         nonlocal waiting
-        lanes: dict[tuple[str, str | None], list[Queued]] = defaultdict(list)
+        lanes: dict[str, list[Queued]] = defaultdict(list)
         for queued in claimed:
             lanes[queued.lane].append(queued)
         work = _Pass(outbox, sender, now, grace, report, [])

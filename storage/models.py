@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
+
+WAITING_ONLY = text("status IN ('pending', 'sending')")
 from sqlmodel import Field, SQLModel
 
 
@@ -36,12 +38,17 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_status_not_before", "status", "not_before"),
         Index("ix_outbox_circle_id_recipient", "circle_id", "recipient"),
+        # Only waiting rows, which stay few however long the history grows: the claim walks
+        # them in id order, and checks each one's lane for an earlier row still waiting.
+        Index("ix_outbox_waiting_id", "id", postgresql_where=WAITING_ONLY, sqlite_where=WAITING_ONLY),
+        Index("ix_outbox_waiting_lane", "lane", "id", postgresql_where=WAITING_ONLY, sqlite_where=WAITING_ONLY),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=300)
     circle_id: str = Field(index=True, max_length=40)
     recipient: str | None = Field(default=None, max_length=160)
+    lane: str = Field(default="", max_length=210)  # deliveries keep their order within a lane
     kind: str = Field(max_length=40)
     payload: str
     status: str = Field(default="pending", max_length=10)

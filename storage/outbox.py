@@ -16,12 +16,17 @@ from sqlalchemy import Engine, bindparam, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.effects import Delivery
+from bot.effects import Delivery, DirectMessage
 from storage.codec import load_delivery
 from storage.models import OutboxRow
 
 PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent", "parked", "skipped", "cancelled"
 WAITING = (PENDING, SENDING)
+
+
+def lane_of(effect: Delivery) -> str:
+    """Deliveries in one lane keep their order: the circle's space, or one member's DMs."""
+    return f"{effect.circle_id}/{effect.to.key}" if isinstance(effect, DirectMessage) else effect.circle_id
 
 
 @dataclass(frozen=True)
@@ -30,16 +35,11 @@ class Queued:
 
     id: int
     circle_id: str
-    recipient: str | None
+    lane: str
     attempts: int
     not_before: datetime
     resend: bool
     effect: Delivery
-
-    @property
-    def lane(self) -> tuple[str, str | None]:
-        """Deliveries in one lane keep their order: the circle's space, or one member's DMs."""
-        return self.circle_id, self.recipient
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ class Outbox:
         """
         earlier = aliased(OutboxRow)
         blocked = exists().where(
-            earlier.circle_id == OutboxRow.circle_id,
-            earlier.recipient.is_not_distinct_from(OutboxRow.recipient),
+            earlier.lane == OutboxRow.lane,
             earlier.id < OutboxRow.id,
             col(earlier.status).in_(WAITING),
             earlier.not_before > now,
@@ -81,7 +80,7 @@ class Outbox:
                 .with_for_update(skip_locked=True)
             ).all()
             claimed = [
-                Queued(row.id, row.circle_id, row.recipient, row.attempts, row.not_before, row.status == SENDING,
+                Queued(row.id, row.circle_id, row.lane, row.attempts, row.not_before, row.status == SENDING,
                        load_delivery(row.kind, row.payload))
                 for row in rows
             ]
@@ -119,8 +118,15 @@ class Outbox:
             connection.execute(statement, values)
 
     def next_due(self) -> datetime | None:
+        """When the next delivery can go: the earliest of each lane's first waiting row.
+
+        A row waiting behind an earlier one in its lane does not count, or a lane held
+        for a retry would make the scheduler wake again and again for nothing.
+        """
+        earlier = aliased(OutboxRow)
+        behind = exists().where(earlier.lane == OutboxRow.lane, earlier.id < OutboxRow.id, col(earlier.status).in_(WAITING))
         with Session(self.engine) as session:
-            query = select(func.min(OutboxRow.not_before)).where(col(OutboxRow.status).in_(WAITING))
+            query = select(func.min(OutboxRow.not_before)).where(col(OutboxRow.status).in_(WAITING), ~behind)
             return session.exec(query).one()
 
     def counts(self) -> dict[str, int]:

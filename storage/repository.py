@@ -16,7 +16,7 @@ from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import CircleRow, MembershipRow, OutboxRow
-from storage.outbox import CANCELLED, PENDING, SKIPPED
+from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 
 class StaleCircle(Exception):
@@ -124,7 +124,7 @@ class Transaction:
             direct = isinstance(effect, DirectMessage)
             rows.append(
                 dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=PENDING,
-                     recipient=effect.to.key if direct else None, attempts=0,
+                     recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=0,
                      not_before=(effect.not_before if direct else None) or now, created_at=now)
             )
         self._insert_new(rows)
@@ -132,7 +132,7 @@ class Transaction:
     def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
         """Note occurrences that came due too long ago to send, so the record shows them."""
         self._insert_new(
-            dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status=SKIPPED, recipient=None,
+            dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status=SKIPPED, recipient=None, lane="",
                  attempts=0, not_before=now, created_at=now)
             for key in keys
         )

@@ -97,3 +97,17 @@ async def test_many_circles_in_one_pass_each_in_order(engine):
     assert report.sent == 180
     for n in range(60):
         assert [k for k in sender.keys if k.startswith(f"c{n:03}/")] == [f"c{n:03}/{i}" for i in range(3)]
+
+
+async def test_a_lane_held_for_a_retry_does_not_keep_waking_the_scheduler(engine):
+    outbox = queue(engine, ("a", "a1"))
+    sender = RecordingSender([DeliveryFailed("timeout")])
+    await deliver_due_messages(outbox, sender, T0)  # a1 will be retried in 30 s
+    store = Store(engine)
+    with store.transaction() as tx:
+        tx.enqueue([post("a2", "a")], T0 + timedelta(seconds=5))  # queued behind it, due at once
+    assert outbox.next_due() == T0 + timedelta(seconds=30)  # not 5 s: a2 cannot go before a1
+    report = await deliver_due_messages(outbox, sender, T0 + timedelta(seconds=5))
+    assert (report.sent, sender.keys) == (0, [])
+    await deliver_due_messages(outbox, sender, T0 + timedelta(seconds=30))
+    assert sender.keys == ["a1", "a2"]
