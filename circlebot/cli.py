@@ -58,6 +58,19 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _db_outbox(settings: Settings) -> int:
+    """How the deliveries stand, and which were parked after failing (for the operator)."""
+    from storage.database import make_engine
+    from storage.outbox import PARKED, Outbox
+
+    outbox = Outbox(make_engine(settings.database_url))
+    for status, count in sorted(outbox.counts().items()):
+        print(f"{status:10} {count}")
+    for key in outbox.keys(PARKED):
+        print(f"parked: {key}")
+    return 0
+
+
 def _stats(settings: Settings, database: str | None, place: tuple[str, str] | None) -> int:
     """Print the admins' statistics for one workspace, or for every workspace with circles."""
     from sqlalchemy.exc import DBAPIError
@@ -172,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+    db_sub.add_parser("outbox", help="count deliveries by status and list the parked ones")
     args = parser.parse_args(argv)
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
@@ -184,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "kits":
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
-            return _db_upgrade(settings)
+            return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)

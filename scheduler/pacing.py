@@ -57,13 +57,3 @@ class Pacer:
     def slow_down(self, seconds: float) -> None:
         """The platform said 429: nobody sends for ``seconds``."""
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
-
-
-#: Slack: about one message a second per channel (chat.postMessage).
-def slack_pacer() -> Pacer:
-    return Pacer(per_channel_gap=1.0)
-
-
-#: Discord: 50 requests a second per bot; discord.py itself follows the per-route buckets.
-def discord_pacer() -> Pacer:
-    return Pacer(per_second=50, burst=50)

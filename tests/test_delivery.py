@@ -111,3 +111,14 @@ async def test_a_lane_held_for_a_retry_does_not_keep_waking_the_scheduler(engine
     assert (report.sent, sender.keys) == (0, [])
     await deliver_due_messages(outbox, sender, T0 + timedelta(seconds=30))
     assert sender.keys == ["a1", "a2"]
+
+
+async def test_the_operator_sees_parked_deliveries(engine, database_url, monkeypatch, capsys):
+    from circlebot.cli import main
+
+    outbox = queue(engine, ("a", "a1"), ("b", "b1"))
+    await deliver_due_messages(outbox, RecordingSender([DeliveryFailed("channel_not_found", permanent=True)]), T0)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["db", "outbox"]) == 0
+    out = capsys.readouterr().out
+    assert "parked     1" in out and "sent       1" in out and "parked: a1" in out

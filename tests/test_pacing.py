@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from scheduler.pacing import Pacer, discord_pacer, slack_pacer
+from scheduler.pacing import Pacer
 
 
 class VirtualTime:
@@ -64,11 +64,6 @@ async def test_a_429_stops_everyone_for_retry_after():
     unlimited, clock = paced(per_channel_gap=1.0)
     unlimited.slow_down(3.0)
     assert await send_all(unlimited, clock, ["a", "b"]) == [3.0, 3.0]
-
-
-async def test_platform_presets():
-    assert (slack_pacer().per_channel_gap, slack_pacer().interval) == (1.0, 0.0)
-    assert (discord_pacer().interval, discord_pacer().burst) == (1 / 50, 50)
 
 
 async def test_the_default_clock_is_the_event_loop():
