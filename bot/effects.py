@@ -192,3 +192,5 @@ Effect = Union[Delivery, Response, WakeAt]
 
 DELIVERY_TYPES: tuple[type, ...] = (PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity)
 RESPONSE_TYPES: tuple[type, ...] = (Reply, OpenForm, SendFile)
+#: Effects the scheduler must hear about: something to send, or a new next wake.
+SCHEDULING_TYPES: tuple[type, ...] = (*DELIVERY_TYPES, WakeAt)

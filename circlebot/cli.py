@@ -123,10 +123,14 @@ def _console(
     store, outbox = Store(engine), Outbox(engine)
     service = CircleService(store, installed_kits(settings), settings.grace)
 
+    zones: dict[str, str] = {}  # a circle's zone never changes: one query per circle, not per message
+
     def zone_of(circle_id: str) -> str:
-        with store.transaction() as tx:
-            circle = tx.load(circle_id)
-        return circle.tz if circle else "UTC"
+        if circle_id not in zones:
+            with store.transaction() as tx:
+                circle = tx.load(circle_id)
+            zones[circle_id] = circle.tz if circle else "UTC"
+        return zones[circle_id]
 
     def write(text: str) -> None:
         print(text, flush=True)
@@ -141,6 +145,7 @@ def _console(
     async def loop() -> None:
         scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
         if scheduler:
+            service.on_change = scheduler.poke
             scheduler.start()
         try:
             while True:
@@ -159,6 +164,7 @@ def _console(
         finally:
             if scheduler:
                 await scheduler.shutdown()
+                await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
 
     asyncio.run(loop())
     return 0

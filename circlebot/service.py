@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot import commands as c
 from bot import privacy
 from bot.circle import Actor, Circle
-from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, Message, Reply, Response
+from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Message, Reply, Response
 from bot.engine import Decision, create_circle, forget, handle, list_message, tick
 from bot.forming import form_again
 from bot.errors import CircleError
@@ -44,12 +44,17 @@ class CircleService:
         store: where circles and the outbox live.
         kits: the installed kits by id.
         grace: how late a timetable step may still be sent.
+        on_change: called once a command's change is committed, when it queued
+            deliveries or moved the circle's next wake (the live scheduler's ``poke``).
     """
 
-    def __init__(self, store: Store, kits: Mapping[str, Kit], grace: timedelta):
+    def __init__(
+        self, store: Store, kits: Mapping[str, Kit], grace: timedelta, on_change: Callable[[], None] | None = None
+    ):
         self.store = store
         self.kits = kits
         self.grace = grace
+        self.on_change = on_change
 
     def run(self, actor: Actor, text: str, now: datetime, *, where: str | None = None) -> list[Response]:
         """Carry out one ``/circle`` command typed by ``actor``.
@@ -157,7 +162,7 @@ class CircleService:
             log.warning("tick for circle %s skipped: its kit %s is not installed", circle.id, circle.kit_id)
             return
         decision = tick(circle, kit, now, self.grace)
-        self._apply(tx, circle, decision, now)
+        self._apply(tx, circle, decision, now, from_clock=True)
         if decision.skipped:
             log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped))
             tx.record_skipped(circle.id, decision.skipped, now)
@@ -177,12 +182,17 @@ class CircleService:
                 return ticked
             after = due[-1]
 
-    def _apply(self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime) -> list[Response]:
+    def _apply(
+        self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False
+    ) -> list[Response]:
         after = decision.circle
         if before is None or after.revision != before.revision:
             members_changed = before is None or [m.user for m in before.members] != [m.user for m in after.members]
             tx.save(after, previous_revision=before.revision if before else None, members_changed=members_changed)
         tx.enqueue([e for e in decision.effects if isinstance(e, DELIVERY_TYPES)], now)
+        # A tick runs inside the scheduler, which re-arms itself; a command must tell it.
+        if self.on_change and not from_clock and any(isinstance(e, SCHEDULING_TYPES) for e in decision.effects):
+            tx.after_commit.append(self.on_change)
         return [e for e in decision.effects if isinstance(e, RESPONSE_TYPES)]
 
     def _kit(self, circle: Circle) -> Kit:

@@ -39,6 +39,8 @@ class LiveScheduler:
         self.heartbeat = heartbeat
         self.leading = False
         self._one_at_a_time = asyncio.Lock()  # the wake and heartbeat jobs must not overlap
+        self._runs: set[asyncio.Task] = set()
+        self._stopping = False
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
@@ -53,17 +55,26 @@ class LiveScheduler:
 
     async def shutdown(self) -> None:
         """Stop: let a running pass record its outcomes, then give up leadership."""
-        self.scheduler.shutdown(wait=False)
-        async with self._one_at_a_time:
-            self.leader.release()
+        self._stopping = True  # runs that start from now on return at once
+        await asyncio.gather(*self._runs, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)  # (it would cancel runs still in flight)
+        self.leader.release()
 
     def poke(self) -> None:
         """Run now (after a command queued deliveries), if this replica leads."""
         self.scheduler.add_job(self._wake, id="wake", replace_existing=True)
 
     async def _wake(self) -> None:
-        async with self._one_at_a_time:
-            await self._run()
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        self._runs.add(task)
+        try:
+            async with self._one_at_a_time:
+                if not self._stopping:
+                    await self._run()
+        finally:
+            self._runs.discard(task)
 
     async def _run(self) -> None:
         if not await asyncio.to_thread(self.leader.acquire):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, func, or_, update
@@ -28,6 +28,7 @@ class Transaction:
     """Everything done to storage for one command or tick; commits or rolls back whole."""
 
     session: Session
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
         # Only the JSON column: no ORM object to build (or to keep in step with save's UPDATE).
@@ -184,6 +185,8 @@ class Store:
                 finally:
                     # A transaction used after its block would silently open another and hold locks.
                     tx.session = None
+        for callback in dict.fromkeys(tx.after_commit):  # once each, and only once committed
+            callback()
 
     def due_circle_ids(self, now: datetime, limit: int = 1000, after: str | None = None) -> list[str]:
         """Up to ``limit`` circles due at ``now``, by id, starting after the id ``after`` (paging)."""

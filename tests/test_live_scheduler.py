@@ -9,7 +9,7 @@ from dbfixtures import database_url, engine, pg_schema, require_postgres  # noqa
 from fakes.sender import RecordingSender
 from test_storage import make_circle
 
-from bot.circle import Anchor, Kind, Occurrence
+from bot.circle import Actor, Anchor, Kind, Occurrence, UserRef
 from bot.state import State
 from circlebot.service import CircleService
 from sqlalchemy import text
@@ -65,3 +65,24 @@ def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
             leader.release()
         for e in engines:
             e.dispose()
+
+
+async def test_a_command_pokes_the_live_scheduler_instead_of_waiting_for_the_heartbeat(engine):
+    store = Store(engine)
+    sender = RecordingSender()
+    service = CircleService(store, builtin_kits(), timedelta(hours=6))
+    runner = Runner(service, Outbox(engine), sender)
+    live = LiveScheduler(runner, leader_for(engine), heartbeat=timedelta(minutes=10))
+    service.on_change = live.poke
+    live.start()
+    try:
+        await asyncio.sleep(0.3)  # the first heartbeat has run; the next is ten minutes away
+        alice = Actor(UserRef("slack", "T1", "alice"), "Alice")
+        await asyncio.to_thread(service.run, alice, '/circle new "Crew" starter UTC tue 17:00', datetime.now(UTC))
+        for _ in range(100):
+            if len(sender.delivered) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await live.shutdown()
+    assert [type(e).__name__ for e in sender.delivered] == ["OpenSpace", "PostToCircle"]

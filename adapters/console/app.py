@@ -162,4 +162,6 @@ class Console:
             if isinstance(response, SendFile):
                 body.append(f"saved to {self._save(response)}")
             self.write(block(header, body))
-        await self.runner.run_due(self.clock.now())
+        if isinstance(self.clock, SimulatedClock):
+            await self.runner.run_due(self.clock.now())
+        # On the real clock the service pokes the live scheduler, which sends what was queued.
