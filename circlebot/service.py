@@ -18,7 +18,7 @@ from bot import privacy
 from bot.circle import Actor, Circle
 from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Message, Reply, Response
 from bot.engine import Decision, create_circle, forget, handle, list_message, tick
-from bot.forming import form_again
+from bot.forming import form_again, slug
 from bot.errors import CircleError
 from bot.grammar import PREFIX, parse
 from bot.i18n import _, join
@@ -95,7 +95,7 @@ class CircleService:
             if isinstance(command, c.ForgetMe):
                 return self._forget(tx, actor, command, now)
             if isinstance(command, c.NewCircle):
-                decision = create_circle(command, actor, now, self.kits, tx.circle_ids())
+                decision = create_circle(command, actor, now, self.kits, tx.circle_ids(slug(command.name)))
                 return self._apply(tx, None, decision, now)
             circle = self._resolve(tx, actor, command, where)
             if isinstance(command, c.Again):
@@ -104,7 +104,7 @@ class CircleService:
             return self._apply(tx, circle, decision, now)
 
     def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
-        announced, formed = form_again(old, command, actor, now, self.kits, tx.circle_ids())
+        announced, formed = form_again(old, command, actor, now, self.kits, tx.circle_ids(slug(old.name)))
         self._apply(tx, old, announced, now)
         return self._apply(tx, None, formed, now)
 
@@ -116,7 +116,7 @@ class CircleService:
         user = actor.user
         workspace = tx.circles_in(user.platform, user.workspace)
         held = [circle.id for circle in workspace if privacy.holds(circle, user)]
-        circles = [circle for circle_id in held if (circle := tx.load(circle_id, lock=True))]
+        circles = tx.load_many(held, lock=True)
         # Decided before anything is shown, so a moderator who must hand over first hears it at once.
         # The stand-in's token is random and kept nowhere: nothing leads from it back to the person.
         decisions = [forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now) for circle in circles]

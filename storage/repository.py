@@ -31,15 +31,13 @@ class Transaction:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
-        # Only the JSON column: no ORM object to build (or to keep in step with save's UPDATE).
-        query = select(CircleRow.data).where(CircleRow.id == circle_id)
-        if lock:
-            query = query.with_for_update()
-        data = self.session.exec(query).first()
-        return load_circle(data) if data is not None else None
+        found = self.load_many([circle_id], lock=lock)
+        return found[0] if found else None
 
-    def circle_ids(self) -> set[str]:
-        return set(self.session.exec(select(CircleRow.id)).all())
+    def circle_ids(self, prefix: str = "") -> set[str]:
+        """The circle ids that start with ``prefix`` (the candidates a new id must avoid)."""
+        query = select(CircleRow.id).where(col(CircleRow.id).startswith(prefix, autoescape=True))
+        return set(self.session.exec(query).all())
 
     def circles_in(self, platform: str, workspace: str) -> list[Circle]:
         rows = self.session.exec(
@@ -65,7 +63,10 @@ class Transaction:
         return list(self.session.exec(query).all())
 
     def load_many(self, circle_ids: Iterable[str], *, lock: bool = False) -> list[Circle]:
-        """The circles with these ids (those that exist), in one query."""
+        """The circles with these ids (those that exist), in one query, by id.
+
+        Only the JSON column is read: no ORM object to build, or to keep in step with save's UPDATE.
+        """
         query = select(CircleRow.data).where(col(CircleRow.id).in_(list(circle_ids))).order_by(CircleRow.id)
         if lock:
             query = query.with_for_update()
