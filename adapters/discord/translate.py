@@ -1,0 +1,105 @@
+"""Discord interaction payloads in, the core's inputs out.
+
+A ``/circle`` invocation becomes the grammar line the core parses (the same
+line a console user types), a button press the action its ``custom_id``
+carries, a modal submission that action with the answers in field order.
+Everything here reads the raw payload (``INTERACTION_CREATE``'s ``d``), so it
+is tested on payload shapes without a client.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from adapters.discord.commands import NAME, Kind, Shape, options_of
+
+PLATFORM = "discord"
+MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
+
+# Interaction types (Discord's numbers).
+COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
+
+
+def leaf(data: dict) -> tuple[str, list[dict]]:
+    """The subcommand invoked (through its group, if any) and its options."""
+    options = data.get("options") or []
+    while options and options[0].get("type") in (Kind.SUBCOMMAND, Kind.GROUP):
+        node = options[0]
+        if node["type"] == Kind.SUBCOMMAND:
+            return node["name"], node.get("options") or []
+        options = node.get("options") or []
+    raise ValueError(f"/{data.get('name')} without a subcommand")
+
+
+def grammar_line(data: dict) -> str:
+    """``/circle new name:"Tuesday crew" ...`` -> ``new 'Tuesday crew' career Europe/London tue 17:00``."""
+    if data.get("name") != NAME:
+        raise ValueError(f"not /{NAME}: {data.get('name')}")
+    name, given = leaf(data)
+    values = {o["name"]: o.get("value") for o in given}
+    circle, words = "", [name]
+    for option in options_of(name):
+        value = values.get(option.name)
+        if value is None or value == "" or value is False:
+            continue
+        match option.shape:
+            case Shape.CIRCLE:
+                circle = "#" + str(value).strip().lstrip("#")
+            case Shape.PROSE:
+                words.append(str(value))
+            case Shape.MENTION:
+                words.append(f"<@{value}>")
+            case Shape.FLAG:
+                words.append(option.name)
+            case Shape.WEEKS:
+                words.append(f"for {int(value)}w")
+            case Shape.WORD:
+                words.append(shlex.quote(str(value)) if option.kind == Kind.STRING else str(value))
+    if circle:
+        words.insert(1, circle)
+    return " ".join(words)
+
+
+def focused(data: dict) -> tuple[str, str, str]:
+    """An autocomplete request: (subcommand, the option being typed, what is typed so far)."""
+    name, given = leaf(data)
+    option = next(o for o in given if o.get("focused"))
+    return name, option["name"], str(option.get("value") or "")
+
+
+def person(payload: dict) -> dict:
+    """The user object of whoever acted (a member in a guild, a user in a DM)."""
+    return (payload.get("member") or {}).get("user") or payload["user"]
+
+
+def display_name(payload: dict) -> str:
+    user = person(payload)
+    nick = (payload.get("member") or {}).get("nick")
+    return nick or user.get("global_name") or user["username"]
+
+
+def manages_server(payload: dict) -> bool:
+    """Manage Server (or Administrator) in the guild the interaction came from: a workspace admin to the core."""
+    permissions = int((payload.get("member") or {}).get("permissions") or 0)
+    return bool(permissions & (MANAGE_GUILD | ADMINISTRATOR))
+
+
+def answers(data: dict) -> tuple[str, ...]:
+    """A modal submission's values, in the order of its inputs (``a0``, ``a1``, ...)."""
+    values: dict[str, str] = {}
+    for row in data.get("components") or []:
+        inner = row.get("components") or ([row["component"]] if "component" in row else [])
+        for component in inner:
+            values[component["custom_id"]] = component.get("value") or ""
+    return tuple(values[key] for key in sorted(values, key=_field_index))
+
+
+def _field_index(custom_id: str) -> int:
+    return int(custom_id.lstrip("a")) if custom_id.lstrip("a").isdigit() else 0
+
+
+def channel_of(payload: dict) -> str | None:
+    channel: Any = payload.get("channel_id") or (payload.get("channel") or {}).get("id")
+    return str(channel) if channel else None
