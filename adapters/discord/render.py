@@ -36,11 +36,18 @@ SHORT, PARAGRAPH = 1, 2
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Post:
-    """One message to send: its JSON payload and, if any, the picture it attaches."""
+    """One message to send: its JSON payload and, if any, the file it attaches."""
 
     payload: dict
-    picture: bytes | None = None
+    attachment: Attachment | None = None
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -76,7 +83,7 @@ def posts(message: Message, locale: str, *, ephemeral: bool = False) -> list[Pos
     if message.card is not None:
         from circlebot.pictures import render_progress_png
 
-        picture = render_progress_png(message.card, locale)
+        picture = Attachment(PICTURE, render_progress_png(message.card, locale), "image/png")
         last["embeds"] = [{"title": _shorten(render(message.card.title, locale), 256),
                            "image": {"url": f"attachment://{PICTURE}"}}]
     return [Post(p) for p in result[:-1]] + [Post(last, picture)]

@@ -17,7 +17,7 @@ from typing import Any
 import discord
 from discord.http import HTTPClient, Route
 
-from adapters.discord.render import PICTURE, Post
+from adapters.discord.render import Attachment, Post
 
 NONCE = 25  # characters Discord keeps of a string nonce
 
@@ -27,16 +27,18 @@ def nonce_for(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:NONCE]
 
 
-def _request(http: HTTPClient, route: Route, body: dict, picture: bytes | None, attach_to: str | None = None) -> Any:
-    """JSON, or multipart with ``payload_json`` when a picture rides along (``attach_to``: the key holding the message)."""
-    if picture is None:
+def _request(http: HTTPClient, route: Route, body: dict, attachment: Attachment | None,
+             attach_to: str | None = None) -> Any:
+    """JSON, or multipart with ``payload_json`` when a file rides along (``attach_to``: the key holding the message)."""
+    if attachment is None:
         return http.request(route, json=body)
     holder = body[attach_to] if attach_to else body
-    holder = {**holder, "attachments": [{"id": 0, "filename": PICTURE}]}
+    holder = {**holder, "attachments": [{"id": 0, "filename": attachment.filename}]}
     payload = {**body, attach_to: holder} if attach_to else holder
-    file = discord.File(io.BytesIO(picture), filename=PICTURE)
+    file = discord.File(io.BytesIO(attachment.data), filename=attachment.filename)
     form = [{"name": "payload_json", "value": json.dumps(payload)},
-            {"name": "files[0]", "value": file.fp, "filename": PICTURE, "content_type": "image/png"}]
+            {"name": "files[0]", "value": file.fp, "filename": attachment.filename,
+             "content_type": attachment.content_type}]
     return http.request(route, files=[file], form=form)
 
 
@@ -48,7 +50,7 @@ async def send_message(http: HTTPClient, channel: str, post: Post, nonce: str | 
     if reply_to is not None:
         payload["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": False}
     route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel)
-    return await _request(http, route, payload, post.picture)
+    return await _request(http, route, payload, post.attachment)
 
 
 async def edit_message(http: HTTPClient, channel: str, message: str, post: Post) -> dict:
@@ -69,6 +71,12 @@ async def create_private_thread(http: HTTPClient, parent: str, name: str) -> str
     return (await http.request(route, json=body))["id"]
 
 
+async def find_thread(http: HTTPClient, guild: str, parent: str, name: str) -> str | None:
+    """An active thread of ``parent`` named ``name``: the one an earlier attempt opened, if it got that far."""
+    active = await http.request(Route("GET", "/guilds/{guild_id}/threads/active", guild_id=guild))
+    return next((t["id"] for t in active["threads"] if t.get("parent_id") == parent and t["name"] == name[:100]), None)
+
+
 async def add_thread_member(http: HTTPClient, thread: str, user: str) -> None:
     route = Route("PUT", "/channels/{channel_id}/thread-members/{user_id}", channel_id=thread, user_id=user)
     await http.request(route)
@@ -80,20 +88,20 @@ async def remove_thread_member(http: HTTPClient, thread: str, user: str) -> None
 
 
 async def respond(http: HTTPClient, interaction: str, token: str, kind: int, data: dict | None = None,
-                  picture: bytes | None = None) -> None:
+                  attachment: Attachment | None = None) -> None:
     """The interaction's one callback: a message (4), deferred (5, 6), choices (8) or a modal (9)."""
     route = Route("POST", "/interactions/{webhook_id}/{webhook_token}/callback", webhook_id=interaction,
                   webhook_token=token)
     body: dict = {"type": kind}
     if data is not None:
         body["data"] = data
-    await _request(http, route, body, picture, attach_to="data" if data is not None else None)
+    await _request(http, route, body, attachment, attach_to="data" if data is not None else None)
 
 
 async def follow_up(http: HTTPClient, application: str, token: str, post: Post) -> dict:
     """A message after a deferred answer, through the interaction's webhook (valid 15 minutes)."""
     route = Route("POST", "/webhooks/{webhook_id}/{webhook_token}", webhook_id=application, webhook_token=token)
-    return await _request(http, route, post.payload, post.picture)
+    return await _request(http, route, post.payload, post.attachment)
 
 
 async def put_commands(http: HTTPClient, application: str, commands: list[dict], guild: str | None = None) -> None:

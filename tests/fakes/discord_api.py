@@ -83,6 +83,7 @@ class Interaction:
     token: str
     payload: dict
     sent_at: float
+    answered_at: float | None = None  # when the first callback arrived (monotonic)
     responses: list[dict] = field(default_factory=list)  # callbacks: {"type": .., "data": ..}
     followups: list[dict] = field(default_factory=list)  # messages sent through the webhook
 
@@ -547,6 +548,9 @@ class FakeDiscord:
         self.thread_members[thread_id].add(int(self.bot["id"]))
         return thread
 
+    async def _active_threads(self, request, params, body):
+        return {"threads": [t for t in self.threads() if not t["thread_metadata"]["archived"]], "members": []}
+
     async def _add_thread_member(self, request, params, body):
         thread_id, user_id = int(params["channel_id"]), int(params["user_id"])
         if thread_id not in self.channels or self.channels[thread_id]["type"] not in (11, 12):
@@ -577,6 +581,7 @@ class FakeDiscord:
             raise DiscordError(404, 10062, "Unknown interaction")
         if interaction.responses:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        interaction.answered_at = time.monotonic()
         kind, data = body["type"], body.get("data") or {}
         response = {"type": kind, "data": data}
         interaction.responses.append(response)
@@ -634,6 +639,7 @@ class FakeDiscord:
         ("POST", "/channels/{channel_id}/messages"): _create_message,
         ("PATCH", "/channels/{channel_id}/messages/{message_id}"): _edit_message,
         ("POST", "/channels/{channel_id}/threads"): _create_thread,
+        ("GET", "/guilds/{guild_id}/threads/active"): _active_threads,
         ("PUT", "/channels/{channel_id}/thread-members/{user_id}"): _add_thread_member,
         ("DELETE", "/channels/{channel_id}/thread-members/{user_id}"): _remove_thread_member,
         ("POST", "/users/@me/channels"): _open_dm,

@@ -1,0 +1,215 @@
+"""Discord: the client, the interaction router and the deliveries, on discord.py's ``AutoShardedClient``.
+
+Every interaction arrives in :meth:`CircleClient.on_interaction`, whichever
+process or shard opened the button or form it comes from: buttons carry the
+core's encoded action as ``custom_id`` and modals their form's action, so a
+button on a ten-week-old post works after any number of restarts, and a modal
+submission discord.py did not open itself (it would drop it) is routed the
+same way. Each is answered within Discord's 3 s: the core gets
+:data:`ANSWER_WITHIN` to decide (a form must open as the first answer); if it
+needs longer the interaction is deferred and the answer follows up, well
+within the token's 15 minutes.
+
+:class:`DiscordDeliveries` carries out the outbox's deliveries: posts and
+replies in the circle's private thread, DMs, the thread and its members, the
+community channel. Each message carries a nonce derived from its outbox key with
+``enforce_nonce``, so a resend after a crash returns the earlier message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zoneinfo
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.contract import Outgoing, Receipt
+from adapters.discord import rest
+from adapters.discord.commands import WEEKDAYS, definition, definition_hash
+from adapters.discord.render import EPHEMERAL, Attachment, Post, components, modal, posts
+from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
+                                        grammar_line)
+from bot import effects as fx
+from bot.actions import Action, decode_action
+from bot.circle import Actor, UserRef
+from bot.errors import CircleError
+from bot.inputs import Pressed, Request, Submitted, Typed
+from circlebot.service import CommandService
+from scheduler.delivery import DeliveryFailed
+
+log = logging.getLogger(__name__)
+
+#: How long the core may take before the interaction is deferred; Discord allows 3 s in all.
+ANSWER_WITHIN = 1.5
+CHOICES = 25  # Discord: autocomplete choices
+ZONES = sorted(zoneinfo.available_timezones())
+#: What the bot needs in a server: view channels, send messages (also in threads), create private threads,
+#: manage threads (to remove a member), embed links, attach files, read message history.
+PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 36) | (1 << 34) | (1 << 14) | (1 << 15) | (1 << 16)
+DEFERRED, MESSAGE, SILENT, CHOICES_RESPONSE, MODAL = 5, 4, 6, 8, 9
+
+
+def point_at(api_url: str | None, gateway_url: str | None) -> None:
+    """Send REST and gateway traffic elsewhere (a local fake); discord.py builds every URL from these two."""
+    if api_url:
+        Route.BASE = api_url.rstrip("/")
+    if gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def invite_url(application_id: int) -> str:
+    return (f"https://discord.com/oauth2/authorize?client_id={application_id}"
+            f"&scope=bot+applications.commands&permissions={PERMISSIONS}")
+
+
+class CircleClient(discord.AutoShardedClient):
+    """The bot: routes every interaction to the core and answers within Discord's deadlines.
+
+    Args:
+        commands: the core behind a service (``ahandle`` runs in a thread).
+        kit_ids: the installed kits, offered when a kit is typed.
+        my_circles: the ids of a person's circles (for autocomplete).
+        open_circles: ids of circles in a guild starting with what is typed (for ``join``).
+        workspace_of: the guild of a circle, for a click in a DM (which names no guild).
+        now: the clock.
+    """
+
+    def __init__(self, commands: CommandService, kit_ids: list[str], my_circles: Callable[[UserRef], list[str]],
+                 open_circles: Callable[[str, str], list[str]], workspace_of: Callable[[str], str | None],
+                 now: Callable[[], datetime], **options):
+        super().__init__(intents=discord.Intents.none() | discord.Intents(guilds=True), max_ratelimit_timeout=30,
+                         **options)
+        self.commands = commands
+        self.kit_ids = kit_ids
+        self.my_circles = my_circles
+        self.open_circles = open_circles
+        self.workspace_of = workspace_of
+        self.now = now
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        kind = interaction.type.value
+        try:
+            if kind == AUTOCOMPLETE:
+                await self._autocomplete(interaction)
+            elif kind in (COMMAND, COMPONENT, MODAL_SUBMIT):
+                await self._run(interaction, await self._request(interaction))
+        except discord.HTTPException as error:
+            log.warning("interaction %s: Discord refused the answer (%s %s)", interaction.id, error.status, error.code)
+
+    async def _request(self, interaction: discord.Interaction) -> Request:
+        data = interaction.data or {}
+        match interaction.type.value:
+            case 2:
+                given = Typed(grammar_line(data))  # type: ignore[arg-type]
+            case 3:
+                given = Pressed(data["custom_id"])  # type: ignore[typeddict-item]
+            case _:
+                given = Submitted(data["custom_id"], answers(data))  # type: ignore[typeddict-item,arg-type]
+        return Request(await self._actor(interaction, given), given, request_id=str(interaction.id),
+                       channel=str(interaction.channel_id) if interaction.channel_id else None)
+
+    async def _actor(self, interaction: discord.Interaction, given: Typed | Pressed | Submitted) -> Actor:
+        workspace = str(interaction.guild_id) if interaction.guild_id else None
+        if workspace is None and not isinstance(given, Typed):
+            # A DM names no guild; the circle the button belongs to does.
+            try:
+                circle = decode_action(given.action).circle_id
+            except CircleError:
+                circle = ""
+            workspace = await asyncio.to_thread(self.workspace_of, circle) if circle else None
+        permissions = interaction.permissions
+        return Actor(UserRef(PLATFORM, workspace or "", str(interaction.user.id)), interaction.user.display_name,
+                     None, bool(interaction.guild_id) and (permissions.manage_guild or permissions.administrator),
+                     locale=interaction.locale.value)
+
+    async def _run(self, interaction: discord.Interaction, request: Request) -> None:
+        work = asyncio.ensure_future(self.commands.ahandle(request, self.now()))
+        done, _pending = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
+        if work in done:
+            await self._answer(interaction, work.result(), request.actor.locale or "en")
+            return
+        await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
+        responses = await work
+        await self._follow(interaction, responses, request.actor.locale or "en")
+
+    async def _answer(self, interaction: discord.Interaction, responses: list, locale: str) -> None:
+        """The first answer within 3 s: the form if there is one (it can open only now), else the first reply."""
+        form = next((r for r in responses if isinstance(r, fx.OpenForm)), None)
+        rest_of = [r for r in responses if r is not form]
+        if form is not None:
+            await rest.respond(self.http, str(interaction.id), interaction.token, MODAL,
+                               modal(form, locale, encode(form.action)))
+        else:
+            first, *rest_of = [*await self._private(responses, locale)] or [None]
+            if first is None:
+                await rest.respond(self.http, str(interaction.id), interaction.token,
+                                   SILENT if interaction.type.value == COMPONENT else MESSAGE,
+                                   None if interaction.type.value == COMPONENT else {"content": "\u2713", "flags": EPHEMERAL})
+                return
+            await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE, first.payload,
+                               first.attachment)
+        for post in rest_of if form is None else await self._private(rest_of, locale):
+            await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
+
+    async def _follow(self, interaction: discord.Interaction, responses: list, locale: str) -> None:
+        for post in await self._private(responses, locale, form_as_button=True) or [
+            Post({"content": "\u2713", "flags": EPHEMERAL})
+        ]:
+            await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
+
+    async def _private(self, responses: list, locale: str, form_as_button: bool = False) -> list[Post]:
+        """Replies only the actor sees, as ephemeral posts; a direct reply goes to their DMs as well."""
+        result: list[Post] = []
+        for response in responses:
+            if isinstance(response, fx.Reply):
+                shown = posts(response.message, locale, ephemeral=True)
+                if response.visibility == fx.Visibility.DIRECT:
+                    await self._dm(response.to.id, response.message, locale)
+                result += shown
+            elif isinstance(response, fx.SendFile):
+                content = response.content.encode() if isinstance(response.content, str) else response.content
+                note = fx.Message((response.note,)) if response.note else fx.Message(("\U0001f4ce",))
+                (post,) = posts(note, locale, ephemeral=True)[-1:]
+                result.append(Post(post.payload, Attachment(response.filename, content)))
+            elif isinstance(response, fx.OpenForm) and form_as_button:
+                # A form opens only as an interaction's first answer; after a deferral, a button opens it.
+                button = fx.Message((response.intro or response.title,), buttons=(fx.Button(response.title, response.action),))
+                result += posts(button, locale, ephemeral=True)
+        return result
+
+    async def _dm(self, user: str, message: fx.Message, locale: str) -> None:
+        channel = await rest.open_dm(self.http, user)
+        for post in posts(message, locale):
+            await rest.send_message(self.http, channel, post)
+
+    async def _autocomplete(self, interaction: discord.Interaction) -> None:
+        sub, option, typed = focused(interaction.data or {})  # type: ignore[arg-type]
+        typed = typed.strip().lower()
+        if option == "kit":
+            found = [k for k in self.kit_ids if typed in k]
+        elif option == "timezone":
+            found = [z for z in ZONES if typed in z.lower()]
+        elif option == "circle" and sub == "join" and interaction.guild_id:
+            found = await asyncio.to_thread(self.open_circles, str(interaction.guild_id), typed.lstrip("#"))
+        elif option == "circle":
+            user = UserRef(PLATFORM, str(interaction.guild_id or ""), str(interaction.user.id))
+            found = [c for c in await asyncio.to_thread(self.my_circles, user) if typed.lstrip("#") in c]
+        elif option == "day":
+            found = [d for d in WEEKDAYS if d.startswith(typed)]
+        else:
+            found = []
+        choices = [{"name": value[:100], "value": value[:100]} for value in found[:CHOICES]]
+        await rest.respond(self.http, str(interaction.id), interaction.token, CHOICES_RESPONSE, {"choices": choices})
+
+
+def encode(action: Action) -> str:
+    from bot.actions import encode_action
+
+    return encode_action(action)
