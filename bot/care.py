@@ -56,6 +56,32 @@ def _replanned(circle: Circle, event: LifeEvent, kit: Kit, after: datetime) -> C
     return _saved(circle, replace(event, planned=turns.plan(circle, event, kit, after)))
 
 
+def _who_can_help(circle: Circle) -> tuple[tuple[UserRef, date | None, str | None], ...]:
+    """What the turns depend on about the members: who is in the circle, their absences and zones."""
+    return tuple((m.user, m.away_until, m.tz) for m in circle.members)
+
+
+def helpers_changed(before: Circle, after: Circle, kit: Kit, now: datetime) -> Circle:
+    """Plan each open event's next reminder again when who can help has changed.
+
+    A helper who left, was removed, went away or was forgotten would otherwise keep
+    the turn they were planned for, and the reminder would be re-planned only when
+    it fell due, too late for the other helpers' mornings of that day.
+    """
+    if _who_can_help(before) == _who_can_help(after):
+        return after
+    return replace(
+        after,
+        life_events=tuple(
+            # A reminder already due (the tick has not run yet) is kept due, not pushed to later.
+            replace(e, planned=turns.plan(after, e, kit, min(now, e.planned.at) if e.planned else now))
+            if e.consent is Consent.GIVEN
+            else e
+            for e in after.life_events
+        ),
+    )
+
+
 def _own_event(circle: Circle, ctx: Context) -> tuple[Member, LifeEvent]:
     """The actor and their consented-to event, for changing its terms."""
     member = require_member(circle, ctx)
@@ -330,8 +356,8 @@ def _stop_helping(circle: Circle, cmd: c.StopHelping, ctx: Context, out: Out) ->
 # ---------------------------------------------------------------- the clock
 
 
-def _why(step: turns.Step, day: date, name: str) -> Text:
-    """Why a reminder comes now, on the helper's calendar ``day``."""
+def _why(step: turns.Step, opened: date, day: date, name: str) -> Text:
+    """Why a reminder comes now, on the helper's calendar ``day`` (support opened on ``opened``)."""
     if step.shared is not None:
         when, label = cm.format_day(step.shared.on), step.shared.label
         if day < step.shared.on:
@@ -348,8 +374,9 @@ def _why(step: turns.Step, day: date, name: str) -> Text:
             label=label,
         )
     years, rest = divmod(step.days, turns.DAYS_IN_YEAR)
-    if rest:
-        return _("It is {days} days since support for {name} began.", days=step.days, name=name)
+    if rest or day != step.first:
+        # A step that waited for a free helper says how long it has really been.
+        return _("It is {days} days since support for {name} began.", days=(day - opened).days, name=name)
     if years == 1:
         return _("It is a year today since support for {name} began. Anniversaries can be hard.", name=name)
     return _("It is {years} years today since support for {name} began.", years=years, name=name)
@@ -363,9 +390,8 @@ def _send(circle: Circle, event: LifeEvent, kit: Kit, due: CareReminder, out: Ou
     suggestions = kit.support.suggestions
     idea = suggestions[len(event.reminders) % len(suggestions)]
     day = to_local(due.at, turns.tz_of(circle, helper)).date()
-    out.dm(
-        helper.user, cm.reminder(circle, event, member.name, _why(step, day, member.name), idea), suffix=helper.user.key
-    )
+    why = _why(step, turns.opened_on(circle, event), day, member.name)
+    out.dm(helper.user, cm.reminder(circle, event, member.name, why, idea), suffix=helper.user.key)
     return _replanned(circle, replace(event, reminders=(*event.reminders, due), planned=None), kit, due.at)
 
 

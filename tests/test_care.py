@@ -17,7 +17,7 @@ import pytest
 
 from bot import commands as c
 from bot import engine
-from bot.circle import Consent, Reach
+from bot.circle import CareReminder, Consent, Reach, UserRef
 from bot.effects import DirectMessage, PostToCircle, Reply, WakeAt
 from bot.errors import CircleError
 from bot.grammar import parse
@@ -402,6 +402,46 @@ def test_a_step_waits_for_a_helper_who_is_away_or_has_not_offered_yet(crew, say,
     offered = say(quiet, "dev", "support help maya", utc(2026, 12, 6, 9))
     assert offered.circle.next_wake == utc(2026, 12, 7, 1)  # 10:00 in Tokyo on 7 Dec
     assert of_type(offered, WakeAt) == [WakeAt(CREW, utc(2026, 12, 7, 1))]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("cleo", "leave"),
+        ("maya", "remove cleo"),
+        ("cleo", "away 2026-12-06"),
+        ("maya", "support who ben dev"),
+        ("cleo", "support stop maya"),
+        "forget",
+    ],
+)
+def test_when_a_helper_drops_out_the_next_one_is_reminded_that_day(crew, say, run_until, career, people, change):
+    circle = crew(
+        ("maya", "support"),
+        ("maya", "support who all"),
+        ("cleo", "support help maya"),
+        ("ben", "support help maya"),
+    )
+    assert circle.life_events[0].planned.helper == people["cleo"].user  # 10:00 in New York on day 3
+    now = utc(2026, 12, 2, 12)
+    if change == "forget":
+        anonymous = UserRef("console", "local", "former-member-1")
+        changed = engine.forget(circle, people["cleo"].user, anonymous, now, career)
+    else:
+        changed = say(circle, *change, now)
+    # Ben's 10:00 in London on day 3 comes before cleo's would have: planned now, not a day later.
+    assert changed.circle.life_events[0].planned == CareReminder("day3", people["ben"].user, utc(2026, 12, 4, 10))
+    assert WakeAt(CREW, utc(2026, 12, 4, 10)) in of_type(changed, WakeAt)
+    [first, *_] = reminders(run_until(changed.circle, career, utc(2026, 12, 31)).effects)
+    assert (first.to, first.not_before) == (people["ben"].user, utc(2026, 12, 4, 10))
+    assert lines(first.message)[0] == "It is 3 days since support for maya began."
+
+
+def test_a_reminder_that_waited_says_how_many_days_it_has_really_been(crew, say, run_until, career, people):
+    circle = crew(("maya", "support"), ("maya", "support who all"), ("ben", "away 2026-12-05"), ("ben", "support help maya"))
+    [first, *_] = reminders(run_until(circle, career, utc(2026, 12, 31)).effects)
+    assert first.not_before == utc(2026, 12, 6, 10)  # day 3 waited for ben to come back
+    assert lines(first.message)[0] == "It is 5 days since support for maya began."
 
 
 def test_not_now_pauses_without_moving_the_dates(crew, say, run_until, career, t0):
