@@ -26,7 +26,7 @@ from bot.effects import (
 from bot.errors import CircleError
 from bot.grammar import PREFIX
 from bot.i18n import _
-from bot.plan import meeting, next_week, reanchor, replan
+from bot.plan import meeting, moved_to_slot, next_week, reanchor, replan
 from bot.state import Event, State, transition
 from bot.timetable import meeting_on, to_local
 from kits.schema import Kit
@@ -223,8 +223,13 @@ def _reschedule(circle: Circle, cmd: c.Reschedule, ctx: Context, out: Out) -> Ci
         if circle.state is not State.PAUSED:
             circle = replan(circle, ctx.kit, anchor)
     elif circle.state is State.ACTIVE:
-        circle = reanchor(circle, ctx.kit, ctx.now)
-    out.post(m.plain(_("The circle now meets {slot}.", slot=m.slot_text(circle)), title=_("New meeting time")))
+        circle = moved_to_slot(circle, ctx.kit, ctx.now)
+    lines = [_("The circle now meets {slot}.", slot=m.slot_text(circle))]
+    week = next_week(circle, ctx.kit)
+    if circle.state is State.ACTIVE and week <= ctx.kit.length:
+        when = m.format_when(meeting(circle, ctx.kit, week), circle.tz)
+        lines.append(_("The next meeting, week {week}, is {when}.", week=week, when=when))
+    out.post(m.plain(*lines, title=_("New meeting time")))
     return circle
 
 

@@ -341,6 +341,20 @@ def test_check_in_is_shared_and_the_last_answer_becomes_the_commitment(in_week, 
     assert render(of_type(again, PostToCircle)[0].message.title) == "ben updated their week 1 check-in"
 
 
+def test_a_partial_check_in_after_a_full_one_keeps_the_earlier_answers_and_says_so(in_week, career, ben):
+    circle = in_week(1)
+    now = circle.next_wake
+    full = engine.handle(circle, c.CheckInCommand(None, ("Learn research", "I am curious", "Email Sam")), ben, now, career)
+    changed = engine.handle(full.circle, c.Commit(None, "Call Sam instead"), ben, now, career).circle
+    decision = engine.handle(changed, c.CheckInCommand(None, ("Learn user research",)), ben, now, career)
+    assert decision.circle.checkin(1, ben.user).answers == ("Learn user research", "I am curious", "Email Sam")
+    assert decision.circle.commitment(1, ben.user).text == "Call Sam instead"  # a kept answer is not re-recorded
+    post = of_type(decision, PostToCircle)[0]
+    assert render(post.message.lines[1]).endswith("\u2014 I am curious")
+    (reply,) = of_type(decision, Reply)
+    assert render(reply.message.lines[1]) == "You left questions 2 and 3 empty, so your earlier answers to them stay."
+
+
 def test_commit_records_a_commitment(in_week, career, ben):
     circle = in_week(2)
     decision = engine.handle(circle, c.Commit(None, "Ask Sam for coffee"), ben, circle.next_wake, career)
@@ -526,6 +540,28 @@ def test_reschedule_changes_the_weekday(in_week, career, moderator):
         local = meeting_of(after, week).astimezone(LONDON)
         assert (local.weekday(), local.time()) == (3, time(18, 30))
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "The circle now meets Thursdays at 18:30 (Europe/London)."
+
+
+def test_reschedule_after_a_skip_keeps_the_skipped_week_skipped(in_week, career, moderator):
+    circle = in_week(2)
+    now = circle.next_wake  # Tue 15 Dec, an hour before week 2 would have met
+    skipped = engine.handle(circle, c.Skip(None), moderator, now, career).circle
+    assert meeting_of(skipped, 2) == utc(2026, 12, 22, 17)
+    decision = engine.handle(skipped, c.Reschedule(None, Slot(3, time(18, 0))), moderator, now, career)
+    # Thursday of the week week 2 was moved to, not the Thursday of the skipped week (17 Dec).
+    assert meeting_of(decision.circle, 2) == utc(2026, 12, 24, 18)
+    assert meeting_of(decision.circle, 3) == utc(2026, 12, 31, 18)
+    assert [render(line) for line in of_type(decision, PostToCircle)[0].message.lines] == [
+        "The circle now meets Thursdays at 18:00 (Europe/London).",
+        "The next meeting, week 2, is Thu 24 Dec 2026 18:00 (Europe/London).",
+    ]
+
+
+def test_reschedule_to_a_day_already_past_this_week_moves_to_the_next_free_slot(in_week, career, moderator):
+    circle = in_week(2)
+    now = circle.next_wake  # Tue 15 Dec 16:00 UTC; Monday 14 Dec has passed
+    moved = engine.handle(circle, c.Reschedule(None, Slot(0, time(17, 0))), moderator, now, career).circle
+    assert meeting_of(moved, 2) == utc(2026, 12, 21, 17)
 
 
 def test_reschedule_while_forming_changes_the_first_meeting(new_circle, career, moderator, t0):
