@@ -153,9 +153,13 @@ STORY_STEPS = {
 def _share(circle: str | None, args: list[str]) -> c.Command:
     """``share [--named] <story>``, or a step such as ``share confirm 2``."""
     text = " ".join(args).strip()
-    step = re.fullmatch(r"(\w+)\s+#?(\d{1,4})", text)
-    if step and step[1].lower() in STORY_STEPS:
-        return STORY_STEPS[step[1].lower()](circle, int(step[2]))
+    first, rest = (re.split(r"\s+", text, maxsplit=1) + [""])[:2]
+    if first.lower() in STORY_STEPS:
+        # A step takes a story number and nothing else; a story that starts with a step word is quoted.
+        number = re.fullmatch(r"#?(\d{1,9})", rest)
+        if number is None:
+            raise ValueError("a story number")
+        return STORY_STEPS[first.lower()](circle, int(number[1]))
     named = re.match(r"--named(\s+|$)", text)
     story = _unquote(text[named.end():] if named else text)
     if not story:
