@@ -14,6 +14,7 @@ from bot.effects import Button, Message
 from bot.grammar import PREFIX
 from bot.i18n import Text, _, join
 from bot.messages import NOT_A_CRISIS_SERVICE, SEEN_BY_YOU
+from bot.timetable import format_day
 from kits.schema import Kit
 
 REACH_NAMES = {Reach.MESSAGE: _("a message"), Reach.CALL: _("an offer to call")}
@@ -22,11 +23,6 @@ REACH_LINES = {
     Reach.CALL: _("{name} would welcome an offer to call."),
 }
 ONLY_THE_HELPER = _("Only you see this reminder. Helpers take turns, so this one thing is plenty for now.")
-
-
-def format_day(day: date) -> str:
-    """A calendar day, e.g. ``Thu 4 Mar 2027``."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def support_command(circle: Circle, rest: str = "") -> str:

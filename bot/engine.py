@@ -111,7 +111,8 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
                 out.dm(member.user, m.continuity_dm(circle, commitment), suffix=member.user.key)
     elif kind is Kind.GRADUATION:
         circle = replace(circle, state=transition(circle.state, Event.GRADUATE))
-        out.post(progress.with_progress(m.graduation_post(circle, kit), circle))
+        tune_ups = [tune_up_meeting(circle, kit, n) for n in range(1, len(kit.tune_ups.weeks_after) + 1)]
+        out.post(progress.with_progress(m.graduation_post(circle, kit, tune_ups), circle))
     elif kind is Kind.TUNE_UP:
         circle = replace(circle, state=transition(circle.state, Event.TUNE_UP))
         last = number == len(kit.tune_ups.weeks_after)

@@ -23,6 +23,8 @@ from bot.effects import (
 )
 from bot.errors import CircleError
 from bot.grammar import PREFIX
+from bot.plan import next_meeting
+from bot.turns import tz_of
 from bot.i18n import _, join
 from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
@@ -127,7 +129,8 @@ def form_again(
     invites = Out(new.id, "r1/invite")
     for member in old.members:
         if member.user != actor.user:
-            invites.dm(member.user, m.invite_again(old, new, kits[new.kit_id]), suffix=member.user.key)
+            invite = m.invite_again(old, new, kits[new.kit_id], tz_of(new, member), next_meeting(new, kits[new.kit_id], now))
+            invites.dm(member.user, invite, suffix=member.user.key)
     announce = Out(old.id, f"r{old.revision + 1}")
     announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.id}"), title=_("Going again")))
     old_decision = Decision(replace(old, revision=old.revision + 1), tuple(announce.effects))

@@ -373,6 +373,11 @@ def parse(text: str) -> c.Command:
     if text.lower().startswith(PREFIX):
         text = text[len(PREFIX):]
     name, rest = (re.split(r"\s+", text.strip(), maxsplit=1) + [""])[:2]
+    circle = None
+    if name.startswith("#") and len(name) > 1:
+        # The circle may come first, as people say it: ``/circle #crew info``.
+        circle = name[1:]
+        name, rest = (re.split(r"\s+", rest.strip(), maxsplit=1) + [""])[:2]
     if not name:
         return c.Help()
     name = name.lower()
@@ -382,8 +387,7 @@ def parse(text: str) -> c.Command:
             _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=f"{PREFIX} help")
         )
     rest = rest.strip()
-    circle = None
-    if rest.startswith("#") and len(rest) > 1:
+    if circle is None and rest.startswith("#") and len(rest) > 1:
         ref, rest = (re.split(r"\s+", rest, maxsplit=1) + [""])[:2]
         circle = ref[1:]
     if sub.free_text:

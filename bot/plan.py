@@ -10,6 +10,7 @@ from bot.circle import (
     Circle,
     Kind,
 )
+from bot.state import State
 from bot.timetable import first_meeting_on, lay_out, meeting_at, meeting_on
 from kits.schema import Kit
 
@@ -24,6 +25,17 @@ def tune_up_meeting(circle: Circle, kit: Kit, number: int) -> datetime:
     assert circle.anchor is not None
     on = meeting_on(kit, circle.anchor, kit.length) + timedelta(weeks=kit.tune_ups.weeks_after[number - 1])
     return meeting_at(circle.slot, circle.tz, on)
+
+
+def next_meeting(circle: Circle, kit: Kit, now: datetime) -> datetime | None:
+    """The next meeting: the slot's next date while the circle forms, then the planned week or tune-up."""
+    if circle.state is State.FORMING:
+        return meeting_at(circle.slot, circle.tz, first_meeting_on(circle.slot, circle.tz, now))
+    week = next_week(circle, kit)
+    if circle.state is State.ACTIVE and circle.anchor is not None and week <= kit.length:
+        return meeting(circle, kit, week)
+    tune_up = next((o for o in circle.plan if o.kind is Kind.TUNE_UP), None)
+    return tune_up_meeting(circle, kit, tune_up.number) if tune_up else None
 
 
 def next_week(circle: Circle, kit: Kit) -> int:

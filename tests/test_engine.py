@@ -32,6 +32,7 @@ from bot.effects import (
     WakeAt,
 )
 from bot.errors import CircleError
+from bot.forming import form_again
 from bot.i18n import render
 from bot.state import State
 from kits.schema import Kit
@@ -607,6 +608,22 @@ def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, m
     assert engine.handle(after, c.Leave(None), moderator, t0, career).circle.member(moderator.user) is None
 
 
+def test_an_admin_handing_over_thanks_the_moderator_stepping_down(started_circle, career, members, actor, t0):
+    decision = engine.handle(started_circle(), c.HandOver(None, "cleo"), actor("root", admin=True), t0, career)
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is now the moderator. Thank you, maya!"
+
+
+def test_an_admin_closing_a_circle_is_announced_as_an_admin(started_circle, career, moderator, actor, t0):
+    by_admin = engine.handle(started_circle(), c.Close(None), actor("root", admin=True), t0, career)
+    assert render(of_type(by_admin, PostToCircle)[0].message.lines[0]) == (
+        "A workspace admin has closed the circle. Thank you all."
+    )
+    by_moderator = engine.handle(started_circle(), c.Close(None), moderator, t0, career)
+    assert render(of_type(by_moderator, PostToCircle)[0].message.lines[0]) == (
+        "The moderator has closed the circle. Thank you all."
+    )
+
+
 def test_hand_over_to_the_moderator_is_refused(started_circle, career, moderator, t0):
     assert "already moderates" in error_of(engine.handle, started_circle(), c.HandOver(None, "maya"), moderator, t0, career)
 
@@ -813,3 +830,61 @@ def test_kit_timing_that_would_run_out_of_order_is_refused(kits, changes, field)
 def test_the_tightest_valid_timing_runs_to_the_end(started_circle, run_until, kits):
     kit = Kit.model_validate(_timing(kits["starter"], exercise_lead_hours=144, meeting_minutes=15, graduation_delay_hours=1))
     assert run_until(started_circle(kit), kit, FAR_FUTURE).circle.state is State.CLOSED
+
+
+# ---------------------------------------------------------------- what people read, in their own zone
+
+
+def info_lines(circle, person, now, kit) -> list[str]:
+    (reply,) = of_type(engine.handle(circle, c.Info(None), person, now, kit), Reply)
+    return [render(line) for line in reply.message.lines]
+
+
+def test_info_before_week_1_says_what_comes_next_not_that_it_has_not_started(
+    new_circle, started_circle, career, moderator, t0
+):
+    started = info_lines(started_circle(), moderator, t0, career)
+    assert started[:2] == [f"Kit: {career.name} \u2014 week 1 of 12 comes next", "State: running"]
+    forming = info_lines(new_circle(), moderator, t0, career)
+    assert forming[:2] == [f"Kit: {career.name} \u2014 12 meetings", "State: forming (not started yet)"]
+
+
+def test_info_and_joining_tell_the_next_meeting_in_the_readers_zone(started_circle, career, actor, t0):
+    circle = started_circle()
+    tokyo = actor("yui", "Asia/Tokyo")
+    joined = engine.handle(circle, c.Join(None), tokyo, t0, career)
+    (welcome,) = of_type(joined, Reply)
+    # Week 1 meets Tue 8 Dec 2026 17:00 in London: 02:00 on Wednesday in Tokyo.
+    assert render(welcome.message.lines[0]) == (
+        "You joined \u201cTuesday crew\u201d. It meets Tuesdays at 17:00 (Europe/London); "
+        "in your time zone the next one is Wed 9 Dec 2026 02:00 (Asia/Tokyo)."
+    )
+    assert "Meets Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 9 Dec 2026 02:00 (Asia/Tokyo)" in (
+        info_lines(joined.circle, tokyo, t0, career)
+    )
+    # A reader in the circle's own zone reads the slot alone.
+    assert "Meets Tuesdays at 17:00 (Europe/London)" in info_lines(circle, actor("maya"), t0, career)
+
+
+def test_graduation_says_when_the_tune_ups_come_and_from_what(started_circle, run_until, kits, t0):
+    kit = kits["starter"]  # four weekly meetings, the last on Tue 29 Dec 2026 at 17:00 in London
+    run = run_until(started_circle("starter"), kit, utc(2027, 1, 2))
+    [graduation] = [p for p in run.posts if "/graduation:0/" in p.key]
+    assert (
+        "Tune-ups will gather the circle again 4 and 12 weeks after the last meeting: "
+        "Tue 26 Jan 2027 and Tue 23 Mar 2027, at 17:00 (Europe/London)."
+    ) in [render(line) for line in graduation.message.lines]
+
+
+def test_an_invitation_to_go_again_tells_the_slot_in_the_invitees_zone(new_circle, run_until, kits, moderator, actor, t0):
+    kit = kits["starter"]
+    yui = actor("yui", "Asia/Tokyo")
+    circle = engine.handle(new_circle("starter", joined=2), c.Join(None), yui, t0, kit).circle
+    circle = engine.handle(circle, c.Start(None), moderator, t0, kit).circle
+    graduated = run_until(circle, kit, utc(2027, 1, 2)).circle
+    now = utc(2027, 1, 4, 9)  # a Monday: the new run's slot comes next on Tue 5 Jan, 17:00 in London
+    _, formed = form_again(graduated, c.Again(None), moderator, now, kits, taken_ids=[graduated.id])
+    [invite] = [e for e in formed.effects if isinstance(e, DirectMessage) and e.to == yui.user]
+    assert render(invite.message.lines[0]).endswith(
+        "Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 6 Jan 2027 02:00 (Asia/Tokyo)."
+    )

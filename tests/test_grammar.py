@@ -52,6 +52,10 @@ VALID = [
     ("info", c.Info(None)),
     ("info career", c.Info("career")),
     ("info #career", c.Info("career")),
+    # the circle may come first
+    ("/circle #career info", c.Info("career")),
+    ("#Career start", c.Start("Career")),
+    ("#career checkin Good week | Call Sam", c.CheckInCommand("career", ("Good week", "Call Sam"))),
     # leave / next / start / resume / skip / close: optional #circle, nothing else
     ("leave", c.Leave(None)),
     ("leave #career", c.Leave("career")),
@@ -229,6 +233,8 @@ MALFORMED = [
     ("support help", "support"),
     ("support stop 'ben", "support"),
     ("share --named", "share"),
+    ("#career info #other", "info"),
+    ("#career join other", "join"),
     ("share withdraw -1", "share"),
     ("share confirm", "share"),
     ("share approve 3 of them", "share"),
