@@ -24,7 +24,8 @@ class NewCircle:
     kit: str
     tz: str
     slot: Slot
-    capacity: int = 5
+    #: places, the moderator included; ``None`` takes the kit's size
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)

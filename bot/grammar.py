@@ -49,9 +49,8 @@ def _new(circle: str | None, args: list[str]) -> c.Command:
     if circle is not None or len(args) not in (5, 6):
         raise ValueError("wrong number of arguments")
     name, kit, tz, day, clock, *rest = args
-    capacity = int(rest[0]) if rest else 5
-    if not 2 <= capacity <= 8:
-        raise CircleError(_("A circle has between 2 and 8 places; 4 or 5 works best."))
+    # How many places a circle may have is the kit's to say (bot/forming.py).
+    capacity = int(rest[0]) if rest else None
     return c.NewCircle(name=name.strip(), kit=kit.lower(), tz=tz, slot=parse_slot(day, clock), capacity=capacity)
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
-    MIN_MEMBERS_TO_START,
     Anchor,
     Attendance,
     Circle,
@@ -135,11 +134,11 @@ def _next(circle: Circle, cmd: c.Next, ctx: Context, out: Out) -> Circle:
 
 def _start(circle: Circle, cmd: c.Start, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.START)
-    if len(circle.members) < MIN_MEMBERS_TO_START:
+    if len(circle.members) < ctx.kit.size.to_start:
         raise CircleError(
             _(
-                "A circle needs at least {min} members to start; \u201c{name}\u201d has {count}.",
-                min=MIN_MEMBERS_TO_START,
+                "A circle needs at least {min} people, the moderator included, to start; \u201c{name}\u201d has {count}.",
+                min=ctx.kit.size.to_start,
                 name=circle.name,
                 count=len(circle.members),
             )

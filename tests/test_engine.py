@@ -221,11 +221,24 @@ def test_start_twice_is_illegal(started_circle, career, moderator, t0):
     assert text == "A circle that is running cannot start."
 
 
-def test_start_needs_two_members(new_circle, career, moderator, t0):
-    circle = new_circle(joined=0)
+def test_start_needs_the_kits_fewest_people(new_circle, career, moderator, t0):
+    assert (career.size.places, career.size.to_start) == (5, 3)  # a circle is 4 or 5, the moderator included
+    circle = new_circle(joined=1)
     text = error_of(engine.handle, circle, c.Start(None), moderator, t0, career)
-    assert text == "A circle needs at least 2 members to start; \u201cTuesday crew\u201d has 1."
-    assert engine.handle(new_circle(joined=1), c.Start(None), moderator, t0, career).circle.state is State.ACTIVE
+    assert text == "A circle needs at least 3 people, the moderator included, to start; \u201cTuesday crew\u201d has 2."
+    assert engine.handle(new_circle(joined=2), c.Start(None), moderator, t0, career).circle.state is State.ACTIVE
+    small = career.model_copy(update={"size": career.size.model_copy(update={"to_start": 2})})
+    assert engine.handle(circle, c.Start(None), moderator, t0, small).circle.state is State.ACTIVE
+
+
+@pytest.mark.parametrize(("places", "allowed"), [(None, 5), (3, 3), (5, 5), (2, None), (6, None), (8, None), (-1, None)])
+def test_new_takes_as_many_places_as_the_kit_allows(career, moderator, t0, places, allowed):
+    command = c.NewCircle("Crew", "career", "Europe/London", Slot(1, time(17, 0)), places)
+    if allowed is None:
+        text = error_of(engine.create_circle, command, moderator, t0, {"career": career}, ())
+        assert text == f"A circle on the {career.name} kit has 3 to 5 places, the moderator included."
+    else:
+        assert engine.create_circle(command, moderator, t0, {"career": career}, ()).circle.capacity == allowed
 
 
 # ---------------------------------------------------------------- permissions
@@ -390,7 +403,7 @@ def test_next_week_checkin_tick_sends_a_continuity_dm(in_week, career, ben, memb
 
 def test_continuity_dm_waits_for_the_end_of_quiet_hours(new_circle, run_until, career, moderator, actor, t0):
     night_owl = actor("kai", tz="Asia/Tokyo")
-    circle = engine.handle(new_circle(joined=0), c.Join(None), night_owl, t0, career).circle
+    circle = engine.handle(new_circle(joined=1), c.Join(None), night_owl, t0, career).circle
     circle = engine.handle(circle, c.Start(None), moderator, t0, career).circle
     circle = run_until(circle, career, utc(2026, 12, 6, 17, 0)).circle
     circle = engine.handle(circle, c.Commit(None, "Sketch a plan"), night_owl, utc(2026, 12, 7, 1, 0), career).circle
