@@ -215,6 +215,11 @@ class ForgetMe:
 
 
 @dataclass(frozen=True)
+class AboutSupport(CircleCommand):
+    """What care after a life event is and how to open it; when it is open, your terms."""
+
+
+@dataclass(frozen=True)
 class OpenSupport(CircleCommand):
     """Open care after a life event for yourself; when it is open, see your terms."""
 

@@ -195,6 +195,8 @@ def _support(circle: str | None, args: list[str]) -> c.Command:
     choice = words[0].lower() if len(words) == 1 else None
     match form, words:
         case "", []:
+            return c.AboutSupport(circle)
+        case "open", []:
             return c.OpenSupport(circle)
         case "for", [member]:
             return c.ProposeSupport(circle, member)
@@ -301,11 +303,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         ),
         Subcommand(
             "support",
-            "support [#circle] [for <member> | yes | no | who all | who <member>... | reach message|call | "
+            "support [#circle] [open | for <member> | yes | no | who all | who <member>... | reach message|call | "
             "date <YYYY-MM-DD> <what it is> | notnow | resume | tell circle | end | help <member> | stop <member>]",
             _(
-                "care after a loss, an illness or a hard stretch, on your terms: open it for yourself (no "
-                "argument: see your terms), suggest it for someone, or offer to help someone who opened it"
+                "care after a loss, an illness or a hard stretch, on your terms: see what it is (no argument), "
+                "open it for yourself (open), suggest it for someone, or offer to help someone who opened it"
             ),
             c.OpenSupport,
             _support,

@@ -121,7 +121,7 @@ def test_care_after_a_life_event_outlasts_the_circle():
         '/circle new "Crew" starter Europe/London tue 17:00',
         "/as bob America/New_York", "/circle join crew",
         "/as carol Asia/Tokyo", "/circle join crew",
-        "/circle support", "/circle support who all", "/circle support date 2027-06-10 Dad's birthday",
+        "/circle support open", "/circle support who all", "/circle support date 2027-06-10 Dad's birthday",
         "/as bob", "/circle support help carol",
         "/as alice", "/circle support help carol", "/circle close",
         "/tick 53w",

@@ -142,8 +142,10 @@ VALID = [
     ("moderator cleo", c.HandOver(None, "cleo")),
     ("moderator #career \u201cCleo M\u201d", c.HandOver("career", "Cleo M")),
     # support: the member's own forms, a peer's suggestion, and helping
-    ("support", c.OpenSupport(None)),
-    ("support #career", c.OpenSupport("career")),
+    ("support", c.AboutSupport(None)),
+    ("support #career", c.AboutSupport("career")),
+    ("support open", c.OpenSupport(None)),
+    ("#career support OPEN", c.OpenSupport("career")),
     ("support for ben", c.ProposeSupport(None, "ben")),
     ("support #career for \u201cBen Okafor\u201d", c.ProposeSupport("career", "Ben Okafor")),
     ("support yes", c.AnswerSupport(None, yes=True)),

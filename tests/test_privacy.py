@@ -119,11 +119,11 @@ def test_forgetting_ends_their_support_and_takes_their_id_out_of_others_support_
     ben, cleo = members[0], members[1]
     circle = week_1
     for person, line in (
-        (ben, "support"),
+        (ben, "support open"),
         (ben, "support who all"),
         (ben, "support date 2027-03-14 Mum's birthday"),
         (cleo, "support help ben"),
-        (cleo, "support"),
+        (cleo, "support open"),
         (cleo, "support who all"),
         (ben, "support help cleo"),
     ):
@@ -177,7 +177,7 @@ def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, ki
         (cleo, c.Commit(None, "rest more")),
         (cleo, c.Share(None, "Cleo's story")),
         (cleo, c.ConfirmStory(None, 1)),
-        (ben, parse("support")),
+        (ben, parse("support open")),
         (ben, parse("support who all")),  # invites the others to help
         (ben, parse("support tell circle")),
         (cleo, parse("support for dev")),  # asks dev in private
