@@ -73,6 +73,12 @@ class Context:
     kit: Kit
 
 
+def reader_tz(circle: Circle, ctx: Context) -> str:
+    """The zone the actor reads times in: the platform's, else the one they joined with, else the circle's."""
+    member = circle.member(ctx.actor.user)
+    return ctx.actor.tz or (member.tz if member else None) or circle.tz
+
+
 def require_member(circle: Circle, ctx: Context) -> Member:
     member = circle.member(ctx.actor.user)
     if member is None:
