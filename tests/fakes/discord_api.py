@@ -35,7 +35,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .discord_spec import DiscordSpec, spec_path
+from .discord_spec import DiscordSpec, discord_spec_path
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class FakeDiscord:
     """
 
     def __init__(self, people: tuple[str, ...] = ("alice", "bob", "carol", "dan"), *, shards: int = 1):
-        self.spec = DiscordSpec(spec_path())
+        self.spec = DiscordSpec(discord_spec_path())
         self._ids = itertools.count(1)
         self.bot = {"id": str(self.snowflake()), "username": "Circlebot", "discriminator": "0", "global_name": None,
                     "avatar": None, "bot": True, "flags": 0, "verified": True, "mfa_enabled": False}
