@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
@@ -30,19 +31,18 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.contract import Outgoing, Receipt
 from adapters.discord import rest
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
-from adapters.discord.render import EPHEMERAL, Attachment, Post, components, modal, posts
+from adapters.discord.render import EPHEMERAL, Attachment, Post, modal, posts
 from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
                                         grammar_line)
 from bot import effects as fx
-from bot.actions import Action, decode_action
+from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
 from bot.errors import CircleError
 from bot.inputs import Pressed, Request, Submitted, Typed
+from circlebot.config import Settings
 from circlebot.service import CommandService
-from scheduler.delivery import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ ZONES = sorted(zoneinfo.available_timezones())
 #: manage threads (to remove a member), embed links, attach files, read message history.
 PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 36) | (1 << 34) | (1 << 14) | (1 << 15) | (1 << 16)
 DEFERRED, MESSAGE, SILENT, CHOICES_RESPONSE, MODAL = 5, 4, 6, 8, 9
+FORMING = ("new", "again")  # subcommands that form a circle, whose thread opens where they were typed
 
 
 def point_at(api_url: str | None, gateway_url: str | None) -> None:
@@ -83,7 +84,7 @@ class CircleClient(discord.AutoShardedClient):
 
     def __init__(self, commands: CommandService, kit_ids: list[str], my_circles: Callable[[UserRef], list[str]],
                  open_circles: Callable[[str, str], list[str]], workspace_of: Callable[[str], str | None],
-                 now: Callable[[], datetime], **options):
+                 now: Callable[[], datetime], channel_id: int | None = None, **options):
         super().__init__(intents=discord.Intents.none() | discord.Intents(guilds=True), max_ratelimit_timeout=30,
                          **options)
         self.commands = commands
@@ -92,6 +93,8 @@ class CircleClient(discord.AutoShardedClient):
         self.open_circles = open_circles
         self.workspace_of = workspace_of
         self.now = now
+        self.channel_id = channel_id
+        self.formed_in: dict[tuple[str, str], str] = {}  # (guild, moderator) -> channel of their last /circle new
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         kind = interaction.type.value
@@ -99,7 +102,10 @@ class CircleClient(discord.AutoShardedClient):
             if kind == AUTOCOMPLETE:
                 await self._autocomplete(interaction)
             elif kind in (COMMAND, COMPONENT, MODAL_SUBMIT):
-                await self._run(interaction, await self._request(interaction))
+                request = await self._request(interaction)
+                if isinstance(request.input, Typed) and request.input.text.split()[0] in FORMING:
+                    self.remember_formed_in(interaction)
+                await self._run(interaction, request)
         except discord.HTTPException as error:
             log.warning("interaction %s: Discord refused the answer (%s %s)", interaction.id, error.status, error.code)
 
@@ -145,7 +151,7 @@ class CircleClient(discord.AutoShardedClient):
         rest_of = [r for r in responses if r is not form]
         if form is not None:
             await rest.respond(self.http, str(interaction.id), interaction.token, MODAL,
-                               modal(form, locale, encode(form.action)))
+                               modal(form, locale, encode_action(form.action)))
         else:
             first, *rest_of = [*await self._private(responses, locale)] or [None]
             if first is None:
@@ -209,7 +215,61 @@ class CircleClient(discord.AutoShardedClient):
         await rest.respond(self.http, str(interaction.id), interaction.token, CHOICES_RESPONSE, {"choices": choices})
 
 
-def encode(action: Action) -> str:
-    from bot.actions import encode_action
+    # ------------------------------------------------------------ where circles live
 
-    return encode_action(action)
+    def remember_formed_in(self, interaction: discord.Interaction) -> None:
+        """A circle formed here gets its thread here: remembered for the moderator, whose OpenSpace follows."""
+        channel = interaction.channel
+        parent = getattr(channel, "parent_id", None) or interaction.channel_id
+        if interaction.guild_id and parent:
+            self.formed_in[(str(interaction.guild_id), str(interaction.user.id))] = str(parent)
+
+    def home_channel(self, guild: str, moderator: str | None = None) -> str | None:
+        """Where a circle's thread opens: the configured channel, where it was formed, or the server's first channel."""
+        if self.channel_id:
+            return str(self.channel_id)
+        if moderator and (guild, moderator) in self.formed_in:
+            return self.formed_in[(guild, moderator)]
+        found = self.get_guild(int(guild)) if guild.isdigit() else None
+        if found is None:
+            return None
+        channel = found.system_channel or next(iter(found.text_channels), None)
+        return str(channel.id) if channel else None
+
+
+def stored_hash(path: Path) -> str | None:
+    return path.read_text().strip() if path.exists() else None
+
+
+async def sync_commands(client: discord.Client, guild: int | None) -> None:
+    """Put /circle's definition on Discord: globally, or in one guild (at once, for development)."""
+    await rest.put_commands(client.http, str(client.application_id), definition(), str(guild) if guild else None)
+
+
+async def sync_if_changed(client: discord.Client, guild: int, record: Path) -> bool:
+    """Sync to the development guild only when the definition changed since the last sync (200 creates a day)."""
+    current = definition_hash()
+    if stored_hash(record) == f"{guild}:{current}":
+        return False
+    await sync_commands(client, guild)
+    record.write_text(f"{guild}:{current}\n")
+    return True
+
+
+def sync_now(settings: Settings, guild: int | None) -> int:
+    """``circlebot discord sync [--guild ID]``: log in over REST only, put the definition, exit."""
+    if settings.discord_token is None:
+        print("set DISCORD_TOKEN first", file=sys.stderr)
+        return 2
+    point_at(settings.discord_api_url, settings.discord_gateway_url)
+
+    async def run() -> None:
+        client = discord.Client(intents=discord.Intents.none())
+        async with client:
+            await client.login(settings.discord_token.get_secret_value())
+            await sync_commands(client, guild)
+            where = f"guild {guild}" if guild else "every server (global commands can take up to an hour to show)"
+            print(f"/{definition()[0]['name']} synced to {where}")
+
+    asyncio.run(run())
+    return 0

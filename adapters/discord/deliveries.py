@@ -36,14 +36,17 @@ class DiscordDeliveries:
 
     Args:
         http: discord.py's HTTP client (logged in).
-        home_channel: where a guild's circle threads are opened and its community posts go, by guild id.
+        home_channel: where a circle's thread opens, given its guild and moderator.
+        community_channel: where approved stories go (default: the channel holding the circle's thread).
     """
 
     platform = PLATFORM
 
-    def __init__(self, http: HTTPClient, home_channel: Callable[[str], str | None]):
+    def __init__(self, http: HTTPClient, home_channel: Callable[[str, str | None], str | None],
+                 community_channel: str | None = None):
         self.http = http
         self.home_channel = home_channel
+        self.community_channel = community_channel
 
     async def deliver(self, outgoing: Outgoing) -> Receipt | None:
         try:
@@ -78,7 +81,7 @@ class DiscordDeliveries:
                 channel = await rest.open_dm(self.http, effect.to.id)
                 return await self._post(channel, effect.key, effect.message, locale)
             case fx.OpenSpace():
-                return await self._open_space(effect)
+                return await self._open_space(effect, outgoing.resend)
             case fx.AddToSpace():
                 await rest.add_thread_member(self.http, _space(outgoing).channel, effect.user.id)
                 return None
@@ -86,8 +89,8 @@ class DiscordDeliveries:
                 await rest.remove_thread_member(self.http, _space(outgoing).channel, effect.user.id)
                 return None
             case fx.PostToCommunity():
-                channel = self.home_channel(effect.key.split(":")[0]) if False else None
-                return await self._post(self._home(outgoing), effect.key, effect.message, locale)
+                channel = self.community_channel or await rest.parent_of(self.http, _space(outgoing).channel)
+                return await self._post(channel, effect.key, effect.message, locale)
             case fx.RefreshHome():
                 return None  # Discord has no home tab; the circle's thread and /circle info say it all
         raise TypeError(f"the Discord adapter cannot deliver {type(effect).__name__}")
@@ -103,19 +106,19 @@ class DiscordDeliveries:
             first = first or sent["id"]
         return Receipt(target, first)
 
-    async def _open_space(self, effect: fx.OpenSpace) -> Receipt:
-        workspace = effect.members[0].workspace if effect.members else ""
-        parent = self.home_channel(workspace)
+    async def _open_space(self, effect: fx.OpenSpace, resend: bool) -> Receipt:
+        if not effect.members:
+            raise DeliveryFailed(f"{effect.circle_id}'s thread would have no members", permanent=True)
+        guild, moderator = effect.members[0].workspace, effect.members[0].id
+        parent = self.home_channel(guild, moderator)
         if parent is None:
             raise DeliveryFailed(f"no channel to open {effect.circle_id}'s thread in", permanent=True)
-        thread = await rest.create_private_thread(self.http, parent, effect.name)
+        # Threads have no nonce: after a crash, the thread an earlier attempt opened is found by its name.
+        thread = await rest.find_thread(self.http, guild, parent, effect.name) if resend else None
+        thread = thread or await rest.create_private_thread(self.http, parent, effect.name)
         for member in effect.members:
             await rest.add_thread_member(self.http, thread, member.id)
         return Receipt(thread)
-
-    def _home(self, outgoing: Outgoing) -> str:
-        space = outgoing.space
-        ...
 
 
 def _space(outgoing: Outgoing) -> Receipt:

@@ -71,6 +71,10 @@ async def create_private_thread(http: HTTPClient, parent: str, name: str) -> str
     return (await http.request(route, json=body))["id"]
 
 
+async def parent_of(http: HTTPClient, thread: str) -> str:
+    return (await http.request(Route("GET", "/channels/{channel_id}", channel_id=thread)))["parent_id"]
+
+
 async def find_thread(http: HTTPClient, guild: str, parent: str, name: str) -> str | None:
     """An active thread of ``parent`` named ``name``: the one an earlier attempt opened, if it got that far."""
     active = await http.request(Route("GET", "/guilds/{guild_id}/threads/active", guild_id=guild))

@@ -31,6 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -126,10 +127,12 @@ class FakeDiscord:
         self.requests: list[tuple[str, str, Any]] = []  # method, template, body
         self.violations: list[str] = []
         self.sessions: dict[str, Session] = {}
+        self.target: Session | None = None  # when several bots are connected, the one people talk to
         self.identifies = 0
         self.resumes = 0
         self._nonces: dict[tuple[int, str], tuple[float, dict]] = {}
         self._limits: list[list] = []  # [method, template, retry_after, times]
+        self.stall: Callable[[dict], bool] | None = None  # a message it matches is created, then never answered
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -288,6 +291,8 @@ class FakeDiscord:
     async def _send_to_shard(self, event: str, data: dict, guild: bool) -> None:
         # A session resumed after a drop keeps its events; the latest session of the shard gets it.
         candidates = [s for s in self.sessions.values() if (self._holds_guild(s) if guild else s.shard[0] == 0)]
+        if self.target is not None:
+            candidates = [self.target]
         if not candidates:
             raise RuntimeError("no gateway session for that shard: is the bot connected?")
         await candidates[-1].dispatch(event, data)
@@ -518,6 +523,11 @@ class FakeDiscord:
         self.messages[channel_id].append(message)
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (now, message)
+        if self.stall is not None and self.stall(message):
+            # The message exists, but its sender never hears so: as if it died before the answer came back.
+            self.stall = None
+            await self._notify()
+            await asyncio.Event().wait()
         return message
 
     async def _edit_message(self, request, params, body):
@@ -547,6 +557,12 @@ class FakeDiscord:
         self.channels[thread_id] = thread
         self.thread_members[thread_id].add(int(self.bot["id"]))
         return thread
+
+    async def _get_channel(self, request, params, body):
+        channel = self.channels.get(int(params["channel_id"]))
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return channel
 
     async def _active_threads(self, request, params, body):
         return {"threads": [t for t in self.threads() if not t["thread_metadata"]["archived"]], "members": []}
@@ -640,6 +656,7 @@ class FakeDiscord:
         ("PATCH", "/channels/{channel_id}/messages/{message_id}"): _edit_message,
         ("POST", "/channels/{channel_id}/threads"): _create_thread,
         ("GET", "/guilds/{guild_id}/threads/active"): _active_threads,
+        ("GET", "/channels/{channel_id}"): _get_channel,
         ("PUT", "/channels/{channel_id}/thread-members/{user_id}"): _add_thread_member,
         ("DELETE", "/channels/{channel_id}/thread-members/{user_id}"): _remove_thread_member,
         ("POST", "/users/@me/channels"): _open_dm,
