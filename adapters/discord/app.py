@@ -33,7 +33,8 @@ from discord.http import Route
 
 from adapters.discord import rest
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
-from adapters.discord.render import EPHEMERAL, Attachment, Post, modal, posts
+from adapters.discord.forms import PagedForms, page_of
+from adapters.discord.render import EPHEMERAL, Attachment, Post, modal, next_page, posts
 from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
                                         grammar_line)
 from bot import effects as fx
@@ -94,6 +95,7 @@ class CircleClient(discord.AutoShardedClient):
         self.workspace_of = workspace_of
         self.now = now
         self.channel_id = channel_id
+        self.forms = PagedForms()
         self.formed_in: dict[tuple[str, str], str] = {}  # (guild, moderator) -> channel of their last /circle new
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -102,24 +104,39 @@ class CircleClient(discord.AutoShardedClient):
             if kind == AUTOCOMPLETE:
                 await self._autocomplete(interaction)
             elif kind in (COMMAND, COMPONENT, MODAL_SUBMIT):
-                request = await self._request(interaction)
-                if isinstance(request.input, Typed) and request.input.text.split()[0] in FORMING:
+                given = await self._input(interaction)
+                if given is None:
+                    return  # a page of a longer form, answered with the next one
+                if isinstance(given, Typed) and given.text.split()[0] in FORMING:
                     self.remember_formed_in(interaction)
+                request = Request(await self._actor(interaction, given), given, request_id=str(interaction.id),
+                                  channel=str(interaction.channel_id) if interaction.channel_id else None)
                 await self._run(interaction, request)
         except discord.HTTPException as error:
             log.warning("interaction %s: Discord refused the answer (%s %s)", interaction.id, error.status, error.code)
 
-    async def _request(self, interaction: discord.Interaction) -> Request:
-        data = interaction.data or {}
-        match interaction.type.value:
-            case 2:
-                given = Typed(grammar_line(data))  # type: ignore[arg-type]
-            case 3:
-                given = Pressed(data["custom_id"])  # type: ignore[typeddict-item]
-            case _:
-                given = Submitted(data["custom_id"], answers(data))  # type: ignore[typeddict-item,arg-type]
-        return Request(await self._actor(interaction, given), given, request_id=str(interaction.id),
-                       channel=str(interaction.channel_id) if interaction.channel_id else None)
+    async def _input(self, interaction: discord.Interaction) -> Typed | Pressed | Submitted | None:
+        data: dict = interaction.data or {}  # type: ignore[assignment]
+        if interaction.type.value == COMMAND:
+            return Typed(grammar_line(data))
+        page = page_of(data["custom_id"])
+        if page is None:
+            return Pressed(data["custom_id"]) if interaction.type.value == COMPONENT else \
+                Submitted(data["custom_id"], answers(data))
+        user, locale = str(interaction.user.id), interaction.locale.value
+        if interaction.type.value == COMPONENT:
+            form = self.forms.form(user, page)
+            if form is None:
+                return Pressed(page.action)  # forgotten in a restart: the core answers as for the form's action
+            await rest.respond(self.http, str(interaction.id), interaction.token, MODAL,
+                               modal(form, locale, data["custom_id"], page.number))
+            return None
+        so_far = self.forms.submit(user, page, answers(data))
+        if isinstance(so_far, str):
+            await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE,
+                               next_page(so_far, page.number + 1, self.forms.pages(user, page)))
+            return None
+        return Submitted(page.action, so_far if so_far is not None else answers(data))
 
     async def _actor(self, interaction: discord.Interaction, given: Typed | Pressed | Submitted) -> Actor:
         workspace = str(interaction.guild_id) if interaction.guild_id else None
@@ -150,8 +167,8 @@ class CircleClient(discord.AutoShardedClient):
         form = next((r for r in responses if isinstance(r, fx.OpenForm)), None)
         rest_of = [r for r in responses if r is not form]
         if form is not None:
-            await rest.respond(self.http, str(interaction.id), interaction.token, MODAL,
-                               modal(form, locale, encode_action(form.action)))
+            custom_id = self.forms.open(str(interaction.user.id), form, encode_action(form.action))
+            await rest.respond(self.http, str(interaction.id), interaction.token, MODAL, modal(form, locale, custom_id))
         else:
             first, *rest_of = [*await self._private(responses, locale)] or [None]
             if first is None:

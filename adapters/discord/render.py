@@ -128,3 +128,9 @@ def modal(form: OpenForm, locale: str, custom_id: str, page: int = 0) -> dict:
         "title": _shorten(title, MODAL_TITLE),
         "components": [_text_input(page * MODAL_INPUTS + i, f, locale) for i, f in enumerate(fields)],
     }
+
+
+def next_page(custom_id: str, page: int, pages: int) -> dict:
+    """An ephemeral answer to one page of a longer form: a button that opens page ``page`` (from 0)."""
+    button = {"type": 2, "style": PRIMARY, "label": f"{page + 1}/{pages} \u2192", "custom_id": custom_id}
+    return {"content": "\u2026", "flags": EPHEMERAL, "components": [{"type": 1, "components": [button]}]}
