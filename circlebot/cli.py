@@ -192,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
     db_sub.add_parser("outbox", help="count deliveries by status and list the parked ones")
+    discord_cmd = sub.add_parser("discord", help="Discord: sync the /circle command")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser("sync", help="put /circle on Discord (200 creates a day per server: sync on purpose)")
+    sync.add_argument("--guild", type=int, help="sync to one server (at once) instead of globally")
     args = parser.parse_args(argv)
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
@@ -205,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
+        if args.command == "discord":
+            from adapters.discord.app import sync_now
+
+            return sync_now(settings, args.guild)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)

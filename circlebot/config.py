@@ -9,6 +9,11 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _named(name: str, description: str, default: object = None):
+    """A setting under the platform's own name (``DISCORD_TOKEN``), with ``CIRCLEBOT_<name>`` as an alias."""
+    return Field(default, validation_alias=AliasChoices(name, f"CIRCLEBOT_{name}"), description=description)
+
+
 class Settings(BaseSettings):
     """Every setting has a working default, so the console runs with none set.
 
@@ -34,28 +39,23 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")
     slack_app_token: SecretStr | None = Field(None, description="Slack app-level token for Socket Mode (xapp-...).")
-    discord_token: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices("DISCORD_TOKEN", "CIRCLEBOT_DISCORD_TOKEN"),
-        description="Discord bot token; when set, `circlebot run` starts the Discord adapter.",
+    discord_token: SecretStr | None = _named(
+        "DISCORD_TOKEN", "Discord bot token; when set, `circlebot run` starts the Discord adapter."
     )
-    discord_api_url: str | None = Field(
-        None,
-        validation_alias=AliasChoices("DISCORD_API_URL", "CIRCLEBOT_DISCORD_API_URL"),
-        description="Discord's REST base including the version (default https://discord.com/api/v10); for local fakes.",
+    discord_api_url: str | None = _named(
+        "DISCORD_API_URL", "Discord's REST base including the version (default https://discord.com/api/v10); for local fakes."
     )
-    discord_gateway_url: str | None = Field(
-        None,
-        validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "CIRCLEBOT_DISCORD_GATEWAY_URL"),
-        description="The gateway websocket URL (default: the one Discord names); for local fakes.",
+    discord_gateway_url: str | None = _named(
+        "DISCORD_GATEWAY_URL", "The gateway websocket URL (default: the one Discord names); for local fakes."
     )
-    discord_guild_id: int | None = Field(
-        None,
-        validation_alias=AliasChoices("DISCORD_GUILD_ID", "CIRCLEBOT_DISCORD_GUILD_ID"),
-        description="Development: sync /circle to this guild at start-up, when it changed.",
+    discord_guild_id: int | None = _named(
+        "DISCORD_GUILD_ID", "Development: sync /circle to this guild at start-up, when it changed."
     )
     discord_channel_id: int | None = Field(
         None, description="The channel where circle threads are opened (default: where the circle was formed)."
+    )
+    discord_community_channel_id: int | None = Field(
+        None, description="Where approved stories are posted (default: the channel holding the circle's thread)."
     )
     discord_shard_ids: list[int] | None = Field(
         None, description="The shards this process runs (a JSON list, with discord_shard_count); default: all."

@@ -32,6 +32,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord import rest
+from adapters.discord.deliveries import DiscordDeliveries
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
 from adapters.discord.forms import PagedForms, page_of
 from adapters.discord.render import EPHEMERAL, Attachment, Post, modal, next_page, posts
@@ -41,9 +42,11 @@ from bot import effects as fx
 from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
 from bot.errors import CircleError
+from bot.state import State
 from bot.inputs import Pressed, Request, Submitted, Typed
 from circlebot.config import Settings
 from circlebot.service import CommandService
+from storage.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -290,3 +293,56 @@ def sync_now(settings: Settings, guild: int | None) -> int:
 
     asyncio.run(run())
     return 0
+
+
+SYNC_RECORD = Path("discord-commands.sha256")
+
+
+class Lookups:
+    """The few reads the router makes outside the core: a person's circles, open circles, a circle's guild."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def my_circles(self, user: UserRef) -> list[str]:
+        with self.store.transaction() as tx:
+            return tx.circle_ids_of(user)
+
+    def open_circles(self, guild: str, prefix: str) -> list[str]:
+        with self.store.transaction() as tx:
+            ids = sorted(tx.circle_ids(prefix))[: CHOICES * 2]
+            return [c.id for c in tx.load_many(ids) if (c.platform, c.workspace) == (PLATFORM, guild)
+                    and c.state in (State.FORMING, State.ACTIVE)][:CHOICES]
+
+    def workspace_of(self, circle_id: str) -> str | None:
+        with self.store.transaction() as tx:
+            circle = tx.load(circle_id)
+        return circle.workspace if circle and circle.platform == PLATFORM else None
+
+
+def make_client(settings: Settings, commands: CommandService, store: Store, kit_ids: list[str],
+                now: Callable[[], datetime]) -> CircleClient:
+    point_at(settings.discord_api_url, settings.discord_gateway_url)
+    lookups = Lookups(store)
+    return CircleClient(commands, kit_ids, lookups.my_circles, lookups.open_circles, lookups.workspace_of, now,
+                        channel_id=settings.discord_channel_id, shard_ids=settings.discord_shard_ids,
+                        shard_count=settings.discord_shard_count)
+
+
+async def serve(client: CircleClient, settings: Settings, on_ready: Callable[[DiscordDeliveries], None]) -> None:
+    """Log in, print the invite URL, sync to the development guild if the commands changed, and run until cancelled.
+
+    ``on_ready`` receives the deliveries once logged in (REST works from then on, whatever the gateway does).
+    """
+    assert settings.discord_token is not None
+    async with client:
+        await client.login(settings.discord_token.get_secret_value())
+        print(f"Invite Circlebot to a Discord server: {invite_url(client.application_id)}", flush=True)
+        if settings.discord_guild_id and await sync_if_changed(client, settings.discord_guild_id, SYNC_RECORD):
+            log.info("/circle synced to guild %s", settings.discord_guild_id)
+        on_ready(DiscordDeliveries(client.http, client.home_channel, _text(settings.discord_community_channel_id)))
+        await client.connect()
+
+
+def _text(snowflake: int | None) -> str | None:
+    return str(snowflake) if snowflake else None
