@@ -146,6 +146,14 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """The moderator removed a member; they may not join this circle again."""
+
+    user: UserRef
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Nudge:
     """One gentle DM to a drifting member, so the next one waits (never a stream)."""
 
@@ -301,6 +309,7 @@ class Circle:
     attendance: tuple[Attendance, ...] = ()
     red_flags: tuple[RedFlag, ...] = ()
     nudges: tuple[Nudge, ...] = ()
+    removals: tuple[Removal, ...] = ()
     stories: tuple[Story, ...] = ()
     life_events: tuple[LifeEvent, ...] = ()
     plan: tuple[Occurrence, ...] = ()
@@ -320,6 +329,9 @@ class Circle:
     @property
     def is_full(self) -> bool:
         return len(self.members) >= self.capacity
+
+    def removed(self, user: UserRef) -> bool:
+        return any(r.user == user for r in self.removals)
 
     @property
     def next_wake(self) -> datetime | None:

@@ -15,6 +15,7 @@ from bot.circle import (
     Kind,
     Member,
     Occurrence,
+    Removal,
     Role,
     Rsvp,
 )
@@ -35,6 +36,14 @@ from kits.schema import Kit
 def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
     if circle.member(ctx.actor.user):
         raise CircleError(_("You are already in \u201c{name}\u201d.", name=circle.name))
+    if circle.removed(ctx.actor.user):
+        raise CircleError(
+            _(
+                "You were removed from \u201c{name}\u201d, so you cannot join it again. See {command} for other circles.",
+                name=circle.name,
+                command=f"{PREFIX} list",
+            )
+        )
     require_state(circle, (State.FORMING, State.ACTIVE), _("join"))
     if circle.is_full:
         raise CircleError(
@@ -232,7 +241,7 @@ def _remove(circle: Circle, cmd: c.Remove, ctx: Context, out: Out) -> Circle:
     member = find_member(circle, cmd.member)
     if member.role is Role.MODERATOR:
         raise CircleError(_("The moderator cannot be removed; hand the role on first."))
-    circle = circle.without_member(member.user)
+    circle = replace(circle.without_member(member.user), removals=(*circle.removals, Removal(member.user, ctx.now)))
     out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
     out.dm(
         member.user,

@@ -151,12 +151,12 @@ class Transaction:
         """
         table = OutboxRow.__table__.c
         mentions = [table.payload.contains(dump_text(text), autoescape=True) for text in texts]
-        result = self.session.exec(
-            delete(OutboxRow.__table__).where(
-                table.circle_id.in_(list(circle_ids)),
-                or_(table.recipient == user.key, table.key.contains(user.key, autoescape=True), *mentions),
-            )
-        )
+        # Keys are "<circle>/<step>/<suffix>", a suffix being a person's key: whole segments only,
+        # so forgetting slack:T:U2 leaves slack:T:U22's DM alone.
+        segment = f"/{user.key}"
+        theirs = or_(table.recipient == user.key, table.key.endswith(segment, autoescape=True),
+                     table.key.contains(f"{segment}/", autoescape=True), *mentions)
+        result = self.session.exec(delete(OutboxRow.__table__).where(table.circle_id.in_(list(circle_ids)), theirs))
         return result.rowcount
 
     def _insert_new(self, rows: Iterable[dict]) -> None:

@@ -556,6 +556,16 @@ def test_remove_refuses_the_moderator_and_strangers(started_circle, career, mode
     assert text == "No member \u201czed\u201d in \u201cTuesday crew\u201d. Members: maya, ben, cleo, dev."
 
 
+def test_a_removed_member_cannot_join_again_but_one_who_left_can(new_circle, career, moderator, members, t0):
+    circle = new_circle(joined=3)
+    ben, cleo = members[0], members[1]
+    circle = engine.handle(circle, c.Remove(None, "cleo"), moderator, t0, career).circle
+    circle = engine.handle(circle, c.Leave(None), ben, t0, career).circle
+    text = error_of(engine.handle, circle, c.Join(None), cleo, t0, career)
+    assert text.startswith("You were removed from \u201cTuesday crew\u201d, so you cannot join it again.")
+    assert engine.handle(circle, c.Join(None), ben, t0, career).circle.member(ben.user)
+
+
 def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, members, t0):
     circle = started_circle()
     decision = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)

@@ -306,6 +306,23 @@ async def test_forget_me_erases_the_person_everywhere_in_storage_but_counts_stay
     assert [m.name for m in circle.members] == ["Alice", "Carol"]
 
 
+async def test_forget_me_erases_only_the_persons_own_deliveries_not_those_of_an_id_that_contains_theirs(service, engine):
+    u2, u22 = person("U2"), person("U22")
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
+    for someone in (u2, u22):
+        say(service, someone, "/circle join crew", T0)
+    say(service, ALICE, "/circle start", T0)
+    service.tick("crew", EXERCISE_OUT)
+    say(service, u2, "/circle checkin hope | reason | U2 will walk daily")
+    say(service, u22, "/circle checkin hope | reason | U22 will read a book")
+    service.tick("crew", WEEK_2_CHECKIN)  # queues each one's "how did it go?" DM
+    pending = Outbox(engine).keys("pending")
+    assert "crew/checkin:2/slack:T1:u22" in pending and "crew/checkin:2/slack:T1:u2" in pending
+    assert "erased" in say(service, u2, "/circle forget-me confirm", WEEK_2_CHECKIN)
+    pending = Outbox(engine).keys("pending")
+    assert "crew/checkin:2/slack:T1:u22" in pending and "crew/checkin:2/slack:T1:u2" not in pending
+
+
 async def test_a_moderator_must_hand_over_before_being_forgotten(service, engine):
     await bob_has_said_a_lot(service, engine)
     before = stored_text(engine)
