@@ -31,7 +31,7 @@ def format_day(day: date) -> str:
 
 def support_command(circle: Circle, rest: str = "") -> str:
     """A ``support`` command for this circle, for a button or to type."""
-    return f"support #{circle.id} {rest}".rstrip()
+    return f"support #{circle.handle} {rest}".rstrip()
 
 
 def reach_line(event: LifeEvent, name: str) -> Text:

@@ -285,6 +285,8 @@ class Circle:
     """One circle: who is in it, where it stands, and what happens next.
 
     Attributes:
+        id: the storage key, unique everywhere; it says nothing about the circle or its workspace.
+        handle: what people see and type (``#crew``), unique within the workspace.
         life_events: care after a life event, one per member at a time (bot/care.py).
         plan: occurrences still to come, in time order (empty unless running).
         done: keys of occurrences already fired or skipped, so none fires twice.
@@ -293,6 +295,7 @@ class Circle:
     """
 
     id: str
+    handle: str
     platform: str
     workspace: str
     name: str

@@ -80,7 +80,7 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
             _(
                 "You moderate \u201c{name}\u201d: hand the role on first with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} moderator #{circle.id} <member>",
+                command=f"{PREFIX} moderator #{circle.handle} <member>",
             )
         )
     circle = circle.without_member(member.user)
@@ -116,7 +116,7 @@ def _info(circle: Circle, cmd: c.Info, ctx: Context, out: Out) -> Circle:
                     capacity=circle.capacity,
                     state=m.state_line(circle),
                 ),
-                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id),
+                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.handle),
             ),
         )
     return circle

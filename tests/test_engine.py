@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
-from bot.circle import Kind, Role, Slot
+from bot.circle import Actor, Kind, Role, Slot, UserRef
 from bot.effects import (
     DELIVERY_TYPES,
     AddToSpace,
@@ -104,9 +104,9 @@ def in_week(started_circle, run_until, career):
 
 def test_create_circle(kits, moderator, t0):
     command = c.NewCircle("Tuesday Crew!", "career", "Europe/London", Slot(1, time(17, 0)))
-    decision = engine.create_circle(command, moderator, t0, kits, taken_ids=["tuesday-crew"])
+    decision = engine.create_circle(command, moderator, t0, kits, taken_handles=["tuesday-crew"])
     circle = decision.circle
-    assert circle.id == "tuesday-crew-2"
+    assert circle.handle == "tuesday-crew-2"
     assert circle.state is State.FORMING
     assert circle.moderator.user == moderator.user
     assert [m.role for m in circle.members] == [Role.MODERATOR]
@@ -119,6 +119,15 @@ def test_create_circle(kits, moderator, t0):
     (reply,) = of_type(decision, Reply)
     assert reply.to == moderator.user
     assert "/circle join tuesday-crew-2" in [render(x) for x in reply.message.lines][1]
+
+
+def test_a_circle_id_is_unique_everywhere_and_tells_nothing_but_its_handle_is_per_workspace(kits, t0):
+    command = c.NewCircle("Crew", "starter", "UTC", Slot(1, time(17, 0)))
+    here, there = (Actor(UserRef("slack", workspace, "maya"), "maya") for workspace in ("T1", "T2"))
+    ours, theirs = (engine.create_circle(command, who, t0, kits, taken_handles=()).circle for who in (here, there))
+    assert ours.handle == theirs.handle == "crew"
+    assert ours.id != theirs.id and "crew" not in ours.id + theirs.id
+    assert all(e.key.startswith(f"{ours.id}/") for e in engine.create_circle(command, here, t0, kits, ()).effects if hasattr(e, "key"))
 
 
 @pytest.mark.parametrize(
