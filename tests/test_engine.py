@@ -901,3 +901,16 @@ def test_an_invitation_to_go_again_tells_the_slot_in_the_invitees_zone(new_circl
     assert render(invite.message.lines[0]).endswith(
         "Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 6 Jan 2027 02:00 (Asia/Tokyo)."
     )
+
+
+def test_away_dates_are_days_of_the_members_own_calendar(new_circle, run_until, career, moderator, actor, t0):
+    yui = actor("yui", "Asia/Tokyo")
+    circle = engine.handle(new_circle(joined=2), c.Join(None), yui, t0, career).circle
+    circle = engine.handle(circle, c.Start(None), moderator, t0, career).circle
+    circle = run_until(circle, career, utc(2026, 12, 6, 17, 0)).circle
+    circle = engine.handle(circle, c.Commit(None, "Sketch a plan"), yui, utc(2026, 12, 7, 1, 0), career).circle
+    # Away through 15 Dec in Tokyo: week 2's check-in (18:00 in London on the 15th) is 03:00 on the 16th there.
+    circle = engine.handle(circle, c.Away(None, date(2026, 12, 15)), yui, utc(2026, 12, 7, 1, 0), career).circle
+    run = run_until(circle, career, utc(2026, 12, 15, 18, 0))
+    (dm,) = [e for e in run.dms if e.to == yui.user]
+    assert dm.key.endswith(f"checkin:2/{yui.user.key}") and dm.not_before == utc(2026, 12, 15, 23, 0)
