@@ -67,14 +67,15 @@ def test_list_shows_ones_own_circles_and_a_first_page_of_open_ones(service, deco
 
 
 def test_a_full_or_finished_circle_is_not_offered(service):  # noqa: F811
-    say(service, person("alice"), '/circle new "Pair" starter UTC tue 17:00 2')
-    assert "#pair" in say(service, person("bob"), "/circle list").split("Open to join:")[1]
-    say(service, person("bob"), "/circle join pair")
-    assert "#pair" not in say(service, person("carol"), "/circle list")
-    say(service, person("bob"), "/circle leave")
-    assert "#pair" in say(service, person("carol"), "/circle list")
+    say(service, person("alice"), '/circle new "Trio" starter UTC tue 17:00 3')
+    say(service, person("bob"), "/circle join trio")
+    assert "#trio" in say(service, person("dan"), "/circle list").split("Open to join:")[1]
+    say(service, person("carol"), "/circle join trio")
+    assert "#trio" not in say(service, person("dan"), "/circle list")
+    say(service, person("carol"), "/circle leave")
+    assert "#trio" in say(service, person("dan"), "/circle list")
     say(service, person("alice"), "/circle close")
-    assert "#pair" not in say(service, person("carol"), "/circle list")
+    assert "#trio" not in say(service, person("dan"), "/circle list")
 
 
 def test_export_and_forget_me_read_only_the_circles_that_hold_something_about_the_person(service, decoded):  # noqa: F811
