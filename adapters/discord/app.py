@@ -42,7 +42,6 @@ from bot import effects as fx
 from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
 from bot.errors import CircleError
-from bot.state import State
 from bot.inputs import Pressed, Request, Submitted, Typed
 from circlebot.config import Settings
 from circlebot.service import CommandService
@@ -305,14 +304,14 @@ class Lookups:
         self.store = store
 
     def my_circles(self, user: UserRef) -> list[str]:
+        """The handles of ``user``'s circles (a person is in a few)."""
         with self.store.transaction() as tx:
-            return tx.circle_ids_of(user)
+            return sorted(c.handle for c in tx.load_many(tx.circle_ids_of(user)))
 
     def open_circles(self, guild: str, prefix: str) -> list[str]:
+        """Handles in ``guild`` starting with ``prefix``, from the handle index (no circle is read)."""
         with self.store.transaction() as tx:
-            ids = sorted(tx.circle_ids(prefix))[: CHOICES * 2]
-            return [c.id for c in tx.load_many(ids) if (c.platform, c.workspace) == (PLATFORM, guild)
-                    and c.state in (State.FORMING, State.ACTIVE)][:CHOICES]
+            return sorted(tx.handles(PLATFORM, guild, prefix))[:CHOICES]
 
     def workspace_of(self, circle_id: str) -> str | None:
         with self.store.transaction() as tx:
