@@ -46,6 +46,9 @@ from bot.inputs import Pressed, Request, Submitted, Typed
 from circlebot.config import Settings
 from circlebot.service import CommandService
 from storage.repository import Store
+from circlebot.wiring import Wiring
+from adapters.contract import Outgoing, Receipt
+from scheduler.delivery import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
@@ -319,29 +322,46 @@ class Lookups:
         return circle.workspace if circle and circle.platform == PLATFORM else None
 
 
-def make_client(settings: Settings, commands: CommandService, store: Store, kit_ids: list[str],
-                now: Callable[[], datetime]) -> CircleClient:
-    point_at(settings.discord_api_url, settings.discord_gateway_url)
-    lookups = Lookups(store)
-    return CircleClient(commands, kit_ids, lookups.my_circles, lookups.open_circles, lookups.workspace_of, now,
-                        channel_id=settings.discord_channel_id, shard_ids=settings.discord_shard_ids,
-                        shard_count=settings.discord_shard_count)
+LOGIN_WAIT = 60.0  # seconds a delivery waits for the bot to log in before it is retried later
 
 
-async def serve(client: CircleClient, settings: Settings, on_ready: Callable[[DiscordDeliveries], None]) -> None:
-    """Log in, print the invite URL, sync to the development guild if the commands changed, and run until cancelled.
+class DiscordAdapter:
+    """The Discord side of ``circlebot run``: the bot (:meth:`run`) and the adapter contract's ``deliver``.
 
-    ``on_ready`` receives the deliveries once logged in (REST works from then on, whatever the gateway does).
+    Deliveries wait until the bot has logged in (REST works from then on,
+    whatever the gateway is doing).
     """
-    assert settings.discord_token is not None
-    async with client:
-        await client.login(settings.discord_token.get_secret_value())
-        print(f"Invite Circlebot to a Discord server: {invite_url(client.application_id)}", flush=True)
-        if settings.discord_guild_id and await sync_if_changed(client, settings.discord_guild_id, SYNC_RECORD):
-            log.info("/circle synced to guild %s", settings.discord_guild_id)
-        on_ready(DiscordDeliveries(client.http, client.home_channel, _text(settings.discord_community_channel_id)))
-        await client.connect()
 
+    platform = PLATFORM
 
-def _text(snowflake: int | None) -> str | None:
-    return str(snowflake) if snowflake else None
+    def __init__(self, settings: Settings, wiring: Wiring, now: Callable[[], datetime]):
+        if settings.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set")
+        point_at(settings.discord_api_url, settings.discord_gateway_url)
+        self.settings = settings
+        lookups = Lookups(wiring.store)
+        self.client = CircleClient(wiring.commands, sorted(wiring.kits), lookups.my_circles, lookups.open_circles,
+                                   lookups.workspace_of, now, channel_id=settings.discord_channel_id,
+                                   shard_ids=settings.discord_shard_ids, shard_count=settings.discord_shard_count)
+        community = settings.discord_community_channel_id
+        self.deliveries = DiscordDeliveries(self.client.http, self.client.home_channel, str(community) if community else None)
+        self.logged_in = asyncio.Event()
+
+    async def deliver(self, outgoing: Outgoing) -> Receipt | None:
+        try:
+            await asyncio.wait_for(self.logged_in.wait(), LOGIN_WAIT)
+        except TimeoutError:
+            raise DeliveryFailed("the Discord bot has not logged in yet") from None
+        return await self.deliveries.deliver(outgoing)
+
+    async def run(self) -> None:
+        """Log in, print the invite URL, sync to the development guild if /circle changed, and serve until cancelled."""
+        assert self.settings.discord_token is not None
+        async with self.client:
+            await self.client.login(self.settings.discord_token.get_secret_value())
+            self.logged_in.set()
+            print(f"Invite Circlebot to a Discord server: {invite_url(self.client.application_id)}", flush=True)
+            guild = self.settings.discord_guild_id
+            if guild and await sync_if_changed(self.client, guild, SYNC_RECORD):
+                log.info("/circle synced to guild %s", guild)
+            await self.client.connect()
