@@ -23,8 +23,8 @@ from bot.circle import CareReminder, Circle, Consent, LifeEvent, Member, SharedD
 from bot.decision import Context, Out, find_member, require_member
 from bot.effects import Effect
 from bot.errors import CircleError
-from bot.grammar import PREFIX
-from bot.i18n import Text, _
+
+from bot.i18n import Text, _, hint
 from bot.timetable import to_local
 from kits.schema import Kit
 
@@ -65,7 +65,7 @@ def _own_event(circle: Circle, ctx: Context) -> tuple[Member, LifeEvent]:
             _(
                 "You have no support open in \u201c{name}\u201d. Open it with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} support",
+                command=hint("support"),
             )
         )
     return member, event
@@ -114,14 +114,14 @@ def _propose(circle: Circle, cmd: c.ProposeSupport, ctx: Context, out: Out) -> C
     peer = require_member(circle, ctx)
     member = find_member(circle, cmd.member)
     if member == peer:
-        raise CircleError(_("To open support for yourself, type {command}.", command=f"{PREFIX} support"))
+        raise CircleError(_("To open support for yourself, type {command}.", command=hint("support")))
     if _asked_recently(circle, member, ctx.now):
         # The same words whatever the reason, so the peer learns nothing the member has not shared.
         raise CircleError(
             _(
                 "It is up to {name} now; they can open support themselves at any time with {command}.",
                 name=member.name,
-                command=f"{PREFIX} support",
+                command=hint("support"),
             )
         )
     event = LifeEvent(
@@ -145,7 +145,7 @@ def _answer(circle: Circle, cmd: c.AnswerSupport, ctx: Context, out: Out) -> Cir
         raise CircleError(
             _(
                 "Nobody has suggested support for you here. To open it yourself, type {command}.",
-                command=f"{PREFIX} support",
+                command=hint("support"),
             )
         )
     if not cmd.yes:
@@ -153,7 +153,7 @@ def _answer(circle: Circle, cmd: c.AnswerSupport, ctx: Context, out: Out) -> Cir
             ctx.actor.user,
             cm.private(
                 _("Understood. Nothing more happens, and nobody is told your answer."),
-                _("If you change your mind, type {command}.", command=f"{PREFIX} support"),
+                _("If you change your mind, type {command}.", command=hint("support")),
             ),
         )
         return _saved(circle, replace(event, consent=Consent.DECLINED, consent_at=ctx.now))
@@ -267,7 +267,7 @@ def _end(circle: Circle, cmd: c.EndSupport, ctx: Context, out: Out) -> Circle:
         ctx.actor.user,
         cm.private(
             _("Support has ended and no more reminders will go out; the dates you shared are forgotten."),
-            _("Your circle is still here. To open support again, type {command}.", command=f"{PREFIX} support"),
+            _("Your circle is still here. To open support again, type {command}.", command=hint("support")),
         ),
     )
     return _saved(circle, ended(event, ctx.now))
@@ -305,7 +305,7 @@ def _offer_help(circle: Circle, cmd: c.OfferHelp, ctx: Context, out: Out) -> Cir
             _(
                 "{name} can see that you offered. To stop, type {command}.",
                 name=member.name,
-                command=f"{PREFIX} {cm.support_command(circle, f'stop {member.user.id}')}",
+                command=cm.support_hint(circle, 'stop', f'@{member.user.id}'),
             ),
         ),
     )

@@ -16,14 +16,14 @@ from bot.circle import (
     Member,
     Role,
 )
-from bot.decision import Decision, Out, quiet_hours, require_moderator
+from bot.decision import Decision, Out, quiet_hours, require_allowed
 from bot.effects import (
     Message,
     OpenSpace,
 )
 from bot.errors import CircleError
-from bot.grammar import PREFIX
-from bot.i18n import _, join
+
+from bot.i18n import _, hint, join
 from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
 from kits.schema import Kit
@@ -89,12 +89,12 @@ def create_circle(
         actor.user,
         m.plain(
             _("You moderate \u201c{name}\u201d (#{id}).", name=name, id=circle_id),
-            _("Invite people with: {command}", command=f"{PREFIX} join {circle_id}"),
+            _("Invite people with: {command}", command=hint("join", circle_id)),
             _(
                 "When {min} to {max} people have joined, begin with {command}.",
                 min=MIN_MEMBERS_TO_START,
                 max=command.capacity,
-                command=f"{PREFIX} start",
+                command=hint("start"),
             ),
             title=_("Circle formed"),
         ),
@@ -118,9 +118,7 @@ def form_again(
     Returns:
         The old circle's decision (it announces the new run) and the new circle's.
     """
-    require_moderator(old, actor)
-    if old.state not in (State.GRADUATED, State.FOLLOWING_UP, State.CLOSED):
-        raise CircleError(_("A new run can be formed once \u201c{name}\u201d has graduated.", name=old.name))
+    require_allowed(old, command, actor)
     again = c.NewCircle(old.name, command.kit or old.kit_id, old.tz, old.slot, old.capacity)
     formed = create_circle(again, actor, now, kits, taken_ids)
     new = formed.circle
@@ -129,7 +127,7 @@ def form_again(
         if member.user != actor.user:
             invites.dm(member.user, m.invite_again(old, new, kits[new.kit_id]), suffix=member.user.key)
     announce = Out(old.id, f"r{old.revision + 1}")
-    announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.id}"), title=_("Going again")))
+    announce.post(m.plain(_("A new run is forming: {command}", command=hint("join", new.id)), title=_("Going again")))
     old_decision = Decision(replace(old, revision=old.revision + 1), tuple(announce.effects))
     invited = tuple(quiet_hours(new, effect, now) for effect in invites.effects)
     return old_decision, replace(formed, effects=(*formed.effects, *invited))
@@ -156,6 +154,6 @@ def list_message(circles: Iterable[Circle], actor: Actor, kits: Mapping[str, Kit
             open_.append(line)
     lines = [_("Your circles:"), *(mine or [_("(none yet)")]), _("Open to join:"), *(open_ or [_("(none right now)")])]
     lines.append(
-        _("Join with {join}, or form your own with {new}.", join=f"{PREFIX} join <circle>", new=f"{PREFIX} new")
+        _("Join with {join}, or form your own with {new}.", join=hint("join", "<circle>"), new=hint("new"))
     )
     return m.plain(*lines, title=_("Circles"))

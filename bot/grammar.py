@@ -16,10 +16,10 @@ from datetime import date
 from bot import commands as c
 from bot.circle import Reach
 from bot.errors import CircleError, UsageError
-from bot.i18n import Text, _
+from bot.i18n import COMMAND, Text, _, hint
 from bot.timetable import parse_slot
 
-PREFIX = "/circle"
+PREFIX = COMMAND
 
 
 @dataclass(frozen=True)
@@ -375,7 +375,7 @@ def parse(text: str) -> c.Command:
     sub = SUBCOMMANDS.get(name)
     if sub is None:
         raise UsageError(
-            _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=f"{PREFIX} help")
+            _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=hint("help"))
         )
     rest = rest.strip()
     circle = None

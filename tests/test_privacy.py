@@ -17,6 +17,7 @@ from fakes.sender import RecordingSender
 from sqlalchemy import MetaData
 from test_console import run_console
 
+from bot.actions import Action, Verb
 from bot import commands as c
 from bot import engine as core
 from bot import messages as m
@@ -153,16 +154,16 @@ def test_a_moderator_hands_over_first_and_the_last_one_out_closes_the_circle(wee
 # ---------------------------------------------------------------- who sees each answer
 
 #: Buttons whose answers someone will read: the prompt must say who.
-ANSWERING = ("checkin", "rsvp", "struggling", "share", "support help", "support yes", "support no")
+#: Buttons that send an answer somewhere (the rest change the presser's own settings).
+ANSWERING = {
+    Verb.CHECKIN, Verb.RSVP_YES, Verb.RSVP_NO, Verb.STRUGGLING, Verb.STORY_CONFIRM, Verb.STORY_WITHDRAW,
+    Verb.STORY_APPROVE, Verb.STORY_DECLINE, Verb.OFFER_HELP, Verb.CONSENT_YES, Verb.CONSENT_NO,
+}
 
 
-def _answer(command: str) -> str | None:
-    """What a button answers (``checkin``, ``support help``, ...), or ``None`` when it asks nothing."""
-    words = [w for w in command.split() if not w.startswith("#")]
-    for answer in ANSWERING:
-        if words[: len(answer.split())] == answer.split():
-            return answer
-    return None
+def _answer(action: Action) -> Verb | None:
+    """What a button answers, or ``None`` when it asks nothing."""
+    return action.verb if action.verb in ANSWERING else None
 
 
 def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, kit, members, moderator):
@@ -184,12 +185,12 @@ def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, ki
         circle, replies = decision.circle, [*replies, *decision.effects]
     later = run_until(circle, kit, WEEK_3_OPEN)  # ben misses two meetings: a nudge; cleo hears her commitment back
     effects = [*run.effects, *replies, *later.effects]
-    prompts = [e for e in effects if getattr(e, "message", None) and any(_answer(b.command) for b in e.message.buttons)]
+    prompts = [e for e in effects if getattr(e, "message", None) and any(_answer(b.action) for b in e.message.buttons)]
     privacy = [render(line) for line in m.PRIVACY_LINES]
     for prompt in prompts:
         text = "\n".join(rendered_lines(prompt.message))
-        answers = {_answer(b.command) for b in prompt.message.buttons}
-        if answers == {"support help"}:
+        answers = {_answer(b.action) for b in prompt.message.buttons}
+        if answers == {Verb.OFFER_HELP}:
             assert "will see that you offered" in text, text  # the member cared for, and nobody else
         else:
             assert any(line in text for line in privacy), text
