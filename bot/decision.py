@@ -122,6 +122,10 @@ def require_allowed(circle: Circle, command: object, actor: Actor) -> None:
     if rule.parties <= LEADERS:
         raise CircleError(_("Only the moderator of \u201c{name}\u201d can do that.", name=circle.name))
     raise CircleError(_("You are not a member of \u201c{name}\u201d.", name=circle.name))
+def reader_tz(circle: Circle, ctx: Context) -> str:
+    """The zone the actor reads times in: the platform's, else the one they joined with, else the circle's."""
+    member = circle.member(ctx.actor.user)
+    return ctx.actor.tz or (member.tz if member else None) or circle.tz
 
 
 def require_member(circle: Circle, ctx: Context) -> Member:

@@ -17,6 +17,7 @@ from bot.errors import CircleError
 from bot.i18n import _, join
 from bot.plan import meeting
 from bot.timetable import format_when
+from bot.turns import tz_of
 from kits.schema import Kit
 
 #: After one nudge, a member hears nothing more about missing meetings for this many weeks.
@@ -73,9 +74,11 @@ def weekly_care(circle: Circle, kit: Kit, week: int, out: Out) -> Circle:
     moderator = circle.moderator
     if moderator and not moderator.away_on(today) and (missed_two or not_checked_in):
         out.dm(moderator.user, m.digest_dm(circle, last, missed_two, not_checked_in), suffix="digest")
-    next_meeting = format_when(meeting(circle, kit, week), circle.tz)
+    next_meeting = meeting(circle, kit, week)
     for member in nudged:
-        out.dm(member.user, m.nudge_dm(circle, next_meeting), suffix=f"nudge/{member.user.key}")
+        # A DM: the meeting time in the member's own zone.
+        when = format_when(next_meeting, tz_of(circle, member))
+        out.dm(member.user, m.nudge_dm(circle, when), suffix=f"nudge/{member.user.key}")
     return replace(circle, nudges=(*circle.nudges, *(Nudge(week, x.user) for x in nudged)))
 
 

@@ -169,7 +169,7 @@ PERMISSIONS: dict[str, Rule] = {
     **{
         name: _rule(MEMBERS, EVERY_STATE, _SUPPORT)
         for name in (
-            "OpenSupport", "ProposeSupport", "AnswerSupport", "ShareSupportWith", "SetReach", "NotNow",
+            "AboutSupport", "OpenSupport", "ProposeSupport", "AnswerSupport", "ShareSupportWith", "SetReach", "NotNow",
             "ShareDate", "TellCircle", "EndSupport", "OfferHelp", "StopHelping",
         )
     },
