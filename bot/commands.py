@@ -19,6 +19,14 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Me:
+    """Show the person's own settings, or set their time zone or language (``None``: unchanged)."""
+
+    tz: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
 class NewCircle:
     name: str
     kit: str

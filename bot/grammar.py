@@ -17,7 +17,8 @@ from bot import commands as c
 from bot.circle import Reach
 from bot.errors import CircleError, UsageError
 from bot.i18n import COMMAND, Text, _, hint
-from bot.timetable import parse_slot
+from bot.people import parse_language
+from bot.timetable import parse_slot, parse_zone
 
 PREFIX = COMMAND
 
@@ -97,6 +98,20 @@ def _again(circle: str | None, args: list[str]) -> c.Command:
 
 def _struggling(circle: str | None, args: list[str]) -> c.Command:
     return c.Struggling(circle, _unquote(" ".join(args)))
+
+
+def _me(circle: str | None, args: list[str]) -> c.Command:
+    """``me``, ``me timezone <Area/City>``, ``me language <code>``."""
+    if circle is not None:
+        raise ValueError("about the person, not a circle")
+    match [a.lower() for a in args[:1]], args[1:]:
+        case [], []:
+            return c.Me()
+        case ["timezone" | "tz" | "zone"], [zone]:
+            return c.Me(tz=parse_zone(zone))
+        case ["language" | "lang"], [code]:
+            return c.Me(locale=parse_language(code))
+    raise ValueError("timezone or language")
 
 
 def _attended(circle: str | None, args: list[str]) -> c.Command:
@@ -312,6 +327,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             c.OpenSupport,
             _support,
             free_text=True,
+        ),
+        Subcommand(
+            "me",
+            "me [timezone <Area/City> | language en|es|de]",
+            _("your own time zone and language, used for every time and message you read here"),
+            c.Me,
+            _me,
         ),
         Subcommand("export", "export", _("everything stored about you, as a file only you receive"), c.Export, _export),
         Subcommand(

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
-from storage.models import CircleRow, MembershipRow, OutboxRow
+from storage.models import CircleRow, HandledRequestRow, MembershipRow, OutboxRow, PersonRow, SpaceRow
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 
@@ -118,18 +118,72 @@ class Transaction:
         for key in wanted - stored:
             self.session.add(MembershipRow(circle_id=circle.id, user_key=key))
 
-    def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
-        """Queue deliveries; one whose key is already queued is left as it is."""
+    def enqueue(
+        self,
+        deliveries: Iterable[Delivery],
+        now: datetime,
+        *,
+        platform: str = "",
+        reader: Callable[[Delivery], tuple[str, str]] = lambda effect: ("en", "UTC"),
+    ) -> None:
+        """Queue deliveries; one whose key is already queued is left as it is.
+
+        Args:
+            platform: the adapter that delivers them (the circle's platform).
+            reader: each delivery's reader's language and zone.
+        """
         rows = []
         for effect in deliveries:
             kind, payload = dump_delivery(effect)
             direct = isinstance(effect, DirectMessage)
+            locale, tz = reader(effect)
             rows.append(
                 dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=PENDING,
                      recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=0,
-                     not_before=(effect.not_before if direct else None) or now, created_at=now)
+                     not_before=(effect.not_before if direct else None) or now, created_at=now,
+                     platform=platform, locale=locale, reader_tz=tz)
             )
         self._insert_new(rows)
+
+    def first_time(self, request_key: str, now: datetime) -> bool:
+        """Record a platform request as handled; false when it was handled before (a retry).
+
+        Recorded in the command's own transaction: if the command fails, the retry runs it.
+        """
+        result = self.session.exec(
+            self._insert(HandledRequestRow.__table__).on_conflict_do_nothing(index_elements=["id"]),
+            params=[dict(id=request_key[:300], handled_at=now)],
+        )
+        return result.rowcount == 1
+
+    def person(self, user: UserRef) -> PersonRow | None:
+        return self.session.get(PersonRow, user.key)
+
+    def people(self, users: Iterable[UserRef]) -> dict[str, PersonRow]:
+        """The people among ``users`` who have settings of their own, by user key."""
+        keys = list({user.key for user in users})
+        if not keys:
+            return {}
+        return {row.user_key: row for row in self.session.exec(select(PersonRow).where(col(PersonRow.user_key).in_(keys)))}
+
+    def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
+                   tz_asked: bool | None = None) -> None:
+        """Change what is given of a person's settings; the rest stays."""
+        row = self.person(user) or PersonRow(user_key=user.key)
+        row.tz = tz or row.tz
+        row.locale = locale or row.locale
+        row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
+        self.session.add(row)
+        self.session.flush()
+
+    def circle_of_space(self, platform: str, channel: str) -> str | None:
+        """The circle whose space is ``channel`` on ``platform``, if any."""
+        query = select(SpaceRow.circle_id).where(SpaceRow.platform == platform, SpaceRow.channel == channel)
+        return self.session.exec(query).first()
+
+    def _insert(self, table):
+        dialect = self.session.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
     def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
         """Note occurrences that came due too long ago to send, so the record shows them."""
@@ -163,10 +217,8 @@ class Transaction:
         rows = list(rows)
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
-        statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+        statement = self._insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
         self.session.exec(statement, params=rows)
 
 
@@ -201,6 +253,12 @@ class Store:
             if after is not None:
                 query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
+
+    def forget_requests(self, before: datetime) -> int:
+        """Drop request ids older than ``before``: platforms retry within minutes, not days."""
+        with Session(self.engine) as session, session.begin():
+            table = HandledRequestRow.__table__
+            return session.exec(delete(table).where(table.c.handled_at < before)).rowcount
 
     def next_wake(self) -> datetime | None:
         """The earliest moment any circle needs a tick."""
