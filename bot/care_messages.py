@@ -27,7 +27,7 @@ ONLY_THE_HELPER = _("Only you see this reminder. Helpers take turns, so this one
 
 def support_hint(circle: Circle, *args: str) -> Hint:
     """A ``support`` command for this circle, to type."""
-    return hint("support", *args, circle=circle.id)
+    return hint("support", *args, circle=circle.handle)
 
 
 def reach_line(event: LifeEvent, name: str) -> Text:

@@ -25,7 +25,8 @@ from bot.effects import (
 from bot.errors import CircleError
 from bot.i18n import Text, _, join
 from bot.state import LEADERS, MEMBERS, PERMISSIONS, STATE_NAMES, Party, State, may
-from bot.timetable import after_quiet_hours
+from bot.timetable import after_quiet_hours, to_local
+from bot.turns import tz_of
 from kits.schema import Kit
 
 
@@ -122,6 +123,11 @@ def require_allowed(circle: Circle, command: object, actor: Actor) -> None:
     if rule.parties <= LEADERS:
         raise CircleError(_("Only the moderator of \u201c{name}\u201d can do that.", name=circle.name))
     raise CircleError(_("You are not a member of \u201c{name}\u201d.", name=circle.name))
+def away_at(circle: Circle, member: Member, moment: datetime) -> bool:
+    """Whether ``member`` is away at ``moment``: their away dates are days of their own calendar."""
+    return member.away_on(to_local(moment, tz_of(circle, member)).date())
+
+
 def reader_tz(circle: Circle, ctx: Context) -> str:
     """The zone the actor reads times in: the platform's, else the one they joined with, else the circle's."""
     member = circle.member(ctx.actor.user)

@@ -23,7 +23,7 @@ from bot.circle import (
     Occurrence,
     UserRef,
 )
-from bot.decision import Context, Decision, Out, quiet_hours, require_allowed
+from bot.decision import Context, Decision, Out, away_at, quiet_hours, require_allowed
 from bot.effects import (
     DELIVERY_TYPES,
     WakeAt,
@@ -32,7 +32,6 @@ from bot.forming import create_circle, list_message
 from bot.plan import meeting, tune_up_meeting
 from bot.running import resumed
 from bot.state import Event, transition
-from bot.timetable import to_local
 from kits.schema import Kit
 
 __all__ = ["Decision", "create_circle", "forget", "handle", "list_message", "tick"]
@@ -91,8 +90,7 @@ def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, kit
 def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
     """Carry out one timetable step; its deliveries are keyed by the step."""
     kind, number = occurrence.kind, occurrence.number
-    today = to_local(occurrence.at, circle.tz).date()
-    reachable = [member for member in circle.members if not member.away_on(today)]
+    reachable = [member for member in circle.members if not away_at(circle, member, occurrence.at)]
     if kind is Kind.EXERCISE:
         circle = replace(circle, week=number)
         out.post(m.exercise_post(circle, kit, number, meeting(circle, kit, number)), suffix="post")

@@ -130,7 +130,7 @@ def info_message(
     if circle.plan:
         lines.append(_("Coming up (times in {tz}):", tz=viewer_tz))
         lines.extend(_("\u2022 {item}", item=occurrence_text(o, viewer_tz)) for o in circle.plan[:upcoming])
-    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id))
+    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.handle))
 
 
 def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
@@ -315,7 +315,7 @@ def nudge_dm(circle: Circle, next_meeting: str) -> Message:
         (
             _("We have missed you at the last two meetings of \u201c{circle}\u201d. No need to explain.", circle=circle.name),
             _("The next one is {when}; come as you are, even without the exercise done.", when=next_meeting),
-            _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away=hint("away", "<YYYY-MM-DD>", circle=circle.id), struggling=hint("struggling", circle=circle.id)),
+            _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away=hint("away", "<YYYY-MM-DD>", circle=circle.handle), struggling=hint("struggling", circle=circle.handle)),
             SEEN_BY_YOU_ANSWER_TO_CIRCLE,
         ),
         title=_("We missed you"),
@@ -332,7 +332,7 @@ def invite_again(old: Circle, new: Circle, kit: Kit, reader_tz: str, first_slot:
                 kit=kit.name,
                 slot=slot_for(new, reader_tz, first_slot),
             ),
-            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=hint("join", new.id)),
+            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=hint("join", new.handle)),
             SEEN_BY_YOU,
         ),
         title=_("An invitation to go again"),

@@ -95,7 +95,7 @@ def _confirm(circle: Circle, cmd: c.ConfirmStory, ctx: Context, out: Out) -> Cir
         ctx.actor.user,
         m.plain(
             _("Story {number} is with your moderator, {name}. Nothing is posted unless they approve.", number=story.number, name=moderator.name),
-            _("You can still take it back with {command}.", command=hint("share", "withdraw", str(story.number), circle=circle.id)),
+            _("You can still take it back with {command}.", command=hint("share", "withdraw", str(story.number), circle=circle.handle)),
         ),
     )
     return _with_story(circle, story)
