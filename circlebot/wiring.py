@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -67,12 +68,17 @@ def build(settings: Settings, database_url: str | None = None, *, migrate: bool 
     engine = make_engine(database_url or settings.database_url)
     if migrate:
         upgrade(engine)
-    store, kits = Store(engine), installed_kits(settings)
+    return wire(engine, installed_kits(settings), settings.grace, settings.locale)
+
+
+def wire(engine: Engine, kits: Mapping[str, Kit], grace: timedelta, locale: str = "en") -> Wiring:
+    """The parts on an engine whose schema is up to date (tests and benchmarks bring their own)."""
+    store = Store(engine)
     return Wiring(
         engine=engine,
         store=store,
         outbox=Outbox(engine),
         kits=kits,
-        commands=CommandService(store, kits, settings.locale),
-        ticker=Ticker(store, kits, settings.grace, settings.locale),
+        commands=CommandService(store, kits, locale),
+        ticker=Ticker(store, kits, grace, locale),
     )

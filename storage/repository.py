@@ -288,11 +288,14 @@ class Transaction:
 
         Recorded in the command's own transaction: if the command fails, the retry runs it.
         """
-        result = self.session.exec(
-            self._insert(HandledRequestRow.__table__).on_conflict_do_nothing(index_elements=["id"]),
-            params=[dict(id=request_key[:300], handled_at=now)],
+        table = HandledRequestRow.__table__
+        statement = (
+            self._insert(table)
+            .values(id=request_key[:300], handled_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(table.c.id)
         )
-        return result.rowcount == 1
+        return self.session.exec(statement).first() is not None
 
     def person(self, user: UserRef) -> PersonRow | None:
         return self.session.get(PersonRow, user.key)
