@@ -182,10 +182,10 @@ def watch_sender(sender, activity: Activity) -> None:
     """Report each ``sender.deliver`` call, from its pacer wait to its answer, to ``activity``."""
     deliver = sender.deliver
 
-    async def watched(effect, *, resend: bool = False) -> None:
+    async def watched(outgoing):
         activity.change(sending=1)
         try:
-            await deliver(effect, resend=resend)
+            return await deliver(outgoing)
         finally:
             activity.change(sending=-1)
 
@@ -215,26 +215,23 @@ def start_up(url: str, platform_url: str, rate: float, channel_gap: float) -> di
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.http_sender import HttpSender
 
-    from circlebot.service import CircleService
+    from circlebot.wiring import wire
     from kits import builtin_kits
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
     from scheduler.pacing import Pacer
-    from scheduler.runner import Runner
     from storage.database import make_engine, upgrade
-    from storage.outbox import Outbox
-    from storage.repository import Store
 
     from bench import DUE
 
     imported = time.perf_counter()
     engine = make_engine(url)
     upgrade(engine)
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, builtin_kits(), timedelta(hours=6))
+    app = wire(engine, builtin_kits(), timedelta(hours=6))
+    store, outbox = app.store, app.outbox
     sender = HttpSender(platform_url, Pacer(per_second=rate, per_channel_gap=channel_gap))
     clock = BenchClock(DUE)
-    runner = Runner(service, outbox, sender)
+    runner = app.runner(sender)
     live = LiveScheduler(runner, leader_for(engine), clock)  # built, not started: the loop below drives it
     # What LiveScheduler._run does before its first run_due, and what it asks after every run.
     if not live.leader.acquire():
@@ -258,7 +255,7 @@ def start_up(url: str, platform_url: str, rate: float, channel_gap: float) -> di
         result["due_at_wake"] = connection.execute(
             select(func.count()).select_from(CircleRow).where(CircleRow.next_wake_at <= wake)
         ).scalar() if wake else 0
-    return dict(result=result, engine=engine, store=store, outbox=outbox, service=service, runner=runner,
+    return dict(result=result, engine=engine, store=store, outbox=outbox, service=app.ticker, runner=runner,
                 sender=sender, clock=clock, live=live)
 
 

@@ -47,19 +47,25 @@ def error_message(error: CircleError) -> Message:
     return plain(error.text, title=_("Sorry"))
 
 
-def command_of_input(request: Request) -> c.Command:
+def command_of_input(request: Request) -> tuple[c.Command, str | None]:
     """The command a typed line, a pressed button or a submitted form stands for.
+
+    Returns:
+        The command, and the id of the circle a button or form is pinned to (``None`` for a typed line,
+        whose circle is named by its handle, or found from where it was typed).
 
     Raises:
         CircleError: malformed, or an action this bot did not make.
     """
     match request.input:
         case Typed(text=text):
-            return parse(text)  # the grammar cleans what it reads
+            return parse(text), None  # the grammar cleans what it reads
         case Pressed(action=action):
-            return command_of(decode_action(action))
+            decoded = decode_action(action)
+            return command_of(decoded), decoded.circle_id or None
         case Submitted(action=action, answers=answers):
-            return command_of(decode_action(action), tuple(clean(answer) for answer in answers))
+            decoded = decode_action(action)
+            return command_of(decoded, tuple(clean(answer) for answer in answers)), decoded.circle_id or None
     raise TypeError(f"not an input: {request.input!r}")
 
 
@@ -99,17 +105,17 @@ class CommandService:
         """
         actor = request.actor
         try:
-            command = command_of_input(request)
+            command, pinned = command_of_input(request)
             for attempt in range(RETRIES):
                 try:
-                    return self._run(request, command, now)
+                    return self._run(request, command, pinned, now)
                 except StaleCircle:
                     log.info("circle changed meanwhile; retrying (%d)", attempt + 1)
             raise CircleError(_("The circle is busy right now; please try again in a moment."))
         except CircleError as error:
             return [Reply(actor.user, error_message(error))]
 
-    def _run(self, request: Request, command: c.Command, now: datetime) -> list[Response]:
+    def _run(self, request: Request, command: c.Command, pinned: str | None, now: datetime) -> list[Response]:
         with self.store.transaction() as tx:
             if not tx.first_time(request_key(request), now):
                 log.info("request %s seen before; ignored", request.request_id)
@@ -117,7 +123,7 @@ class CommandService:
             actor, person = request.actor, tx.person(request.actor.user)
             if person is not None:  # what they set themselves wins over what the platform says
                 actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale)
-            responses = self._dispatch(tx, actor, command, now, request.channel)
+            responses = self._dispatch(tx, actor, command, now, pinned, request.channel)
             if actor.tz is None and not (person and person.tz_asked) and not isinstance(command, c.Me):
                 # The platform tells no zone (Discord): ask once, and never again.
                 tx.set_person(actor.user, tz_asked=True)
@@ -125,7 +131,7 @@ class CommandService:
             return responses
 
     def _dispatch(
-        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, channel: str | None
+        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None
     ) -> list[Response]:
         if isinstance(command, c.Help):
             return [Reply(actor.user, help_message())]
@@ -146,7 +152,7 @@ class CommandService:
         if isinstance(command, c.NewCircle):
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
             return self._apply(tx, None, create_circle(command, actor, now, self.kits, taken), now)
-        circle = self._resolve(tx, actor, command, channel)
+        circle = self._resolve(tx, actor, command, pinned, channel)
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now)
         decision = handle(circle, command, actor, now, self._kit(circle))
@@ -212,9 +218,17 @@ class CommandService:
             raise CircleError(_("This circle's kit \u201c{kit}\u201d is not installed here; ask an admin.", kit=circle.kit_id))
         return kit
 
-    def _resolve(self, tx: Transaction, actor: Actor, command: c.CircleCommand, channel: str | None) -> Circle:
-        """The circle a command is about: named, the space it was typed in, or the actor's only one."""
+    def _resolve(
+        self, tx: Transaction, actor: Actor, command: c.CircleCommand, pinned: str | None, channel: str | None
+    ) -> Circle:
+        """The circle a command is about: a button's, named, the space it was typed in, or the actor's only one."""
         user = actor.user
+        if pinned:
+            circle = tx.load(pinned, lock=True)
+            # A button from another workspace, or one for a circle since erased, reaches nothing.
+            if circle is None or (circle.platform, circle.workspace) != (user.platform, user.workspace):
+                raise CircleError(_("That button belongs to a circle that is not here any more."))
+            return circle
         if command.circle:
             circle = tx.find(user.platform, user.workspace, command.circle.lower().lstrip("#"), lock=True)
             if circle is None:

@@ -65,13 +65,13 @@ def test_nothing_is_posted_until_the_author_confirms_and_the_moderator_approves(
     drafted = say(circle, ben, c.Share(None, STORY))
     [preview] = of_type(drafted, Reply)
     assert not of_type(drafted, DELIVERY_TYPES)  # a draft is the author's alone
-    assert [b.action for b in preview.message.buttons] == [Action(Verb.STORY_CONFIRM, "tuesday-crew", item="1"), Action(Verb.STORY_WITHDRAW, "tuesday-crew", item="1")]
+    assert [b.action for b in preview.message.buttons] == [Action(Verb.STORY_CONFIRM, circle.id, item="1"), Action(Verb.STORY_WITHDRAW, circle.id, item="1")]
 
     confirmed = say(drafted.circle, ben, c.ConfirmStory(None, 1))
     [to_moderator] = of_type(confirmed, DirectMessage)
     assert to_moderator.to == moderator.user and STORY in " ".join(lines(to_moderator.message))
     assert not of_type(confirmed, PostToCircle) and not of_type(confirmed, PostToCommunity)
-    assert [b.action for b in to_moderator.message.buttons] == [Action(Verb.STORY_APPROVE, "tuesday-crew", item="1"), Action(Verb.STORY_DECLINE, "tuesday-crew", item="1")]
+    assert [b.action for b in to_moderator.message.buttons] == [Action(Verb.STORY_APPROVE, circle.id, item="1"), Action(Verb.STORY_DECLINE, circle.id, item="1")]
 
     approved = say(confirmed.circle, moderator, c.ApproveStory(None, 1))
     [post] = of_type(approved, PostToCommunity)
