@@ -16,8 +16,9 @@ included. It writes every figure to ``--json``.
 3. Fan-out: loops ``Runner.run_due(now)`` (the clock starts at the due moment
    and runs in real time) with an ``HttpSender`` paced by ``Pacer(rate)``, until
    nothing is due before the next real step. Meanwhile :class:`CommandLoad`
-   types commands. The fan-out's wall time runs from the first tick to the
-   last message the platform created.
+   types commands, until the pass that ticked the circles ends (with their
+   messages sent). The fan-out's wall time runs from the first tick to the last
+   message the platform created.
 """
 
 from __future__ import annotations
@@ -298,6 +299,10 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
                 continue
             report = await runner.run_due(now)
             runs += 1
+            if ticked and not done.done():
+                # The pass that ticked every due circle ends once their messages are out: so does the typing,
+                # or its own deliveries (not part of the fan-out) would keep the loop busy.
+                done.set_result(None)
             for field in ("sent", "retried", "parked", "skipped"):
                 setattr(total, field, getattr(total, field) + getattr(report, field))
             if time.perf_counter() - shown >= progress_every:
@@ -305,7 +310,8 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
                 print(f"  {time.monotonic() - began:6.1f} s: {ticked:,} circles ticked, {total.sent:,} sent, "
                       f"RSS {rss_mb():.0f} MB", file=sys.stderr, flush=True)
     finally:
-        done.set_result(None)
+        if not done.done():
+            done.set_result(None)
         if typing is not None:
             await typing
     ended = time.monotonic()

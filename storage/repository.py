@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, func, or_, update
+from sqlalchemy import Engine, bindparam, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -23,12 +23,51 @@ class StaleCircle(Exception):
     """Someone else saved the circle first; the caller should try again."""
 
 
+_CIRCLES = CircleRow.__table__
+#: The columns ``save`` writes; each is bound by its own name, the key and the revision checked by ``b_``-names.
+_SAVED = ("platform", "workspace", "name", "state", "next_wake_at", "revision", "data", "updated_at")
+#: One statement for every update of a transaction, run as executemany.
+_UPDATE_CIRCLE = (
+    update(_CIRCLES)
+    .where(_CIRCLES.c.id == bindparam("b_id"), _CIRCLES.c.revision == bindparam("b_revision"))
+    .values({name: bindparam(name) for name in _SAVED})
+)
+
+
 @dataclass
 class Transaction:
-    """Everything done to storage for one command or tick; commits or rolls back whole."""
+    """Everything done to storage for one command or tick; commits or rolls back whole.
+
+    Updates of existing circles and new deliveries are held until :meth:`flush`
+    (before the commit, or before a query that could see them): a tick of many
+    circles then writes them with one executemany each, and on SQLite holds the
+    single write lock only for those statements and the commit, not while it
+    computes.
+    """
 
     session: Session
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    _updates: list[dict] = field(default_factory=list)
+    _deliveries: list[dict] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Write the held circle updates and deliveries.
+
+        Raises:
+            StaleCircle: a circle's stored revision was no longer the one it was loaded at.
+        """
+        if self._updates:
+            updates, self._updates = self._updates, []
+            result = self.session.exec(_UPDATE_CIRCLE, params=updates)
+            if result.rowcount != len(updates):
+                raise StaleCircle(", ".join(u["b_id"] for u in updates))
+        if self._deliveries:
+            rows, self._deliveries = self._deliveries, []
+            dialect = self.session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
+            statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+            self.session.exec(statement, params=rows)
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
         found = self.load_many([circle_id], lock=lock)
@@ -36,6 +75,7 @@ class Transaction:
 
     def circle_ids(self, prefix: str = "") -> set[str]:
         """The circle ids that start with ``prefix`` (the candidates a new id must avoid)."""
+        self.flush()
         query = select(CircleRow.id).where(col(CircleRow.id).startswith(prefix, autoescape=True))
         return set(self.session.exec(query).all())
 
@@ -67,6 +107,7 @@ class Transaction:
 
         Only the JSON column is read: no ORM object to build, or to keep in step with save's UPDATE.
         """
+        self.flush()
         query = select(CircleRow.data).where(col(CircleRow.id).in_(list(circle_ids))).order_by(CircleRow.id)
         if lock:
             query = query.with_for_update()
@@ -80,7 +121,8 @@ class Transaction:
                 which spares the membership index a query (every clock tick).
 
         Raises:
-            StaleCircle: the stored revision is no longer ``previous_revision``.
+            StaleCircle: the stored revision is no longer ``previous_revision`` (here
+                or, for an update, when the transaction flushes).
         """
         values = dict(
             platform=circle.platform,
@@ -95,15 +137,11 @@ class Transaction:
         if previous_revision is None:
             self.session.add(CircleRow(id=circle.id, **values))
         else:
-            # A Core UPDATE on the table: the ORM-enabled one spends more than the database does.
-            table = CircleRow.__table__
-            result = self.session.exec(
-                update(table).where(table.c.id == circle.id, table.c.revision == previous_revision).values(**values)
-            )
-            if result.rowcount != 1:
-                raise StaleCircle(circle.id)
+            # Held for one Core executemany at flush: the ORM-enabled UPDATE spends more than the database does.
+            self._updates.append(dict(values, b_id=circle.id, b_revision=previous_revision))
         if not members_changed:
             return
+        self.flush()
         self.session.flush()
         wanted = {m.user.key for m in circle.members}
         stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
@@ -149,6 +187,7 @@ class Transaction:
         Returns:
             How many deliveries were deleted.
         """
+        self.flush()
         table = OutboxRow.__table__.c
         mentions = [table.payload.contains(dump_text(text), autoescape=True) for text in texts]
         result = self.session.exec(
@@ -160,14 +199,8 @@ class Transaction:
         return result.rowcount
 
     def _insert_new(self, rows: Iterable[dict]) -> None:
-        rows = list(rows)
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
-        statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
-        self.session.exec(statement, params=rows)
+        """Hold ``rows`` for the outbox; at flush, one whose key is already there is left as it is."""
+        self._deliveries.extend(rows)
 
 
 class Store:
@@ -183,6 +216,7 @@ class Store:
                 tx = Transaction(session)
                 try:
                     yield tx
+                    tx.flush()
                 finally:
                     # A transaction used after its block would silently open another and hold locks.
                     tx.session = None
