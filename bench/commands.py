@@ -50,6 +50,7 @@ class CommandLoad:
         self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        self.queued: list[float] = []  # seconds from typed until a worker thread took the command
         self.joined = 0
         self._tasks: set[asyncio.Task] = set()
 
@@ -70,8 +71,16 @@ class CommandLoad:
 
     async def _one(self, kind: str, actor: Actor, text: str) -> None:
         typed = time.perf_counter()
-        responses = await asyncio.to_thread(self.service.run, actor, text, self.now())
+        started = 0.0
+
+        def command():
+            nonlocal started
+            started = time.perf_counter()
+            return self.service.run(actor, text, self.now())
+
+        responses = await asyncio.to_thread(command)
         self.latencies[kind].append(time.perf_counter() - typed)
+        self.queued.append(started - typed)
         if any(isinstance(r, Reply) and r.message.title is not None and render(r.message.title, "en") == "Sorry"
                for r in responses):
             self.errors[kind] += 1
@@ -90,8 +99,11 @@ class CommandLoad:
             await asyncio.gather(*self._tasks)
 
     def summary(self) -> dict:
-        """Per command: count, errors, p50, p99 and max latency in ms."""
-        result = {}
+        """Per command: count, errors, p50, p99 and max latency in ms; and how long commands waited for a thread."""
+        result = {"waiting for a thread": dict(
+            count=len(self.queued), errors=0, p50_ms=round(1000 * statistics.median(self.queued), 1) if self.queued else None,
+            p99_ms=round(1000 * percentile(self.queued, 0.99), 1) if self.queued else None,
+            max_ms=round(1000 * max(self.queued), 1) if self.queued else None)}
         for kind in KINDS:
             values = self.latencies.get(kind, [])
             result[kind] = dict(

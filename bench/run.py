@@ -238,6 +238,7 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
     # What LiveScheduler._run does before its first run_due, and what it asks after every run.
     if not live.leader.acquire():
         raise SystemExit("another process holds the scheduler lock")
+    gc.freeze()  # as LiveScheduler.start does
     recovered = outbox.recover(clock.now())
     wake = runner.next_wake()
     due = store.due_circle_ids(clock.now())

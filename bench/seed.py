@@ -71,7 +71,7 @@ def person(number: int, member_no: int) -> Actor:
 
 def forming_count(circles: int) -> int:
     """How many forming circles are seeded beside the running ones, for ``join`` commands."""
-    return max(10, circles // 200)
+    return max(50, circles // 100)
 
 
 def _template_actor(member_no: int) -> Actor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from bot.effects import Delivery, DirectMessage
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import CircleRow, MembershipRow, OutboxRow
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
+
+
+#: How long a background transaction waits for commands before it starts, and between its circles (seconds).
+BACKGROUND_WAIT, IN_TRANSACTION_WAIT = 1.0, 0.1
 
 
 class StaleCircle(Exception):
@@ -204,24 +209,57 @@ class Transaction:
 
 
 class Store:
-    """Opens transactions on one database engine."""
+    """Opens transactions on one database engine.
+
+    People's commands go first: a clock tick (``background=True``) waits while a
+    command's transaction is open, before it starts and between circles
+    (:meth:`let_commands_first`). A person is waiting for the command; the
+    clock can wait a few milliseconds. The tick then neither holds SQLite's one
+    write lock nor takes the interpreter's turns while a command runs.
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._commands = 0  # command transactions open now
+        self._commands_changed = threading.Condition()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                tx = Transaction(session)
-                try:
-                    yield tx
-                    tx.flush()
-                finally:
-                    # A transaction used after its block would silently open another and hold locks.
-                    tx.session = None
+    def transaction(self, *, background: bool = False) -> Iterator[Transaction]:
+        """One transaction; ``background`` for the clock's, which lets commands go first."""
+        if background:
+            self.let_commands_first(BACKGROUND_WAIT)
+        else:
+            self._count_command(+1)
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    tx = Transaction(session)
+                    try:
+                        yield tx
+                        tx.flush()
+                    finally:
+                        # A transaction used after its block would silently open another and hold locks.
+                        tx.session = None
+        finally:
+            if not background:
+                self._count_command(-1)
         for callback in dict.fromkeys(tx.after_commit):  # once each, and only once committed
             callback()
+
+    def let_commands_first(self, at_most: float = IN_TRANSACTION_WAIT) -> None:
+        """Wait, up to ``at_most`` seconds, while any command's transaction is open.
+
+        Bounded: inside a background transaction that holds a row a command needs
+        (PostgreSQL), the command waits for the tick, not the other way round.
+        """
+        with self._commands_changed:
+            self._commands_changed.wait_for(lambda: self._commands == 0, timeout=at_most)
+
+    def _count_command(self, change: int) -> None:
+        with self._commands_changed:
+            self._commands += change
+            if not self._commands:
+                self._commands_changed.notify_all()
 
     def due_circle_ids(self, now: datetime, limit: int = 1000, after: str | None = None) -> list[str]:
         """Up to ``limit`` circles due at ``now``, by id, starting after the id ``after`` (paging)."""
