@@ -18,7 +18,7 @@ import statistics
 import time
 from collections import defaultdict
 
-from bench.seed import MEMBERS, PLATFORM, WORKSPACE, circle_id, forming_count
+from bench.seed import MEMBERS, PLATFORM, WORKSPACE, forming_count, handle
 from bot.circle import Actor, UserRef
 from bot.effects import Reply
 from bot.i18n import render
@@ -61,13 +61,13 @@ class CommandLoad:
             forming = self.circles + (self.joined // (MEMBERS - 1)) % forming_count(self.circles)
             user = UserRef(PLATFORM, WORKSPACE, f"joiner-{self.joined}")
             self.joined += 1
-            return kind, Actor(user, f"Joiner {self.joined}"), f"join #{circle_id(forming)}"
+            return kind, Actor(user, f"Joiner {self.joined}"), f"join #{handle(forming)}"
         circle = self.random.randrange(self.circles)
         member = self.random.randrange(1, MEMBERS)
         actor = Actor(UserRef(PLATFORM, WORKSPACE, f"u{circle}-{member}"), f"Person {circle}.{member}")
         if kind == "info":
-            return kind, actor, f"info #{circle_id(circle)}"
-        return kind, actor, f"checkin #{circle_id(circle)} on track | one thing learned | next step"
+            return kind, actor, f"info #{handle(circle)}"
+        return kind, actor, f"checkin #{handle(circle)} on track | one thing learned | next step"
 
     async def _one(self, kind: str, actor: Actor, text: str) -> None:
         typed = time.perf_counter()

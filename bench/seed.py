@@ -41,11 +41,14 @@ from bot import engine as core
 from bot.circle import Actor, Circle, Slot, UserRef
 from bot.effects import DELIVERY_TYPES, Delivery, DirectMessage
 from bot.errors import CircleError
+from bot.forming import circle_id
+from bot.stats import week_figures
 from kits import builtin_kits
 from storage.codec import dump_circle, dump_delivery
 from storage.database import make_engine, normalise_url, upgrade
-from storage.models import CircleRow, MembershipRow, OutboxRow
+from storage.models import CircleRow, CircleWeekRow, InvolvementRow, MembershipRow, OutboxRow, WorkspaceWeekRow
 from storage.outbox import SENT, lane_of
+from storage.repository import circle_columns
 
 MEMBERS = 5
 KIT = "career"
@@ -60,7 +63,8 @@ CHUNK = 2000
 TEMPLATE_NAME, TEMPLATE_USER = "Zqxtemplate", "zqxuser-"
 
 
-def circle_id(number: int) -> str:
+def handle(number: int) -> str:
+    """What people call circle ``number``: ``#circle-<number>``."""
     return f"circle-{number}"
 
 
@@ -107,7 +111,7 @@ def template(week: int) -> tuple[Circle, list[Delivery]]:
     started = STARTED - timedelta(weeks=week - 1)
     moderator = _template_actor(0)
     command = c.NewCircle(name=TEMPLATE_NAME, kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
-    decision = core.create_circle(command, moderator, started, kits, taken_ids=())
+    decision = core.create_circle(command, moderator, started, kits, taken_handles=())
     circle, effects = decision.circle, list(decision.effects)
     for member_no in range(1, MEMBERS):
         decision = core.handle(circle, c.Join(None), _template_actor(member_no), started, kit)
@@ -130,26 +134,30 @@ def template(week: int) -> tuple[Circle, list[Delivery]]:
 def forming_template() -> Circle:
     """A circle with only its moderator, open for people to join."""
     command = c.NewCircle(name=TEMPLATE_NAME, kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
-    return core.create_circle(command, _template_actor(0), STARTED, builtin_kits(), taken_ids=()).circle
+    return core.create_circle(command, _template_actor(0), STARTED, builtin_kits(), taken_handles=()).circle
 
 
 class Copier:
-    """Copies a template's text for circle ``number``: its id, name and members' ids and names."""
+    """Copies a template's text for circle ``number``: its id, handle, name and members' ids and names."""
 
-    def __init__(self, template_id: str):
-        self.pattern = re.compile("|".join(re.escape(s) for s in (template_id, TEMPLATE_NAME, TEMPLATE_USER)))
-        self.template_id = template_id
+    def __init__(self, template: Circle):
+        self.template = template
+        words = (template.id, template.handle, TEMPLATE_NAME, TEMPLATE_USER)
+        self.pattern = re.compile("|".join(re.escape(word) for word in words))
 
     def __call__(self, text: str, number: int) -> str:
-        names = {self.template_id: circle_id(number), TEMPLATE_NAME: f"Circle {number}", TEMPLATE_USER: f"u{number}-"}
+        names = {
+            self.template.id: circle_id(PLATFORM, WORKSPACE, handle(number)), self.template.handle: handle(number),
+            TEMPLATE_NAME: f"Circle {number}", TEMPLATE_USER: f"u{number}-",
+        }
         return self.pattern.sub(lambda match: names[match.group(0)], text)
 
 
 def circle_rows(circle: Circle, deliveries: list[Delivery], numbers: range, copy: Copier):
-    """The circle, membership and (already sent) outbox rows of every copy of ``circle``."""
+    """The rows of every copy of ``circle``: circle, memberships, (already sent) outbox, weekly figures."""
     data = dump_circle(circle)
-    base = dict(platform=circle.platform, workspace=circle.workspace, state=circle.state.value,
-                next_wake_at=circle.next_wake, revision=circle.revision, updated_at=STARTED)
+    base = dict(circle_columns(circle), updated_at=STARTED)
+    weeks = [vars(f) for f in week_figures(circle)]
     history = []
     for effect in deliveries:
         kind, _payload = dump_delivery(effect)
@@ -162,14 +170,15 @@ def circle_rows(circle: Circle, deliveries: list[Delivery], numbers: range, copy
         ))
     members = [m.user.key for m in circle.members]
     for number in numbers:
-        row = dict(base, id=circle_id(number), name=f"Circle {number}", data=copy(data, number))
+        row = dict(base, id=copy(circle.id, number), handle=handle(number), name=f"Circle {number}", data=copy(data, number))
         memberships = [dict(circle_id=row["id"], user_key=copy(key, number)) for key in members]
+        week_rows = [dict(w, circle_id=row["id"], platform=PLATFORM, workspace=WORKSPACE) for w in weeks]
         outbox = [
             {**h, "key": copy(h["key"], number), "circle_id": row["id"],
              "recipient": h["recipient"] and copy(h["recipient"], number), "lane": copy(h["lane"], number)}
             for h in history
         ]
-        yield row, memberships, outbox
+        yield row, memberships, outbox, week_rows
 
 
 def reset(url: str) -> Engine:
@@ -187,7 +196,8 @@ def reset(url: str) -> Engine:
         with engine.begin() as connection:
             if schema:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema.group(1)}"'))
-            connection.execute(text("DROP TABLE IF EXISTS memberships, outbox, circles, alembic_version CASCADE"))
+            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, memberships, outbox, "
+                                    "circles, alembic_version CASCADE"))
     upgrade(engine)
     return engine
 
@@ -195,14 +205,17 @@ def reset(url: str) -> Engine:
 def seed(url: str, circles: int, week: int = 8) -> dict:
     started = time.perf_counter()
     engine = reset(url)
-    counts = {"circles": 0, "memberships": 0, "outbox": 0}
-    batch: tuple[list, list, list] = ([], [], [])
+    counts = {"circles": 0, "memberships": 0, "outbox": 0, "circle_weeks": 0}
+    tables = (CircleRow, MembershipRow, OutboxRow, CircleWeekRow)
+    batch: tuple[list, ...] = tuple([] for _ in tables)
 
     def flush() -> None:
         with engine.begin() as connection:
-            for table, values in zip((CircleRow, MembershipRow, OutboxRow), batch):
+            for table, values in zip(tables, batch):
                 if values:
                     connection.execute(insert(table.__table__), values)
+            if batch[1]:  # every member is a person their circle holds something about
+                connection.execute(insert(InvolvementRow.__table__), batch[1])
         for name, values in zip(counts, batch):
             counts[name] += len(values)
             values.clear()
@@ -210,17 +223,25 @@ def seed(url: str, circles: int, week: int = 8) -> dict:
     running, deliveries = template(week)
     forming = forming_template()
     copies = (
-        circle_rows(running, deliveries, range(circles), Copier(running.id)),
-        circle_rows(forming, [], range(circles, circles + forming_count(circles)), Copier(forming.id)),
+        circle_rows(running, deliveries, range(circles), Copier(running)),
+        circle_rows(forming, [], range(circles, circles + forming_count(circles)), Copier(forming)),
     )
     for rows in copies:
-        for circle_row, members, outbox in rows:
+        for circle_row, *others in rows:
             batch[0].append(circle_row)
-            batch[1].extend(members)
-            batch[2].extend(outbox)
+            for values, more in zip(batch[1:], others):
+                values.extend(more)
             if len(batch[0]) >= CHUNK:
                 flush()
     flush()
+    totals = [  # the workspace's weekly figures: the sum of its circles' rows
+        dict(vars(f), platform=PLATFORM, workspace=WORKSPACE, places=f.places * circles,
+             checked_in=f.checked_in * circles, coming=f.coming * circles)
+        for f in week_figures(running)
+    ]
+    if totals:
+        with engine.begin() as connection:
+            connection.execute(insert(WorkspaceWeekRow.__table__), totals)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # A live database has statistics; give the planner the same (autovacuum would, soon after a load).
         connection.execute(text("ANALYZE"))

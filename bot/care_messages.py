@@ -27,7 +27,7 @@ ONLY_THE_HELPER = _("Only you see this reminder. Helpers take turns, so this one
 
 def support_command(circle: Circle, rest: str = "") -> str:
     """A ``support`` command for this circle, for a button or to type."""
-    return f"support #{circle.id} {rest}".rstrip()
+    return f"support #{circle.handle} {rest}".rstrip()
 
 
 def reach_line(event: LifeEvent, name: str) -> Text:

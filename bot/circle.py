@@ -142,6 +142,14 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """The moderator removed a member; they may not join this circle again."""
+
+    user: UserRef
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Nudge:
     """One gentle DM to a drifting member, so the next one waits (never a stream)."""
 
@@ -273,6 +281,8 @@ class Circle:
     """One circle: who is in it, where it stands, and what happens next.
 
     Attributes:
+        id: the storage key, unique everywhere; it says nothing about the circle or its workspace.
+        handle: what people see and type (``#crew``), unique within the workspace.
         life_events: care after a life event, one per member at a time (bot/care.py).
         plan: occurrences still to come, in time order (empty unless running).
         done: keys of occurrences already fired or skipped, so none fires twice.
@@ -281,6 +291,7 @@ class Circle:
     """
 
     id: str
+    handle: str
     platform: str
     workspace: str
     name: str
@@ -297,6 +308,7 @@ class Circle:
     attendance: tuple[Attendance, ...] = ()
     red_flags: tuple[RedFlag, ...] = ()
     nudges: tuple[Nudge, ...] = ()
+    removals: tuple[Removal, ...] = ()
     stories: tuple[Story, ...] = ()
     life_events: tuple[LifeEvent, ...] = ()
     plan: tuple[Occurrence, ...] = ()
@@ -316,6 +328,9 @@ class Circle:
     @property
     def is_full(self) -> bool:
         return len(self.members) >= self.capacity
+
+    def removed(self, user: UserRef) -> bool:
+        return any(r.user == user for r in self.removals)
 
     @property
     def next_wake(self) -> datetime | None:

@@ -115,7 +115,7 @@ def info_message(
     if circle.plan:
         lines.append(_("Coming up (times in {tz}):", tz=viewer_tz))
         lines.extend(_("\u2022 {item}", item=occurrence_text(o, viewer_tz)) for o in circle.plan[:upcoming])
-    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id))
+    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.handle))
 
 
 def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
@@ -307,11 +307,11 @@ def invite_again(old: Circle, new: Circle, kit: Kit, reader_tz: str, first_slot:
                 kit=kit.name,
                 slot=slot_for(new, reader_tz, first_slot),
             ),
-            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=f"{PREFIX} join {new.id}"),
+            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=f"{PREFIX} join {new.handle}"),
             SEEN_BY_YOU,
         ),
         title=_("An invitation to go again"),
-        buttons=(Button(_("Join the new run"), f"join {new.id}"),),
+        buttons=(Button(_("Join the new run"), f"join {new.handle}"),),
     )
 
 
@@ -327,7 +327,7 @@ def _quoted(post: Message) -> list[Text]:
 
 
 def story_preview(circle: Circle, story: Story, post: Message) -> Message:
-    command = f"share #{circle.id}"
+    command = f"share #{circle.handle}"
     return Message(
         (
             _("If you confirm and your moderator approves, this is exactly what will be posted in the workspace's community channel, for everyone there to read:"),
@@ -346,7 +346,7 @@ def story_preview(circle: Circle, story: Story, post: Message) -> Message:
 
 
 def story_for_moderator(circle: Circle, story: Story, author: str, post: Message) -> Message:
-    command = f"share #{circle.id}"
+    command = f"share #{circle.handle}"
     return Message(
         (
             _("{name} would like this story posted in the workspace's community channel:", name=author),

@@ -14,6 +14,7 @@ from bot.circle import (
     Kind,
     Member,
     Occurrence,
+    Removal,
     Role,
     Rsvp,
 )
@@ -34,6 +35,14 @@ from kits.schema import Kit
 def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
     if circle.member(ctx.actor.user):
         raise CircleError(_("You are already in \u201c{name}\u201d.", name=circle.name))
+    if circle.removed(ctx.actor.user):
+        raise CircleError(
+            _(
+                "You were removed from \u201c{name}\u201d, so you cannot join it again. See {command} for other circles.",
+                name=circle.name,
+                command=f"{PREFIX} list",
+            )
+        )
     require_state(circle, (State.FORMING, State.ACTIVE), _("join"))
     if circle.is_full:
         raise CircleError(
@@ -71,7 +80,7 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
             _(
                 "You moderate \u201c{name}\u201d: hand the role on first with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} moderator #{circle.id} <member>",
+                command=f"{PREFIX} moderator #{circle.handle} <member>",
             )
         )
     circle = circle.without_member(member.user)
@@ -107,7 +116,7 @@ def _info(circle: Circle, cmd: c.Info, ctx: Context, out: Out) -> Circle:
                     capacity=circle.capacity,
                     state=m.state_line(circle),
                 ),
-                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id),
+                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.handle),
             ),
         )
     return circle
@@ -237,7 +246,7 @@ def _remove(circle: Circle, cmd: c.Remove, ctx: Context, out: Out) -> Circle:
     member = find_member(circle, cmd.member)
     if member.role is Role.MODERATOR:
         raise CircleError(_("The moderator cannot be removed; hand the role on first."))
-    circle = circle.without_member(member.user)
+    circle = replace(circle.without_member(member.user), removals=(*circle.removals, Removal(member.user, ctx.now)))
     out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
     out.dm(
         member.user,

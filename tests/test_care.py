@@ -22,12 +22,14 @@ from bot.effects import DirectMessage, PostToCircle, Reply, WakeAt
 from bot.errors import CircleError
 from bot.grammar import parse
 from bot.i18n import render
+from bot.forming import circle_id
 from bot.state import State
 from bot.turns import days_after
 from kits.schema import Kit
 from storage.codec import dump_circle, load_circle
 
 CREW = "tuesday-crew"
+CREW_ID = circle_id("console", "local", CREW)
 NOT_ALLOWED = "There is no support for you to help with for maya right now."
 YEAR_ON = datetime(2027, 12, 31, tzinfo=UTC)
 
@@ -298,7 +300,7 @@ def test_offering_twice_changes_nothing_and_stopping_ends_ones_own_reminders(cre
     assert again.circle.life_events == circle.life_events
     decision = say(circle, "ben", "support stop maya", t0)
     assert decision.circle.life_events[0].helpers == () and decision.circle.life_events[0].planned is None
-    assert of_type(decision, WakeAt) == [WakeAt(CREW, decision.circle.plan[0].at)]
+    assert of_type(decision, WakeAt) == [WakeAt(CREW_ID, decision.circle.plan[0].at)]
     assert not reminders(run_until(decision.circle, career, YEAR_ON).effects)
 
 
@@ -338,7 +340,7 @@ def test_a_year_of_reminders_in_turns_at_ten_in_each_helpers_zone(crew, run_unti
         utc(2027, 5, 30, 9),
         utc(2027, 12, 1, 15),  # London and New York on summer time in May
     ]
-    assert sent[0].key == f"{CREW}/care:1:day3/{people['cleo'].user.key}"
+    assert sent[0].key == f"{CREW_ID}/care:1:day3/{people['cleo'].user.key}"
     assert [e.not_before for e in sent] == [ticks[e.key] for e in sent]  # 10:00 is nobody's quiet hours
     # Each reminder carries the next of the kit's suggestions, how maya likes to be reached, and who sees it.
     ideas = [lines(e.message)[1] for e in sent]
@@ -417,7 +419,7 @@ def test_a_step_waits_for_a_helper_who_is_away_or_has_not_offered_yet(crew, say,
     assert quiet.next_wake is None
     offered = say(quiet, "dev", "support help maya", utc(2026, 12, 6, 9))
     assert offered.circle.next_wake == utc(2026, 12, 7, 1)  # 10:00 in Tokyo on 7 Dec
-    assert of_type(offered, WakeAt) == [WakeAt(CREW, utc(2026, 12, 7, 1))]
+    assert of_type(offered, WakeAt) == [WakeAt(CREW_ID, utc(2026, 12, 7, 1))]
 
 
 @pytest.mark.parametrize(
@@ -447,7 +449,7 @@ def test_when_a_helper_drops_out_the_next_one_is_reminded_that_day(crew, say, ru
         changed = say(circle, *change, now)
     # Ben's 10:00 in London on day 3 comes before cleo's would have: planned now, not a day later.
     assert changed.circle.life_events[0].planned == CareReminder("day3", people["ben"].user, utc(2026, 12, 4, 10))
-    assert WakeAt(CREW, utc(2026, 12, 4, 10)) in of_type(changed, WakeAt)
+    assert WakeAt(CREW_ID, utc(2026, 12, 4, 10)) in of_type(changed, WakeAt)
     [first, *_] = reminders(run_until(changed.circle, career, utc(2026, 12, 31)).effects)
     assert (first.to, first.not_before) == (people["ben"].user, utc(2026, 12, 4, 10))
     assert lines(first.message)[0] == "It is 3 days since support for maya began."
@@ -490,7 +492,7 @@ def test_shared_dates_remind_the_day_before(crew, say, run_until, career, t0):
     birthday = next(e for e in sent if "date:2027-03-04" in e.key)
     # day90 (1 Mar) went to ben; on 3 Mar it is cleo's turn, at 10:00 in New York.
     assert (birthday.key, birthday.not_before) == (
-        f"{CREW}/care:1:date:2027-03-04/console:local:cleo",
+        f"{CREW_ID}/care:1:date:2027-03-04/console:local:cleo",
         utc(2027, 3, 3, 15),
     )
     assert (
@@ -526,7 +528,7 @@ def test_a_late_tick_skips_the_reminder_but_moves_the_turns_on(crew, run_until, 
         start=False,
     )
     decision = engine.tick(circle, career, utc(2026, 12, 4, 17), timedelta(hours=1))
-    assert decision.skipped == (f"{CREW}/care:1:day3/{people['ben'].user.key}",)
+    assert decision.skipped == (f"{CREW_ID}/care:1:day3/{people['ben'].user.key}",)
     assert not reminders(decision.effects)
     event = decision.circle.life_events[0]
     assert [(r.step, r.sent) for r in event.reminders] == [("day3", False)]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
-from bot.circle import Kind, Role, Slot
+from bot.circle import Actor, Kind, Role, Slot, UserRef
 from bot.effects import (
     DELIVERY_TYPES,
     AddToSpace,
@@ -105,9 +105,9 @@ def in_week(started_circle, run_until, career):
 
 def test_create_circle(kits, moderator, t0):
     command = c.NewCircle("Tuesday Crew!", "career", "Europe/London", Slot(1, time(17, 0)))
-    decision = engine.create_circle(command, moderator, t0, kits, taken_ids=["tuesday-crew"])
+    decision = engine.create_circle(command, moderator, t0, kits, taken_handles=["tuesday-crew"])
     circle = decision.circle
-    assert circle.id == "tuesday-crew-2"
+    assert circle.handle == "tuesday-crew-2"
     assert circle.state is State.FORMING
     assert circle.moderator.user == moderator.user
     assert [m.role for m in circle.members] == [Role.MODERATOR]
@@ -120,6 +120,15 @@ def test_create_circle(kits, moderator, t0):
     (reply,) = of_type(decision, Reply)
     assert reply.to == moderator.user
     assert "/circle join tuesday-crew-2" in [render(x) for x in reply.message.lines][1]
+
+
+def test_a_circle_id_is_unique_everywhere_and_tells_nothing_but_its_handle_is_per_workspace(kits, t0):
+    command = c.NewCircle("Crew", "starter", "UTC", Slot(1, time(17, 0)))
+    here, there = (Actor(UserRef("slack", workspace, "maya"), "maya") for workspace in ("T1", "T2"))
+    ours, theirs = (engine.create_circle(command, who, t0, kits, taken_handles=()).circle for who in (here, there))
+    assert ours.handle == theirs.handle == "crew"
+    assert ours.id != theirs.id and "crew" not in ours.id + theirs.id
+    assert all(e.key.startswith(f"{ours.id}/") for e in engine.create_circle(command, here, t0, kits, ()).effects if hasattr(e, "key"))
 
 
 @pytest.mark.parametrize(
@@ -606,6 +615,16 @@ def test_remove_refuses_the_moderator_and_strangers(started_circle, career, mode
     assert text == "No member \u201czed\u201d in \u201cTuesday crew\u201d. Members: maya, ben, cleo, dev."
 
 
+def test_a_removed_member_cannot_join_again_but_one_who_left_can(new_circle, career, moderator, members, t0):
+    circle = new_circle(joined=3)
+    ben, cleo = members[0], members[1]
+    circle = engine.handle(circle, c.Remove(None, "cleo"), moderator, t0, career).circle
+    circle = engine.handle(circle, c.Leave(None), ben, t0, career).circle
+    text = error_of(engine.handle, circle, c.Join(None), cleo, t0, career)
+    assert text.startswith("You were removed from \u201cTuesday crew\u201d, so you cannot join it again.")
+    assert engine.handle(circle, c.Join(None), ben, t0, career).circle.member(ben.user)
+
+
 def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, members, t0):
     circle = started_circle()
     decision = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)
@@ -896,7 +915,7 @@ def test_an_invitation_to_go_again_tells_the_slot_in_the_invitees_zone(new_circl
     circle = engine.handle(circle, c.Start(None), moderator, t0, kit).circle
     graduated = run_until(circle, kit, utc(2027, 1, 2)).circle
     now = utc(2027, 1, 4, 9)  # a Monday: the new run's slot comes next on Tue 5 Jan, 17:00 in London
-    _, formed = form_again(graduated, c.Again(None), moderator, now, kits, taken_ids=[graduated.id])
+    _, formed = form_again(graduated, c.Again(None), moderator, now, kits, taken_handles=[graduated.id])
     [invite] = [e for e in formed.effects if isinstance(e, DirectMessage) and e.to == yui.user]
     assert render(invite.message.lines[0]).endswith(
         "Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 6 Jan 2027 02:00 (Asia/Tokyo)."

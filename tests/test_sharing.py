@@ -159,5 +159,5 @@ def test_a_community_post_survives_the_outbox_and_the_console_shows_where_it_goe
     pending = say(say(circle, ben, c.Share(None, STORY)).circle, ben, c.ConfirmStory(None, 1))
     [post] = of_type(say(pending.circle, moderator, c.ApproveStory(None, 1)), PostToCommunity)
     assert load_delivery(*dump_delivery(post)) == post
-    header, body = effect_lines(post, "en")
+    header, body = effect_lines(post, "en", handle_of=lambda circle_id: circle.handle)
     assert header == "#community" and body[1] == STORY
