@@ -45,7 +45,7 @@ class CommandLoad:
     def __init__(self, service, circles: int, per_second: float, now, seed: int = 14):
         self.service = service
         self.circles = circles
-        self.interval = 1.0 / per_second
+        self.interval = 1.0 / per_second if per_second else float("inf")
         self.now = now
         self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = defaultdict(list)
