@@ -255,7 +255,7 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
     """Loop run_due from the due moment until nothing is due, while people type commands."""
     from datetime import timedelta
 
-    from bench.commands import CommandLoad
+    from bench.people import CommandLoad
     from scheduler.delivery import DeliveryReport
 
     runner, clock, service, outbox = parts["runner"], parts["clock"], parts["service"], parts["outbox"]
