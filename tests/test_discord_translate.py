@@ -8,7 +8,7 @@ import re
 import pytest
 
 from adapters.discord.commands import MODERATOR_GROUP, definition, definition_hash, group_of
-from adapters.discord.translate import answers, display_name, grammar_line, manages_server
+from adapters.discord.translate import answers, grammar_line, language
 from bot import commands as c
 from bot.grammar import SUBCOMMANDS, parse
 
@@ -48,6 +48,7 @@ def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits(
         (invoked("forget-me", confirm=True), "forget-me confirm", c.ForgetMe),
         (invoked("forget-me", confirm=False), "forget-me", c.ForgetMe),
         (invoked("rsvp", answer="no"), "rsvp no", c.Attend),
+        (invoked("me", timezone="America/New_York"), "me timezone America/New_York", c.Me),
     ],
 )
 def test_a_typed_invocation_becomes_the_line_the_core_parses(data, line, command):
@@ -55,9 +56,7 @@ def test_a_typed_invocation_becomes_the_line_the_core_parses(data, line, command
     assert isinstance(parse(line), command)
 
 
-def test_names_admins_and_modal_answers_come_from_the_payload():
-    member = {"member": {"nick": None, "permissions": str(1 << 5), "user": {"id": "7", "username": "bo", "global_name": "Bo"}}}
-    assert display_name(member) == "Bo" and manages_server(member)
-    assert not manages_server({"user": {"id": "7", "username": "bo"}})
+def test_languages_and_modal_answers_come_from_the_payload():
+    assert [language(x) for x in ("es-ES", "en-GB", "de", "fr", None)] == ["es", "en", "de", None, None]
     rows = [{"type": 1, "components": [{"type": 4, "custom_id": f"a{i}", "value": v}]} for i, v in ((1, "second"), (0, "first"))]
     assert answers({"custom_id": "x", "components": rows}) == ("first", "second")

@@ -37,7 +37,7 @@ from adapters.discord.commands import WEEKDAYS, definition, definition_hash
 from adapters.discord.forms import PagedForms, page_of
 from adapters.discord.render import EPHEMERAL, Attachment, Post, modal, next_page, posts
 from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
-                                        grammar_line)
+                                        grammar_line, language)
 from bot import effects as fx
 from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
@@ -48,6 +48,7 @@ from circlebot.service import CommandService
 from storage.repository import Store
 from circlebot.wiring import Wiring
 from adapters.contract import Outgoing, Receipt
+from scheduler.clock import Clock
 from scheduler.delivery import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ class CircleClient(discord.AutoShardedClient):
         permissions = interaction.permissions
         return Actor(UserRef(PLATFORM, workspace or "", str(interaction.user.id)), interaction.user.display_name,
                      None, bool(interaction.guild_id) and (permissions.manage_guild or permissions.administrator),
-                     locale=interaction.locale.value)
+                     locale=language(interaction.locale.value))
 
     async def _run(self, interaction: discord.Interaction, request: Request) -> None:
         work = asyncio.ensure_future(self.commands.ahandle(request, self.now()))
@@ -325,6 +326,22 @@ class Lookups:
 LOGIN_WAIT = 60.0  # seconds a delivery waits for the bot to log in before it is retried later
 
 
+NEEDED = "Discord: DISCORD_TOKEN (the bot token from the Developer Portal)."
+
+
+def discord_configured(settings: Settings) -> bool:
+    return settings.discord_token is not None
+
+
+def discord_settings_problem(settings: Settings) -> str | None:
+    """Why Discord cannot start with ``settings``; None when it can (or when it is not configured at all)."""
+    if (settings.discord_shard_ids is None) != (settings.discord_shard_count is None):
+        return "CIRCLEBOT_DISCORD_SHARD_IDS and CIRCLEBOT_DISCORD_SHARD_COUNT go together."
+    if settings.discord_shard_ids and max(settings.discord_shard_ids) >= (settings.discord_shard_count or 0):
+        return "Every id in CIRCLEBOT_DISCORD_SHARD_IDS must be below CIRCLEBOT_DISCORD_SHARD_COUNT."
+    return None
+
+
 class DiscordAdapter:
     """The Discord side of ``circlebot run``: the bot (:meth:`run`) and the adapter contract's ``deliver``.
 
@@ -346,6 +363,11 @@ class DiscordAdapter:
         community = settings.discord_community_channel_id
         self.deliveries = DiscordDeliveries(self.client.http, self.client.home_channel, str(community) if community else None)
         self.logged_in = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    @property
+    def adapter(self) -> DiscordAdapter:
+        return self
 
     async def deliver(self, outgoing: Outgoing) -> Receipt | None:
         try:
@@ -353,6 +375,11 @@ class DiscordAdapter:
         except TimeoutError:
             raise DeliveryFailed("the Discord bot has not logged in yet") from None
         return await self.deliveries.deliver(outgoing)
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
 
     async def run(self) -> None:
         """Log in, print the invite URL, sync to the development guild if /circle changed, and serve until cancelled."""
@@ -365,3 +392,16 @@ class DiscordAdapter:
             if guild and await sync_if_changed(self.client, guild, SYNC_RECORD):
                 log.info("/circle synced to guild %s", guild)
             await self.client.connect()
+
+
+async def start(settings: Settings, wiring: Wiring, clock: Clock) -> DiscordAdapter:
+    """Discord for ``circlebot run``: the bot on the wiring's command service, running in a task."""
+    discord_side = DiscordAdapter(settings, wiring, clock.now)
+
+    def ended(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the Discord bot stopped: %r", task.exception())
+
+    discord_side.task = asyncio.create_task(discord_side.run())
+    discord_side.task.add_done_callback(ended)
+    return discord_side

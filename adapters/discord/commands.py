@@ -17,6 +17,7 @@ from enum import IntEnum
 
 from bot.grammar import PREFIX, SUBCOMMANDS, Subcommand
 from bot.i18n import render
+from bot.people import LANGUAGES
 
 NAME = PREFIX.lstrip("/")
 MODERATOR_GROUP = "mod"
@@ -46,6 +47,7 @@ class Shape(IntEnum):
     MENTION = 4  # a user option: ``<@id>``, which the core matches to a member
     FLAG = 5  # a boolean that adds its own name (``forget-me confirm``)
     WEEKS = 6  # an integer number of weeks: ``for Nw``
+    NAMED = 7  # the option's name, then its value (``me timezone Europe/London``)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ CIRCLE = Option("circle", "which circle (default: the one you are in, or your on
 DAY = Option("day", "weekday of the meeting", required=True, choices=tuple(zip(WEEKDAY_NAMES, WEEKDAYS)))
 TIME = Option("time", "local time of the meeting, HH:MM (e.g. 17:00 or 18:45)", required=True, max_length=5)
 ANSWERS = 4000  # Discord: characters of a string option or a modal value
+LANGUAGE_CHOICES = tuple((render(name, "en"), code) for code, name in LANGUAGES.items())
 
 #: Options of each subcommand, in the order their values appear in the grammar line.
 OPTIONS: dict[str, tuple[Option, ...]] = {
@@ -112,6 +115,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                              required=True, max_length=ANSWERS)),
     "support": (CIRCLE, Option("what", "e.g. for @sam, yes, who all, reach message, end (empty: your terms)",
                                shape=Shape.PROSE, max_length=ANSWERS)),
+    "me": (Option("timezone", "set your own time zone (times are shown in it)", shape=Shape.NAMED, autocomplete=True),
+           Option("language", "set your own language", shape=Shape.NAMED, choices=LANGUAGE_CHOICES)),
     "forget-me": (Option("confirm", "erase now (without it: see what would be erased)", Kind.BOOLEAN,
                          shape=Shape.FLAG),),
     "pause": (CIRCLE, Option("weeks", "pause for this many weeks (default: until resume)", Kind.INTEGER,

@@ -10,13 +10,11 @@ is tested on payload shapes without a client.
 from __future__ import annotations
 
 import shlex
-from typing import Any
 
 from adapters.discord.commands import NAME, Kind, Shape, options_of
+from bot.people import LANGUAGES
 
 PLATFORM = "discord"
-MANAGE_GUILD = 1 << 5
-ADMINISTRATOR = 1 << 3
 
 # Interaction types (Discord's numbers).
 COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
@@ -55,6 +53,8 @@ def grammar_line(data: dict) -> str:
                 words.append(option.name)
             case Shape.WEEKS:
                 words.append(f"for {int(value)}w")
+            case Shape.NAMED:
+                words += [option.name, shlex.quote(str(value))]
             case Shape.WORD:
                 words.append(shlex.quote(str(value)) if option.kind == Kind.STRING else str(value))
     if circle:
@@ -67,23 +67,6 @@ def focused(data: dict) -> tuple[str, str, str]:
     name, given = leaf(data)
     option = next(o for o in given if o.get("focused"))
     return name, option["name"], str(option.get("value") or "")
-
-
-def person(payload: dict) -> dict:
-    """The user object of whoever acted (a member in a guild, a user in a DM)."""
-    return (payload.get("member") or {}).get("user") or payload["user"]
-
-
-def display_name(payload: dict) -> str:
-    user = person(payload)
-    nick = (payload.get("member") or {}).get("nick")
-    return nick or user.get("global_name") or user["username"]
-
-
-def manages_server(payload: dict) -> bool:
-    """Manage Server (or Administrator) in the guild the interaction came from: a workspace admin to the core."""
-    permissions = int((payload.get("member") or {}).get("permissions") or 0)
-    return bool(permissions & (MANAGE_GUILD | ADMINISTRATOR))
 
 
 def answers(data: dict) -> tuple[str, ...]:
@@ -100,6 +83,7 @@ def _field_index(custom_id: str) -> int:
     return int(custom_id.lstrip("a")) if custom_id.lstrip("a").isdigit() else 0
 
 
-def channel_of(payload: dict) -> str | None:
-    channel: Any = payload.get("channel_id") or (payload.get("channel") or {}).get("id")
-    return str(channel) if channel else None
+def language(locale: str | None) -> str | None:
+    """Discord's locale (``es-ES``, ``en-GB``, ``de``) as one of the bot's languages, or None when it speaks none of them."""
+    base = (locale or "").split("-")[0].lower()
+    return base if base in LANGUAGES else None
