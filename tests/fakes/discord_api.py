@@ -134,6 +134,7 @@ class FakeDiscord:
         self._limits: list[list] = []  # [method, template, retry_after, times]
         self.stall: Callable[[dict], bool] | None = None  # a message it matches is created, then never answered
         self._changed = asyncio.Condition()
+        self._stopping = asyncio.Event()  # releases stalled requests, so the server can stop
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -164,6 +165,7 @@ class FakeDiscord:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         for session in self.sessions.values():
             if session.ws is not None:
                 await session.ws.close()
@@ -527,7 +529,7 @@ class FakeDiscord:
             # The message exists, but its sender never hears so: as if it died before the answer came back.
             self.stall = None
             await self._notify()
-            await asyncio.Event().wait()
+            await self._stopping.wait()
         return message
 
     async def _edit_message(self, request, params, body):
