@@ -10,6 +10,7 @@ private thread.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -47,7 +48,7 @@ class Bot:
         self.db = f"sqlite:///{tmp_path}/circlebot.db"
         self.env = {**os.environ, "DISCORD_TOKEN": "fake-token", "DISCORD_API_URL": fake.api_url,
                     "DISCORD_GATEWAY_URL": fake.gateway_url, "DATABASE_URL": self.db, "PYTHONPATH": str(ROOT),
-                    "CIRCLEBOT_LOG_LEVEL": "INFO"}
+                    "CIRCLEBOT_LOG_LEVEL": "INFO", "PYTHONFAULTHANDLER": "1"}
         self.process: subprocess.Popen | None = None
         self.runs = 0
 
@@ -66,14 +67,18 @@ class Bot:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                raise
+    async def stop(self) -> None:
+        """SIGTERM, waiting without blocking the loop: the fake must keep answering what the bot finishes."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        for _ in range(300):
+            if self.process.poll() is not None:
+                return
+            await asyncio.sleep(0.1)
+        self.process.send_signal(signal.SIGABRT)  # the faulthandler writes every thread's stack to the log
+        self.process.wait(10)
+        raise AssertionError("circlebot run did not stop within 30 s of SIGTERM")
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.tmp_path.glob("bot-*.log")))
@@ -83,8 +88,10 @@ class Bot:
 async def bot(fake, tmp_path):
     bot = Bot(fake, tmp_path)
     yield bot
-    bot.stop()
-    print(bot.logs())
+    try:
+        await bot.stop()
+    finally:
+        print(bot.logs())
 
 
 def seed_due_circle(bot: Bot, fake: FakeDiscord) -> None:

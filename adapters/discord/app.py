@@ -35,7 +35,7 @@ from adapters.discord import rest
 from adapters.discord.deliveries import DiscordDeliveries
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
 from adapters.discord.forms import PagedForms, page_of
-from adapters.discord.render import EPHEMERAL, Attachment, Post, modal, next_page, posts
+from adapters.discord.render import EPHEMERAL, Attachment, Post, form_button, modal, next_page, posts
 from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
                                         grammar_line, language)
 from bot import effects as fx
@@ -194,29 +194,41 @@ class CircleClient(discord.AutoShardedClient):
             await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
 
     async def _private(self, responses: list, locale: str, form_as_button: bool = False) -> list[Post]:
-        """Replies only the actor sees, as ephemeral posts; a direct reply goes to their DMs as well."""
+        """What only the actor sees, as ephemeral posts; what should stay (a direct reply, a file) goes to their DMs.
+
+        If their DMs are closed, it is shown here instead, so nothing is lost.
+        """
         result: list[Post] = []
         for response in responses:
             if isinstance(response, fx.Reply):
                 shown = posts(response.message, locale, ephemeral=True)
-                if response.visibility == fx.Visibility.DIRECT:
-                    await self._dm(response.to.id, response.message, locale)
-                result += shown
             elif isinstance(response, fx.SendFile):
                 content = response.content.encode() if isinstance(response.content, str) else response.content
-                note = fx.Message((response.note,)) if response.note else fx.Message(("\U0001f4ce",))
-                (post,) = posts(note, locale, ephemeral=True)[-1:]
-                result.append(Post(post.payload, Attachment(response.filename, content)))
+                note = fx.Message((response.note or response.filename,))
+                (*before, last) = posts(note, locale, ephemeral=True)
+                shown = [*before, Post(last.payload, Attachment(response.filename, content))]
             elif isinstance(response, fx.OpenForm) and form_as_button:
                 # A form opens only as an interaction's first answer; after a deferral, a button opens it.
-                button = fx.Message((response.intro or response.title,), buttons=(fx.Button(response.title, response.action),))
-                result += posts(button, locale, ephemeral=True)
+                custom_id = self.forms.hold(response.to.id, response, encode_action(response.action))
+                result.append(Post(form_button(response, locale, custom_id)))
+                continue
+            else:
+                continue
+            if response.visibility == fx.Visibility.DIRECT and await self._dm(response.to.id, shown):
+                shown = [Post({"content": "\U0001f4ec", "flags": EPHEMERAL})]  # 📬: it is in your DMs
+            result += shown
         return result
 
-    async def _dm(self, user: str, message: fx.Message, locale: str) -> None:
-        channel = await rest.open_dm(self.http, user)
-        for post in posts(message, locale):
-            await rest.send_message(self.http, channel, post)
+    async def _dm(self, user: str, shown: list[Post]) -> bool:
+        """Send ``shown`` to ``user``'s DMs (as lasting messages); False when Discord refuses (DMs closed)."""
+        try:
+            channel = await rest.open_dm(self.http, user)
+            for post in shown:
+                payload = {k: v for k, v in post.payload.items() if k != "flags"}
+                await rest.send_message(self.http, channel, Post(payload, post.attachment))
+        except discord.Forbidden:
+            return False
+        return True
 
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
         sub, option, typed = focused(interaction.data or {})  # type: ignore[arg-type]

@@ -35,8 +35,10 @@ class PagedForms:
 
     def open(self, user: str, form: OpenForm, action: str) -> str:
         """The first modal's ``custom_id``; a form of several pages is remembered for ``user``."""
-        if modal_pages(form) == 1:
-            return action
+        return action if modal_pages(form) == 1 else self.hold(user, form, action)
+
+    def hold(self, user: str, form: OpenForm, action: str) -> str:
+        """Remember ``form`` for a button that opens its first page (``<action>~0``)."""
         self._open[(user, action)] = (form, ())
         return f"{action}{PAGE}0"
 

@@ -134,3 +134,11 @@ def next_page(custom_id: str, page: int, pages: int) -> dict:
     """An ephemeral answer to one page of a longer form: a button that opens page ``page`` (from 0)."""
     button = {"type": 2, "style": PRIMARY, "label": f"{page + 1}/{pages} \u2192", "custom_id": custom_id}
     return {"content": "\u2026", "flags": EPHEMERAL, "components": [{"type": 1, "components": [button]}]}
+
+
+def form_button(form: OpenForm, locale: str, custom_id: str) -> dict:
+    """An ephemeral message with a button that opens ``form`` (when it could not open as the first answer)."""
+    title = render(form.title, locale)
+    text = render(form.intro, locale) if form.intro else title
+    button = {"type": 2, "style": PRIMARY, "label": _shorten(title, BUTTON_LABEL), "custom_id": custom_id}
+    return {"content": _shorten(text, CONTENT), "flags": EPHEMERAL, "components": [{"type": 1, "components": [button]}]}

@@ -33,7 +33,7 @@ def _request(http: HTTPClient, route: Route, body: dict, attachment: Attachment 
     if attachment is None:
         return http.request(route, json=body)
     holder = body[attach_to] if attach_to else body
-    holder = {**holder, "attachments": [{"id": 0, "filename": attachment.filename}]}
+    holder = {**holder, "attachments": [{"id": "0", "filename": attachment.filename}]}
     payload = {**body, attach_to: holder} if attach_to else holder
     file = discord.File(io.BytesIO(attachment.data), filename=attachment.filename)
     form = [{"name": "payload_json", "value": json.dumps(payload)},
