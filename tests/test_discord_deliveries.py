@@ -29,7 +29,8 @@ async def deliveries(fake, monkeypatch):
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
-    yield DiscordDeliveries(client.http, lambda guild, moderator: str(fake.channel_id))
+    # Nothing configured or remembered: threads open in the server's first text channel, found over REST.
+    yield DiscordDeliveries(client.http, lambda guild, moderator: None)
     await client.close()
 
 
@@ -46,6 +47,7 @@ async def test_a_resent_post_is_one_message_and_a_resent_space_one_thread(fake, 
     opened = await deliveries.deliver(outgoing(fx.OpenSpace("crew/space", "crew", "crew", members)))
     again = await deliveries.deliver(outgoing(fx.OpenSpace("crew/space", "crew", "crew", members), resend=True))
     assert opened == again and len(fake.threads()) == 1 and fake.threads()[0]["type"] == 12
+    assert fake.threads()[0]["parent_id"] == str(fake.channel_id)
     thread = int(opened.channel)
     assert {fake.person("alice").id, fake.person("bob").id} <= fake.thread_members[thread]
 

@@ -260,16 +260,13 @@ class CircleClient(discord.AutoShardedClient):
             self.formed_in[(str(interaction.guild_id), str(interaction.user.id))] = str(parent)
 
     def home_channel(self, guild: str, moderator: str | None = None) -> str | None:
-        """Where a circle's thread opens: the configured channel, where it was formed, or the server's first channel."""
+        """Where a circle's thread opens: the configured channel, or where its moderator formed it (if known here).
+
+        None: the deliveries fall back to the server's first text channel.
+        """
         if self.channel_id:
             return str(self.channel_id)
-        if moderator and (guild, moderator) in self.formed_in:
-            return self.formed_in[(guild, moderator)]
-        found = self.get_guild(int(guild)) if guild.isdigit() else None
-        if found is None:
-            return None
-        channel = found.system_channel or next(iter(found.text_channels), None)
-        return str(channel.id) if channel else None
+        return self.formed_in.get((guild, moderator or ""))
 
 
 def stored_hash(path: Path) -> str | None:

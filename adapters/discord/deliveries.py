@@ -110,9 +110,10 @@ class DiscordDeliveries:
         if not effect.members:
             raise DeliveryFailed(f"{effect.circle_id}'s thread would have no members", permanent=True)
         guild, moderator = effect.members[0].workspace, effect.members[0].id
-        parent = self.home_channel(guild, moderator)
+        # REST, not the gateway's cache: the process delivering may not run the guild's shard.
+        parent = self.home_channel(guild, moderator) or await rest.first_text_channel(self.http, guild)
         if parent is None:
-            raise DeliveryFailed(f"no channel to open {effect.circle_id}'s thread in", permanent=True)
+            raise DeliveryFailed(f"no text channel to open {effect.circle_id}'s thread in")
         # Threads have no nonce: after a crash, the thread an earlier attempt opened is found by its name.
         thread = await rest.find_thread(self.http, guild, parent, effect.name) if resend else None
         thread = thread or await rest.create_private_thread(self.http, parent, effect.name)

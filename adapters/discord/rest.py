@@ -75,6 +75,13 @@ async def parent_of(http: HTTPClient, thread: str) -> str:
     return (await http.request(Route("GET", "/channels/{channel_id}", channel_id=thread)))["parent_id"]
 
 
+async def first_text_channel(http: HTTPClient, guild: str) -> str | None:
+    """The guild's first text channel (type 0) by position: where a thread opens when nothing says otherwise."""
+    channels = await http.request(Route("GET", "/guilds/{guild_id}/channels", guild_id=guild))
+    text = sorted((c for c in channels if c["type"] == 0), key=lambda c: (c.get("position", 0), int(c["id"])))
+    return text[0]["id"] if text else None
+
+
 async def find_thread(http: HTTPClient, guild: str, parent: str, name: str) -> str | None:
     """An active thread of ``parent`` named ``name``: the one an earlier attempt opened, if it got that far."""
     active = await http.request(Route("GET", "/guilds/{guild_id}/threads/active", guild_id=guild))

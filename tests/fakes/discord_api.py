@@ -566,6 +566,9 @@ class FakeDiscord:
             raise DiscordError(404, 10003, "Unknown Channel")
         return channel
 
+    async def _guild_channels(self, request, params, body):
+        return [c for c in self.channels.values() if c["type"] not in (11, 12)]
+
     async def _active_threads(self, request, params, body):
         return {"threads": [t for t in self.threads() if not t["thread_metadata"]["archived"]], "members": []}
 
@@ -658,6 +661,7 @@ class FakeDiscord:
         ("PATCH", "/channels/{channel_id}/messages/{message_id}"): _edit_message,
         ("POST", "/channels/{channel_id}/threads"): _create_thread,
         ("GET", "/guilds/{guild_id}/threads/active"): _active_threads,
+        ("GET", "/guilds/{guild_id}/channels"): _guild_channels,
         ("GET", "/channels/{channel_id}"): _get_channel,
         ("PUT", "/channels/{channel_id}/thread-members/{user_id}"): _add_thread_member,
         ("DELETE", "/channels/{channel_id}/thread-members/{user_id}"): _remove_thread_member,
