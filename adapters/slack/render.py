@@ -10,6 +10,7 @@ action in ``private_metadata``.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from adapters.common import message_lines, progress_bar, split_text, week_of
 from bot.actions import encode_action
@@ -144,6 +145,7 @@ def channel_name(name: str, attempt: int = 0) -> str:
 
     ``attempt`` > 0 adds a suffix, for when the name is taken by a channel that is not the circle's.
     """
-    base = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_-]", "-", name.lower())).strip("-") or "circle"
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()  # Équipe: equipe
+    base = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_-]", "-", ascii_name)).strip("-") or "circle"
     suffix = f"-{attempt + 1}" if attempt else ""
     return base[: 80 - len(suffix)] + suffix

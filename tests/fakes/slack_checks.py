@@ -25,7 +25,6 @@ NEWER_METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 NEWER_PARAMETERS: dict[str, frozenset[str]] = {
     # Message metadata (2022) carries the outbox key, so a resend can find an earlier post.
     "chat.postMessage": frozenset({"metadata"}),
-    "chat.update": frozenset({"metadata"}),
     # ...and only comes back in history when asked for (2022).
     "conversations.history": frozenset({"include_all_metadata"}),
     "conversations.replies": frozenset({"include_all_metadata"}),

@@ -1,0 +1,324 @@
+"""The Slack adapter's wiring: a slack-bolt ``AsyncApp`` in front of the command service.
+
+* ``/circle``, buttons and form submissions become core requests
+  (:mod:`adapters.slack.translate`); the answers go back ephemeral: in the
+  acknowledgement itself when the work is done within :data:`ACK_BUDGET`,
+  otherwise through ``response_url`` after an empty acknowledgement, so Slack
+  always hears back within its 3 seconds. A form opens with the click's
+  ``trigger_id`` as soon as the core asks for it.
+* The person's time zone and language come from ``users.info`` (cached).
+* ``app_home_opened`` publishes the App Home tab; ``app_uninstalled`` and
+  ``tokens_revoked`` delete the workspace's installation, which stops its deliveries.
+* HTTP mode serves ``POST /slack/events`` (and ``/slack/install``,
+  ``/slack/oauth_redirect`` with OAuth); Socket Mode when an app token is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render as r
+from adapters.slack import translate
+from adapters.slack.installations import open_stores
+from adapters.slack.sender import SlackSender, Workspaces
+from bot.circle import Actor, UserRef
+from bot.effects import Message, OpenForm, Reply, Response, SendFile, Visibility
+from bot.i18n import _, render
+from bot.inputs import Request, Typed
+from circlebot.config import Settings
+from scheduler.clock import Clock
+
+log = logging.getLogger(__name__)
+
+MANIFEST = Path(__file__).with_name("manifest.yml")
+#: How long the work behind a request may take and still answer in the acknowledgement (Slack allows 3 s).
+ACK_BUDGET = 2.0
+#: How long a person's zone and language are trusted before asking Slack again.
+PROFILE_TTL = 15 * 60
+#: Events Slack may send again (X-Slack-Retry-Num) are remembered this many at a time.
+SEEN_EVENTS = 10_000
+NEEDED = (
+    "Slack: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for one workspace, or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, "
+    "SLACK_SIGNING_SECRET and CIRCLEBOT_SECRET_KEY to install in many; add SLACK_APP_TOKEN for Socket Mode."
+)
+
+
+def bot_scopes() -> list[str]:
+    """The scopes the manifest asks for: one list, used for OAuth installs too."""
+    return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"]
+
+
+def slack_settings_problem(settings: Settings) -> str | None:
+    """Why Slack cannot start with ``settings``; None when it can (or when no Slack setting is given at all)."""
+    given = [settings.slack_bot_token, settings.slack_client_id, settings.slack_client_secret, settings.slack_app_token]
+    if not any(given) and not settings.slack_signing_secret:
+        return None
+    if settings.slack_app_token and settings.slack_bot_token:
+        return None  # Socket Mode: Slack's requests come over the socket, unsigned
+    if not settings.slack_signing_secret:
+        return "SLACK_SIGNING_SECRET is missing. " + NEEDED
+    if settings.slack_bot_token:
+        return None
+    if settings.slack_client_id and settings.slack_client_secret:
+        return None if settings.secret_key else "CIRCLEBOT_SECRET_KEY is missing (it encrypts stored tokens). " + NEEDED
+    return NEEDED
+
+
+def slack_configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token or settings.slack_client_id)
+
+
+class People:
+    """Who is who on Slack: ``users.info`` (zone, language, admin) for a person, cached for a while."""
+
+    def __init__(self, ttl: float = PROFILE_TTL, size: int = 10_000):
+        self.ttl = ttl
+        self.size = size
+        self._known: OrderedDict[tuple[str, str], tuple[float, dict | None]] = OrderedDict()
+
+    async def actor(self, client: AsyncWebClient, team: str, user_id: str, fallback_name: str = "") -> Actor:
+        key = (team, user_id)
+        cached = self._known.get(key)
+        if cached is None or time.monotonic() - cached[0] > self.ttl:
+            try:
+                profile = (await client.users_info(user=user_id, include_locale=True))["user"]
+            except SlackApiError as error:
+                log.warning("users.info failed (%s); using what the request says", error.response.get("error"))
+                profile = None
+            cached = (time.monotonic(), profile)
+            self._known[key] = cached
+            while len(self._known) > self.size:
+                self._known.popitem(last=False)
+        return translate.actor_of(team, user_id, fallback_name, cached[1])
+
+
+class Seen:
+    """The last few thousand event ids, so an event Slack sends again has no second effect."""
+
+    def __init__(self, size: int = SEEN_EVENTS):
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        if key in self._ids:
+            return False
+        self._ids[key] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+@dataclass
+class Answer:
+    """Where the answers to one request can go."""
+
+    client: AsyncWebClient
+    actor: Actor
+    trigger_id: str | None = None
+    respond: Callable[..., Awaitable] | None = None  # the request's response_url
+
+
+class SlackBot:
+    """Routes Slack's requests to the command service and renders what it answers.
+
+    Args:
+        service: the command service (``ahandle(request, now)``).
+        clock: the bot's clock.
+        workspaces: Web API clients for deliveries.
+        community_channel: where approved stories go.
+    """
+
+    def __init__(self, service, clock: Clock, workspaces: Workspaces, community_channel: str | None = None,
+                 delete_installation: Callable[[str], Awaitable[None]] | None = None):
+        self.service = service
+        self.clock = clock
+        self.workspaces = workspaces
+        self.people = People()
+        self.seen = Seen()
+        self.delete_installation = delete_installation
+        self.sender = SlackSender(workspaces, self._workspace_of, self._home_for, community_channel)
+
+    def register(self, app: AsyncApp) -> None:
+        app.command("/circle")(self.on_command)
+        app.action({"type": "block_actions"})(self.on_action)
+        app.view(r.FORM_CALLBACK)(self.on_submission)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.event("app_uninstalled")(self.on_uninstalled)
+        app.event("tokens_revoked")(self.on_uninstalled)
+
+    # --- inbound ---
+
+    async def on_command(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+        team = translate.team_of(body)
+
+        async def work() -> tuple[Actor, list[Response]]:
+            actor = await self.people.actor(client, team, body["user_id"], body.get("user_name", ""))
+            return actor, await self.service.ahandle(translate.from_command(body, actor), self.clock.now())
+
+        await self._answer(ack, work, lambda actor: Answer(client, actor, body.get("trigger_id"), respond))
+
+    async def on_action(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+        await ack()  # a button shows nothing by itself: acknowledge at once, answer after
+        team = translate.team_of(body)
+        actor = await self.people.actor(client, team, body["user"]["id"], body["user"].get("name", ""))
+        request = translate.from_action(body, actor)
+        if request is None:
+            return
+        responses = await self.service.ahandle(request, self.clock.now())
+        has_channel = bool(body.get("response_url"))
+        await self._send(responses, Answer(client, actor, body.get("trigger_id"), respond if has_channel else None))
+
+    async def on_submission(self, ack, body: dict, client: AsyncWebClient) -> None:
+        team = translate.team_of(body)
+
+        async def work() -> tuple[Actor, list[Response]]:
+            actor = await self.people.actor(client, team, body["user"]["id"], body["user"].get("name", ""))
+            return actor, await self.service.ahandle(translate.from_submission(body, actor), self.clock.now())
+
+        task = asyncio.ensure_future(work())
+        done, _pending = await asyncio.wait({task}, timeout=ACK_BUDGET)
+        if not done:
+            await ack()  # the form closes; what the core says comes as a DM
+            actor, responses = await task
+            await self._send(responses, Answer(client, actor))
+            return
+        actor, responses = task.result()
+        shown = [x.message for x in responses if isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL]
+        if shown:
+            # The form turns into the answer: private, and right where the person is looking.
+            title = render(_("Circlebot"), actor.locale or "en")
+            await ack(response_action="update", view=r.message_view(shown, actor.locale or "en", title))
+        else:
+            await ack()
+        await self._send([x for x in responses if not (isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL)],
+                         Answer(client, actor))
+
+    async def on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab") != "home" or not self.seen.first_time(body.get("event_id", "")):
+            return
+        actor = await self.people.actor(client, translate.team_of(body), event["user"])
+        messages = await self.home(actor)
+        await client.views_publish(user_id=actor.user.id, view=r.home_view(messages, actor.locale or "en"))
+
+    async def on_uninstalled(self, body: dict) -> None:
+        team = translate.team_of(body)
+        if not self.seen.first_time(body.get("event_id", "")):
+            return
+        log.info("Slack workspace %s uninstalled the app or revoked its tokens; its deliveries stop", team)
+        self.workspaces.forget(team)
+        if self.delete_installation is not None:
+            await self.delete_installation(team)
+
+    async def _answer(self, ack, work: Callable[[], Awaitable[tuple[Actor, list[Response]]]],
+                      where: Callable[[Actor], Answer]) -> None:
+        """Acknowledge with the answer if it is ready in time, else acknowledge now and answer after."""
+        task = asyncio.ensure_future(work())
+        done, _pending = await asyncio.wait({task}, timeout=ACK_BUDGET)
+        if not done:
+            await ack()
+            actor, responses = await task
+            await self._send(responses, where(actor))
+            return
+        actor, responses = task.result()
+        first = next((x for x in responses if isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL), None)
+        if first is None:
+            await ack()
+        else:
+            await ack(response_type="ephemeral", **r.message_payload(first.message, actor.locale or "en"))
+        await self._send([x for x in responses if x is not first], where(actor))
+
+    async def _send(self, responses: list[Response], answer: Answer) -> None:
+        """The responses that did not fit the acknowledgement: forms, files, replies after the fact."""
+        locale = answer.actor.locale or "en"
+        for response in responses:
+            match response:
+                case OpenForm():
+                    await answer.client.views_open(trigger_id=answer.trigger_id, view=r.form_view(response, locale))
+                case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.respond is not None:
+                    await answer.respond(response_type="ephemeral", replace_original=False,
+                                         **r.message_payload(message, locale))
+                case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.trigger_id:
+                    # A button with no channel behind it (App Home): the answer opens as a modal.
+                    title = render(_("Circlebot"), locale)
+                    await answer.client.views_open(trigger_id=answer.trigger_id,
+                                                   view=r.message_view([message], locale, title))
+                case Reply(message=message):
+                    channel = await self._dm(answer.client, response.to)
+                    await answer.client.chat_postMessage(channel=channel, **r.message_payload(message, locale))
+                case SendFile(filename=filename, content=content, note=note):
+                    channel = await self._dm(answer.client, response.to)
+                    data = content.encode() if isinstance(content, str) else content
+                    await answer.client.files_upload_v2(
+                        channel=channel, filename=filename, content=data,
+                        initial_comment=render(note, locale) if note else None,
+                    )
+                case _:
+                    raise TypeError(f"the Slack adapter cannot answer with {type(response).__name__}")
+
+    @staticmethod
+    async def _dm(client: AsyncWebClient, user: UserRef) -> str:
+        return (await client.conversations_open(users=user.id))["channel"]["id"]
+
+    # --- App Home ---
+
+    async def home(self, actor: Actor) -> list[Message]:
+        """The App Home tab: the person's circles, then what each asks of them this week."""
+        now = self.clock.now()
+
+        async def ask(text: str) -> list[Message]:
+            request = Request(actor, Typed(text), f"slack-home:{uuid.uuid4().hex}")
+            return [x.message for x in await self.service.ahandle(request, now) if isinstance(x, Reply)]
+
+        return await ask("list") + await ask("next")
+
+    async def _home_for(self, user: UserRef) -> tuple[list[Message], str]:
+        client = await self.workspaces.client(user.workspace)
+        actor = await self.people.actor(client, user.workspace, user.id)
+        return await self.home(actor), actor.locale or "en"
+
+    async def _workspace_of(self, circle_id: str) -> str:
+        return await self.service.workspace_of(circle_id)
+
+
+async def build_slack_app(settings: Settings, bot: SlackBot) -> AsyncApp:
+    """The bolt app for ``settings``: one workspace with a bot token, or OAuth installs kept in our database."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    if settings.slack_bot_token:
+        token = settings.slack_bot_token.get_secret_value()
+        app = AsyncApp(client=AsyncWebClient(token=token, base_url=settings.slack_api_url), signing_secret=secret,
+                       request_verification_enabled=not settings.slack_app_token)
+    else:
+        installations, states = await open_stores(
+            settings.database_url, settings.slack_client_id, settings.secret_key.get_secret_value()
+        )
+        oauth = AsyncOAuthSettings(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
+            scopes=bot_scopes(), installation_store=installations, state_store=states,
+        )
+        app = AsyncApp(client=AsyncWebClient(base_url=settings.slack_api_url), signing_secret=secret,
+                       oauth_settings=oauth, installation_store_bot_only=True)
+
+        async def find_token(team: str) -> str | None:
+            found = await installations.async_find_bot(enterprise_id=None, team_id=team)
+            return found.bot_token if found else None
+
+        async def delete(team: str) -> None:
+            await installations.async_delete_all(enterprise_id=None, team_id=team)
+
+        bot.workspaces.find_token = find_token
+        bot.delete_installation = delete
+    bot.register(app)
+    return app
