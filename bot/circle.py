@@ -12,10 +12,6 @@ from datetime import date, datetime, time
 
 from bot.state import State
 
-#: Fewer people than this cannot start a circle; 4 or 5 is what works best.
-MIN_MEMBERS_TO_START = 2
-
-
 @dataclass(frozen=True)
 class UserRef:
     """A person on one platform, in one workspace (Slack team, Discord guild)."""

@@ -10,7 +10,6 @@ from datetime import datetime
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
-    MIN_MEMBERS_TO_START,
     Actor,
     Circle,
     Member,
@@ -23,6 +22,8 @@ from bot.effects import (
 )
 from bot.errors import CircleError
 from bot.grammar import PREFIX
+from bot.plan import next_meeting
+from bot.turns import tz_of
 from bot.i18n import _, join
 from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
@@ -56,12 +57,23 @@ def create_circle(
             _("Unknown kit \u201c{kit}\u201d. Choose one of: {choices}.", kit=command.kit, choices=join(sorted(kits)))
         )
     tz = parse_zone(command.tz)
+    kit = kits[command.kit]
+    size = kit.size
+    capacity = size.places if command.capacity is None else command.capacity
+    if not size.to_start <= capacity <= size.places:
+        raise CircleError(
+            _(
+                "A circle on the {kit} kit has {min} to {max} places, the moderator included.",
+                kit=kit.name,
+                min=size.to_start,
+                max=size.places,
+            )
+        )
     taken = set(taken_ids)
     base = slug(name)
     circle_id = next(
         candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken
     )
-    kit = kits[command.kit]
     moderator = Member(actor.user, actor.name, Role.MODERATOR, now, actor.tz)
     circle = Circle(
         id=circle_id,
@@ -72,7 +84,7 @@ def create_circle(
         tz=tz,
         slot=command.slot,
         created_at=now,
-        capacity=command.capacity,
+        capacity=capacity,
         members=(moderator,),
         revision=1,
     )
@@ -91,9 +103,9 @@ def create_circle(
             _("You moderate \u201c{name}\u201d (#{id}).", name=name, id=circle_id),
             _("Invite people with: {command}", command=f"{PREFIX} join {circle_id}"),
             _(
-                "When {min} to {max} people have joined, begin with {command}.",
-                min=MIN_MEMBERS_TO_START,
-                max=command.capacity,
+                "The circle holds {max} people, you included; once there are at least {min}, begin with {command}.",
+                min=size.to_start,
+                max=capacity,
                 command=f"{PREFIX} start",
             ),
             title=_("Circle formed"),
@@ -121,13 +133,18 @@ def form_again(
     require_moderator(old, actor)
     if old.state not in (State.GRADUATED, State.FOLLOWING_UP, State.CLOSED):
         raise CircleError(_("A new run can be formed once \u201c{name}\u201d has graduated.", name=old.name))
-    again = c.NewCircle(old.name, command.kit or old.kit_id, old.tz, old.slot, old.capacity)
+    kit_id = command.kit or old.kit_id
+    # The same places again, within what the new run's kit allows.
+    size = kits[kit_id].size if kit_id in kits else None
+    capacity = min(max(old.capacity, size.to_start), size.places) if size else None
+    again = c.NewCircle(old.name, kit_id, old.tz, old.slot, capacity)
     formed = create_circle(again, actor, now, kits, taken_ids)
     new = formed.circle
     invites = Out(new.id, "r1/invite")
     for member in old.members:
         if member.user != actor.user:
-            invites.dm(member.user, m.invite_again(old, new, kits[new.kit_id]), suffix=member.user.key)
+            invite = m.invite_again(old, new, kits[new.kit_id], tz_of(new, member), next_meeting(new, kits[new.kit_id], now))
+            invites.dm(member.user, invite, suffix=member.user.key)
     announce = Out(old.id, f"r{old.revision + 1}")
     announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.id}"), title=_("Going again")))
     old_decision = Decision(replace(old, revision=old.revision + 1), tuple(announce.effects))

@@ -119,7 +119,10 @@ class CircleService:
         circles = tx.load_many(held, lock=True)
         # Decided before anything is shown, so a moderator who must hand over first hears it at once.
         # The stand-in's token is random and kept nowhere: nothing leads from it back to the person.
-        decisions = [forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now) for circle in circles]
+        decisions = [
+            forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now, self.kits.get(circle.kit_id))
+            for circle in circles
+        ]
         if not command.confirmed:
             return [Reply(user, privacy.forget_preview(circles, user))]
         # Every circle's outbox: one they joined and left in silence still announced "Bob joined".

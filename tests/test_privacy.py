@@ -94,10 +94,10 @@ def test_export_of_a_stranger_is_empty(week_1, actor):
 # ---------------------------------------------------------------- forgetting, in the core
 
 
-def test_forgetting_erases_text_and_identity_but_counts_stay(week_1, members, moderator):
+def test_forgetting_erases_text_and_identity_but_counts_stay(week_1, members, moderator, kit):
     ben = members[0]
     anonymous = stand_in(ben.user, "3f9a0c")
-    decision = core.forget(week_1, ben.user, anonymous, WEEK_1_OPEN)
+    decision = core.forget(week_1, ben.user, anonymous, WEEK_1_OPEN, kit)
     circle = decision.circle
     assert circle.member(ben.user) is None and len(circle.members) == len(week_1.members) - 1
     assert len([x for x in circle.checkins if x.week == 1]) == 2  # two check-ins for week 1, as before
@@ -119,11 +119,11 @@ def test_forgetting_ends_their_support_and_takes_their_id_out_of_others_support_
     ben, cleo = members[0], members[1]
     circle = week_1
     for person, line in (
-        (ben, "support"),
+        (ben, "support open"),
         (ben, "support who all"),
         (ben, "support date 2027-03-14 Mum's birthday"),
         (cleo, "support help ben"),
-        (cleo, "support"),
+        (cleo, "support open"),
         (cleo, "support who all"),
         (ben, "support help cleo"),
     ):
@@ -134,19 +134,21 @@ def test_forgetting_ends_their_support_and_takes_their_id_out_of_others_support_
     assert "cleo" not in exported  # the helper is someone else: the export does not say who
 
     anonymous = stand_in(ben.user, "77")
-    after = core.forget(circle, ben.user, anonymous, WEEK_1_OPEN).circle
+    after = core.forget(circle, ben.user, anonymous, WEEK_1_OPEN, kit).circle
     bens, cleos = after.life_events
     assert (bens.user, bens.consent.value, bens.dates, bens.planned) == (anonymous, "revoked", (), None)
     assert cleos.helpers == (anonymous,) and cleos.user == cleo.user  # cleo's support is hers, untouched
+    # Her only helper is gone, so no reminder stays planned for them.
+    assert circle.life_events[1].planned is not None and cleos.planned is None
     assert "Mum's birthday" not in repr(after) and "id='ben'" not in repr(after)
 
 
 def test_a_moderator_hands_over_first_and_the_last_one_out_closes_the_circle(week_1, moderator, new_circle, kit):
     with pytest.raises(CircleError) as refused:
-        core.forget(week_1, moderator.user, stand_in(moderator.user, "1"), WEEK_1_OPEN)
+        core.forget(week_1, moderator.user, stand_in(moderator.user, "1"), WEEK_1_OPEN, kit)
     assert "hand the role on first with /circle moderator #tuesday-crew <member>" in render(refused.value.text)
     alone = new_circle(joined=0)
-    closed = core.forget(alone, moderator.user, stand_in(moderator.user, "2"), WEEK_1_OPEN).circle
+    closed = core.forget(alone, moderator.user, stand_in(moderator.user, "2"), WEEK_1_OPEN, None).circle
     assert closed.state.value == "closed" and closed.members == ()
 
 
@@ -175,7 +177,7 @@ def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, ki
         (cleo, c.Commit(None, "rest more")),
         (cleo, c.Share(None, "Cleo's story")),
         (cleo, c.ConfirmStory(None, 1)),
-        (ben, parse("support")),
+        (ben, parse("support open")),
         (ben, parse("support who all")),  # invites the others to help
         (ben, parse("support tell circle")),
         (cleo, parse("support for dev")),  # asks dev in private

@@ -69,6 +69,7 @@ def test_the_circle_is_found_from_the_space_or_by_name_when_someone_is_in_severa
 def test_a_workspace_admin_may_run_moderator_commands(service):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
+    say(service, CAROL, "/circle join crew")
     assert "Only the moderator" in say(service, BOB, "/circle start")
     admin = person("root", admin=True)
     assert "Sorry" not in say(service, admin, "/circle start #crew")
@@ -90,6 +91,7 @@ def test_a_refused_command_changes_nothing_and_queues_nothing(service, engine):
 def test_checkin_without_answers_opens_a_form(service):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
+    say(service, CAROL, "/circle join crew")
     say(service, ALICE, "/circle start")
     service.tick("crew", T0 + timedelta(days=6))
     [form] = service.run(BOB, "/circle checkin", T0 + timedelta(days=6))
@@ -121,6 +123,7 @@ def test_kits_validate_command(tmp_path, capsys):
 def test_again_forms_a_new_run_and_invites_the_members_back(service, engine):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
+    say(service, CAROL, "/circle join crew")
     assert "cannot" not in say(service, ALICE, "/circle start")
     assert "once \u201cCrew\u201d has graduated" in say(service, ALICE, "/circle again")
     service.tick("crew", T0 + timedelta(days=400))  # long past the last tune-up: closed
@@ -155,6 +158,7 @@ def test_tick_due_pages_through_every_due_circle_and_never_spins(engine):
     for name in ("a", "b", "c"):
         say(service, ALICE, f'/circle new "{name}" starter UTC tue 17:00')
         say(service, BOB, f"/circle join {name}")
+        say(service, CAROL, f"/circle join {name}")
         say(service, ALICE, f"/circle start #{name}")
     later = T0 + timedelta(days=6)
     assert Store(engine).due_circle_ids(later) == ["a", "b", "c"]

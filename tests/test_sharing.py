@@ -11,7 +11,8 @@ from bot import commands as c
 from bot import engine
 from bot.circle import StoryStatus
 from bot.effects import DELIVERY_TYPES, DirectMessage, PostToCircle, PostToCommunity, Reply
-from bot.errors import CircleError
+from bot.errors import CircleError, UsageError
+from bot.grammar import parse
 from bot.i18n import render
 from storage.codec import dump_delivery, load_delivery
 
@@ -137,6 +138,13 @@ def test_strangers_others_and_admins_are_refused(circle, ben, members, moderator
     for person in (cleo, ben, admin, stranger):
         assert "Only the moderator" in refusal(say, pending.circle, person, c.ApproveStory(None, 1))
         assert "Only the moderator" in refusal(say, pending.circle, person, c.DeclineStory(None, 1))
+
+
+def test_a_step_on_a_story_that_does_not_exist_makes_no_draft(circle, ben, say):
+    for line in ("share confirm 99999", "share withdraw 7"):
+        assert refusal(say, circle, ben, parse(line)).startswith("You have no story")
+    with pytest.raises(UsageError):
+        parse("share withdraw -1")
 
 
 def test_stories_are_numbered_per_circle_and_a_closed_circle_takes_none(circle, ben, members, moderator, say):
