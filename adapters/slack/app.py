@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
@@ -322,3 +323,42 @@ async def build_slack_app(settings: Settings, bot: SlackBot) -> AsyncApp:
         bot.delete_installation = delete
     bot.register(app)
     return app
+
+
+@dataclass
+class RunningSlack:
+    """Slack, started: its deliveries adapter, and how to stop it."""
+
+    bot: SlackBot
+    stop: Callable[[], Awaitable[None]]
+
+    @property
+    def adapter(self) -> SlackSender:
+        return self.bot.sender
+
+
+async def start_slack(settings: Settings, bot: SlackBot, host: str = "0.0.0.0") -> RunningSlack:
+    """Serve Slack: HTTP at ``/slack/events`` (and the OAuth pages) on ``PORT``, or Socket Mode with an app token."""
+    app = await build_slack_app(settings, bot)
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        await handler.connect_async()
+        log.info("Slack: connected in Socket Mode")
+
+        async def stop_socket() -> None:
+            await handler.close_async()
+            await bot.workspaces.close()
+
+        return RunningSlack(bot, stop_socket)
+    runner = web.AppRunner(app.web_app(path="/slack/events", port=settings.port), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, settings.port).start()
+    log.info("Slack: listening on port %d (POST /slack/events)", settings.port)
+
+    async def stop_http() -> None:
+        await runner.cleanup()
+        await bot.workspaces.close()
+
+    return RunningSlack(bot, stop_http)
