@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.contract import DeliveryFailed
 from adapters.slack import render as r
 from adapters.slack import translate
 from adapters.slack.installations import open_stores
@@ -40,7 +40,10 @@ from bot.effects import Message, OpenForm, Reply, Response, SendFile, Visibility
 from bot.i18n import _, render
 from bot.inputs import Request, Typed
 from circlebot.config import Settings
+from circlebot.service import CommandService
 from scheduler.clock import Clock
+from scheduler.pacing import Pacer
+from storage.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -136,29 +139,55 @@ class SlackBot:
     """Routes Slack's requests to the command service and renders what it answers.
 
     Args:
-        service: the command service (``ahandle(request, now)``).
+        commands: the command service (what people do).
+        store: where circles live (a circle's workspace; a person's circles for the App Home).
         clock: the bot's clock.
         workspaces: Web API clients for deliveries.
         community_channel: where approved stories go.
+        pacer: spaces the posts (about one a second per channel by default).
     """
 
-    def __init__(self, service, clock: Clock, workspaces: Workspaces, community_channel: str | None = None,
-                 delete_installation: Callable[[str], Awaitable[None]] | None = None):
-        self.service = service
+    def __init__(self, commands: CommandService, store: Store, clock: Clock, workspaces: Workspaces,
+                 community_channel: str | None = None, pacer: Pacer | None = None):
+        self.commands = commands
+        self.store = store
         self.clock = clock
         self.workspaces = workspaces
         self.people = People()
         self.seen = Seen()
-        self.delete_installation = delete_installation
-        self.sender = SlackSender(workspaces, self._workspace_of, self._home_for, community_channel)
+        self.delete_installation: Callable[[str], Awaitable[None]] | None = None
+        self.sender = SlackSender(workspaces, self._workspace_of, self._home_for, community_channel, pacer)
+        self._workspaces_of: dict[str, str] = {}  # circle id -> Slack team; it never changes
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def register(self, app: AsyncApp) -> None:
-        app.command("/circle")(self.on_command)
-        app.action({"type": "block_actions"})(self.on_action)
-        app.view(r.FORM_CALLBACK)(self.on_submission)
-        app.event("app_home_opened")(self.on_home_opened)
-        app.event("app_uninstalled")(self.on_uninstalled)
-        app.event("tokens_revoked")(self.on_uninstalled)
+        app.command("/circle")(self._tracked(self.on_command))
+        app.action({"type": "block_actions"})(self._tracked(self.on_action))
+        app.view(r.FORM_CALLBACK)(self._tracked(self.on_submission))
+        app.event("app_home_opened")(self._tracked(self.on_home_opened))
+        app.event("app_uninstalled")(self._tracked(self.on_uninstalled))
+        app.event("tokens_revoked")(self._tracked(self.on_uninstalled))
+
+    def _tracked(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """The listener, counted while it runs, so :meth:`idle` can wait for work that goes on after the ack."""
+
+        async def run(ack, body, client, respond) -> None:  # bolt passes arguments by these names
+            self._busy += 1
+            self._idle.clear()
+            try:
+                await listener(ack, body, client, respond)
+            finally:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.set()
+
+        return run
+
+    async def idle(self) -> None:
+        """Wait until every request's work is done, answers included (tests, and a clean shutdown)."""
+        await self._idle.wait()
 
     # --- inbound ---
 
@@ -167,7 +196,7 @@ class SlackBot:
 
         async def work() -> tuple[Actor, list[Response]]:
             actor = await self.people.actor(client, team, body["user_id"], body.get("user_name", ""))
-            return actor, await self.service.ahandle(translate.from_command(body, actor), self.clock.now())
+            return actor, await self.commands.ahandle(translate.from_command(body, actor), self.clock.now())
 
         await self._answer(ack, work, lambda actor: Answer(client, actor, body.get("trigger_id"), respond))
 
@@ -178,16 +207,16 @@ class SlackBot:
         request = translate.from_action(body, actor)
         if request is None:
             return
-        responses = await self.service.ahandle(request, self.clock.now())
+        responses = await self.commands.ahandle(request, self.clock.now())
         has_channel = bool(body.get("response_url"))
         await self._send(responses, Answer(client, actor, body.get("trigger_id"), respond if has_channel else None))
 
-    async def on_submission(self, ack, body: dict, client: AsyncWebClient) -> None:
+    async def on_submission(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
         team = translate.team_of(body)
 
         async def work() -> tuple[Actor, list[Response]]:
             actor = await self.people.actor(client, team, body["user"]["id"], body["user"].get("name", ""))
-            return actor, await self.service.ahandle(translate.from_submission(body, actor), self.clock.now())
+            return actor, await self.commands.ahandle(translate.from_submission(body, actor), self.clock.now())
 
         task = asyncio.ensure_future(work())
         done, _pending = await asyncio.wait({task}, timeout=ACK_BUDGET)
@@ -207,14 +236,15 @@ class SlackBot:
         await self._send([x for x in responses if not (isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL)],
                          Answer(client, actor))
 
-    async def on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
+    async def on_home_opened(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+        event = body["event"]
         if event.get("tab") != "home" or not self.seen.first_time(body.get("event_id", "")):
             return
         actor = await self.people.actor(client, translate.team_of(body), event["user"])
-        messages = await self.home(actor)
+        messages = await self.home(actor, f"home:{body.get('event_id', '')}")
         await client.views_publish(user_id=actor.user.id, view=r.home_view(messages, actor.locale or "en"))
 
-    async def on_uninstalled(self, body: dict) -> None:
+    async def on_uninstalled(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
         team = translate.team_of(body)
         if not self.seen.first_time(body.get("event_id", "")):
             return
@@ -275,23 +305,40 @@ class SlackBot:
 
     # --- App Home ---
 
-    async def home(self, actor: Actor) -> list[Message]:
-        """The App Home tab: the person's circles, then what each asks of them this week."""
+    async def home(self, actor: Actor, request_id: str) -> list[Message]:
+        """The App Home tab: the person's circles, then what each running one asks of them this week.
+
+        Read through the command service like the commands a person could type (``list``,
+        ``next #circle``), under ``request_id`` (the event's or the delivery's id).
+        """
         now = self.clock.now()
+        handles = await asyncio.to_thread(self._handles_of, actor.user)
+        messages: list[Message] = []
+        for n, text in enumerate(["list", *(f"next #{handle}" for handle in handles)]):
+            responses = await self.commands.ahandle(Request(actor, Typed(text), f"{request_id}:{n}"), now)
+            messages += [x.message for x in responses if isinstance(x, Reply)]
+        return messages
 
-        async def ask(text: str) -> list[Message]:
-            request = Request(actor, Typed(text), f"slack-home:{uuid.uuid4().hex}")
-            return [x.message for x in await self.service.ahandle(request, now) if isinstance(x, Reply)]
+    def _handles_of(self, user: UserRef) -> list[str]:
+        with self.store.transaction() as tx:
+            return [circle.handle for circle in tx.load_many(tx.circle_ids_of(user))]
 
-        return await ask("list") + await ask("next")
-
-    async def _home_for(self, user: UserRef) -> tuple[list[Message], str]:
+    async def _home_for(self, user: UserRef, request_id: str) -> tuple[list[Message], str]:
         client = await self.workspaces.client(user.workspace)
         actor = await self.people.actor(client, user.workspace, user.id)
-        return await self.home(actor), actor.locale or "en"
+        return await self.home(actor, request_id), actor.locale or "en"
 
     async def _workspace_of(self, circle_id: str) -> str:
-        return await self.service.workspace_of(circle_id)
+        if circle_id not in self._workspaces_of:
+            self._workspaces_of[circle_id] = await asyncio.to_thread(self._load_workspace, circle_id)
+        return self._workspaces_of[circle_id]
+
+    def _load_workspace(self, circle_id: str) -> str:
+        with self.store.transaction() as tx:
+            circle = tx.load(circle_id)
+        if circle is None:
+            raise DeliveryFailed(f"circle {circle_id} is gone", permanent=True)
+        return circle.workspace
 
 
 async def build_slack_app(settings: Settings, bot: SlackBot) -> AsyncApp:

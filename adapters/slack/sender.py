@@ -23,7 +23,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.contract import Outgoing, Receipt
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.slack import render as r
 from bot.circle import UserRef
 from bot.effects import (
@@ -39,7 +39,6 @@ from bot.effects import (
     UpdatePost,
 )
 from circlebot.pictures import render_progress_png
-from scheduler.delivery import DeliveryFailed
 from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class SlackSender:
     Args:
         workspaces: a Web API client for each workspace.
         workspace_of: the Slack team a circle belongs to.
-        home: the messages of a person's App Home tab, in their language.
+        home: the messages of a person's App Home tab (read under a request id), and their language.
         community_channel: where approved stories are posted.
     """
 
@@ -110,7 +109,7 @@ class SlackSender:
         self,
         workspaces: Workspaces,
         workspace_of: Callable[[str], Awaitable[str]],
-        home: Callable[[UserRef], Awaitable[tuple[list[Message], str]]],
+        home: Callable[[UserRef, str], Awaitable[tuple[list[Message], str]]],
         community_channel: str | None = None,
         pacer: Pacer | None = None,
     ):
@@ -166,7 +165,8 @@ class SlackSender:
                         raise
                 return outgoing.space
             case RefreshHome(user=user):
-                messages, locale = await self.home(user)
+                # Each attempt reads afresh: a retried read must not count as already handled.
+                messages, locale = await self.home(user, f"home:{outgoing.effect.key}:{outgoing.claimed_at.timestamp()}")
                 await client.views_publish(user_id=user.id, view=r.home_view(messages, locale))
                 return None
         raise TypeError(f"the Slack adapter cannot deliver {type(effect).__name__}")

@@ -50,14 +50,10 @@ def team_of(body: dict) -> str:
     return body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
 
 
-def request_id(team: str, key: str) -> str:
-    return f"{PLATFORM}:{team}:{key}"
-
-
 def from_command(body: dict, actor: Actor) -> Request:
     """``/circle <text>`` as typed, in the channel it was typed in."""
     text = command_text(body.get("text", "")).strip()
-    return Request(actor, Typed(text), request_id(team_of(body), body["trigger_id"]), body.get("channel_id"))
+    return Request(actor, Typed(text), body["trigger_id"], body.get("channel_id"))
 
 
 def from_action(body: dict, actor: Actor) -> Request | None:
@@ -68,11 +64,11 @@ def from_action(body: dict, actor: Actor) -> Request | None:
     encoded = actions[0].get("value") or actions[0].get("action_id", "")
     channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
     key = body.get("trigger_id") or actions[0].get("action_ts", "")
-    return Request(actor, Pressed(encoded), request_id(team_of(body), key), channel)
+    return Request(actor, Pressed(encoded), key, channel)
 
 
 def from_submission(body: dict, actor: Actor) -> Request:
     """A submitted form: its action (from ``private_metadata``) and the answers, one per field."""
     view = body["view"]
     key = body.get("trigger_id") or f"{view['id']}:{view.get('hash', '')}"
-    return Request(actor, Submitted(view.get("private_metadata", ""), answers_of(view)), request_id(team_of(body), key))
+    return Request(actor, Submitted(view.get("private_metadata", ""), answers_of(view)), key)
