@@ -41,6 +41,7 @@ from bot.i18n import _, render
 from bot.inputs import Request, Typed
 from circlebot.config import Settings
 from circlebot.service import CommandService
+from circlebot.wiring import Wiring
 from scheduler.clock import Clock
 from scheduler.pacing import Pacer
 from storage.repository import Store
@@ -382,6 +383,14 @@ class RunningSlack:
     @property
     def adapter(self) -> SlackSender:
         return self.bot.sender
+
+
+async def start(settings: Settings, wiring: Wiring, clock: Clock) -> RunningSlack:
+    """Slack for ``circlebot run``: the bot on the wiring's command service, served as ``settings`` say."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    bot = SlackBot(wiring.commands, wiring.store, clock, Workspaces(settings.slack_api_url, token),
+                   settings.slack_community_channel)
+    return await start_slack(settings, bot)
 
 
 async def start_slack(settings: Settings, bot: SlackBot, host: str = "0.0.0.0") -> RunningSlack:
