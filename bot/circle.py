@@ -32,14 +32,16 @@ class Actor:
     Attributes:
         user: the person.
         name: their display name.
-        tz: their IANA time zone, when the platform tells it.
+        tz: their IANA time zone, when the platform tells it (or they set their own).
         is_admin: a workspace admin may run moderator commands in any circle.
+        locale: their language (``en``, ``es``, ...), when the platform tells it (or they set their own).
     """
 
     user: UserRef
     name: str
     tz: str | None = None
     is_admin: bool = False
+    locale: str | None = None
 
 
 class Role(str, enum.Enum):
@@ -139,6 +141,14 @@ class RedFlag:
     user: UserRef
     at: datetime
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The moderator removed a member; they may not join this circle again."""
+
+    user: UserRef
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -273,6 +283,8 @@ class Circle:
     """One circle: who is in it, where it stands, and what happens next.
 
     Attributes:
+        id: the storage key, unique everywhere; it says nothing about the circle or its workspace.
+        handle: what people see and type (``#crew``), unique within the workspace.
         life_events: care after a life event, one per member at a time (bot/care.py).
         plan: occurrences still to come, in time order (empty unless running).
         done: keys of occurrences already fired or skipped, so none fires twice.
@@ -281,6 +293,7 @@ class Circle:
     """
 
     id: str
+    handle: str
     platform: str
     workspace: str
     name: str
@@ -297,6 +310,7 @@ class Circle:
     attendance: tuple[Attendance, ...] = ()
     red_flags: tuple[RedFlag, ...] = ()
     nudges: tuple[Nudge, ...] = ()
+    removals: tuple[Removal, ...] = ()
     stories: tuple[Story, ...] = ()
     life_events: tuple[LifeEvent, ...] = ()
     plan: tuple[Occurrence, ...] = ()
@@ -316,6 +330,9 @@ class Circle:
     @property
     def is_full(self) -> bool:
         return len(self.members) >= self.capacity
+
+    def removed(self, user: UserRef) -> bool:
+        return any(r.user == user for r in self.removals)
 
     @property
     def next_wake(self) -> datetime | None:

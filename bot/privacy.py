@@ -26,9 +26,10 @@ from bot import care
 from bot import messages as m
 from bot.circle import Circle, UserRef
 from bot.decision import Out
+from bot.actions import Action, Verb
 from bot.effects import Button, Message, SendFile
-from bot.grammar import PREFIX
-from bot.i18n import _
+
+from bot.i18n import _, hint
 from bot.running import departed
 from bot.sharing import withdraw_all
 
@@ -141,7 +142,7 @@ def export_file(circles: Iterable[Circle], user: UserRef, now: datetime) -> Send
         "person": {"platform": user.platform, "workspace": user.workspace, "id": user.id},
         "circles": [
             {
-                "circle": {"id": circle.id, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},
+                "circle": {"id": circle.handle, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},
                 "membership": _plain(circle.member(user), user),
                 **{name: [_plain(r, user) for r in getattr(circle, name) if r.user == user] for name in RECORD_FIELDS},
             }
@@ -180,12 +181,12 @@ def forget_preview(circles: Iterable[Circle], user: UserRef) -> Message:
             _("This erases your answers, commitments, stories and notes, and your name, in every circle here:"),
             *lines,
             _("You leave the circles you are in. The circles keep only anonymous counts, such as how many people checked in each week."),
-            _("It cannot be undone. Take a copy first with {export} if you want one.", export=f"{PREFIX} export"),
-            _("To go ahead, type {command}.", command=f"{PREFIX} forget-me confirm"),
+            _("It cannot be undone. Take a copy first with {export} if you want one.", export=hint("export")),
+            _("To go ahead, type {command}.", command=hint("forget-me", "confirm")),
             m.SEEN_BY_YOU,
         ),
         title=_("Forget me?"),
-        buttons=(Button(_("Erase everything about me"), "forget-me confirm"),),
+        buttons=(Button(_("Erase everything about me"), Action(Verb.FORGET_CONFIRM)),),
     )
 
 

@@ -13,23 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from circlebot.config import Settings
-from kits import KitError, builtin_kits, load_kit, load_kits
-from kits.schema import Kit
-
-
-def installed_kits(settings: Settings) -> dict[str, Kit]:
-    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id).
-
-    The workplace's own support resources come first in every kit's list.
-    """
-    kits = builtin_kits()
-    if settings.kits_dir:
-        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
-    if settings.support_resources:
-        for kit_id, kit in kits.items():
-            resources = (*settings.support_resources, *kit.support.resources)
-            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
-    return kits
+from kits import KitError, load_kit
 
 
 def _validate(paths: list[str]) -> int:
@@ -47,6 +31,8 @@ def _validate(paths: list[str]) -> int:
 
 
 def _list_kits(settings: Settings) -> int:
+    from circlebot.wiring import installed_kits
+
     for kit in installed_kits(settings).values():
         print(f"{kit.id:12} {kit.length:2} meetings, {kit.cadence.value:8} {kit.name}")
     return 0
@@ -86,7 +72,7 @@ def _stats(settings: Settings, database: str | None, place: tuple[str, str] | No
     try:
         with Store(make_engine(url)).transaction() as tx:
             places = [place] if place else tx.workspaces()
-            reports = [(where, stats_message(workspace_stats(tx.circles_in(*where)))) for where in places]
+            reports = [(where, stats_message(workspace_stats(tx.tally(*where)))) for where in places]
     except DBAPIError as error:
         print(f"cannot read circles from {url}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
         return 1
@@ -100,52 +86,50 @@ def _stats(settings: Settings, database: str | None, place: tuple[str, str] | No
 def _console(
     settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
 ) -> int:
-    from adapters.console.app import Console, ConsoleSender
-    from adapters.console.render import PictureFolder
-    from circlebot.service import CircleService
+    from adapters.console.app import CirclePlace, Console, ConsoleAdapter
+    from adapters.console.render import Choices, PictureFolder
+    from circlebot.wiring import build
     from scheduler.clock import SimulatedClock, SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
-    from scheduler.runner import Runner
-    from storage.database import make_engine, upgrade
-    from storage.outbox import Outbox
-    from storage.repository import Store
 
     if database is None:
         # A fresh file per demo: the simulated clock must not meet last session's circles.
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-    engine = make_engine(database)
-    upgrade(engine)
+    app = build(settings, database)
+    store, service = app.store, app.commands
     if live:
         clock = SystemClock()
     else:
         clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
         if clock.now().tzinfo is None:
             raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, installed_kits(settings), settings.grace)
 
-    zones: dict[str, str] = {}  # a circle's zone never changes: one query per circle, not per message
+    places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
-    def zone_of(circle_id: str) -> str:
-        if circle_id not in zones:
+    def place_of(circle_id: str) -> CirclePlace:
+        if circle_id not in places:
             with store.transaction() as tx:
                 circle = tx.load(circle_id)
-            zones[circle_id] = circle.tz if circle else "UTC"
-        return zones[circle_id]
+            places[circle_id] = CirclePlace(circle.handle, circle.tz) if circle else CirclePlace("?", "UTC")
+        return places[circle_id]
 
     def write(text: str) -> None:
         print(text, flush=True)
 
     folder = PictureFolder(Path(pictures) if pictures else Path(tempfile.mkdtemp(prefix="circlebot-pictures-")))
-    runner = Runner(service, outbox, ConsoleSender(write, clock, zone_of, settings.locale, folder))
-    console = Console(service, runner, clock, write, settings.locale, Path(files) if files else None, folder)
+    choices = Choices()
+    runner = app.runner(ConsoleAdapter(write, clock, place_of, folder, choices))
+    console = Console(
+        service, runner, clock, write, settings.locale, Path(files) if files else None, folder, place_of=place_of,
+        choices=choices,
+    )
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader_for(app.engine), clock) if live else None
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
@@ -153,14 +137,14 @@ def _console(
             while True:
                 if interactive:
                     try:
-                        line = await asyncio.to_thread(input, f"{console.actor.name}> ")
+                        line = await asyncio.to_thread(input, console.prompt)
                     except EOFError:
                         return
                 else:
                     line = await asyncio.to_thread(sys.stdin.readline)
                     if not line:
                         return
-                    write(f"{console.actor.name}> {line.rstrip()}")
+                    write(f"{console.prompt}{line.rstrip()}")
                 if not await console.handle_line(line):
                     return
         finally:

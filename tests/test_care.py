@@ -16,18 +16,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import commands as c
+from bot.actions import Action, Verb
 from bot import engine
 from bot.circle import CareReminder, Consent, Reach, UserRef
 from bot.effects import DirectMessage, PostToCircle, Reply, WakeAt
 from bot.errors import CircleError
 from bot.grammar import parse
 from bot.i18n import render
+from bot.forming import circle_id
 from bot.state import State
 from bot.turns import days_after
 from kits.schema import Kit
 from storage.codec import dump_circle, load_circle
 
 CREW = "tuesday-crew"
+CREW_ID = circle_id("console", "local", CREW)
 NOT_ALLOWED = "There is no support for you to help with for maya right now."
 YEAR_ON = datetime(2027, 12, 31, tzinfo=UTC)
 
@@ -122,11 +125,11 @@ def test_a_member_opens_support_for_themselves_and_nobody_is_told_yet(crew, say,
     assert any("not a crisis service" in line for line in text)
     assert any(line.startswith("Who knows: nobody yet.") for line in text)
     assert text[-1] == "Only you see this."
-    assert [b.command for b in reply.message.buttons] == [
-        f"support #{CREW} who all",
-        f"support #{CREW} reach call",
-        f"support #{CREW} notnow",
-        f"support #{CREW} end",
+    assert [b.action for b in reply.message.buttons] == [
+        Action(Verb.SUPPORT_EVERYONE, CREW_ID),
+        Action(Verb.REACH_CALL, CREW_ID),
+        Action(Verb.SUPPORT_NOT_NOW, CREW_ID),
+        Action(Verb.SUPPORT_END, CREW_ID),
     ]
     # Asking again shows the terms and changes nothing.
     again = say(decision.circle, "maya", "support", t0)
@@ -155,7 +158,7 @@ def test_a_peer_suggests_support_and_the_member_says_yes(crew, say, t0, people):
     [question, reply] = proposed.effects
     assert isinstance(question, DirectMessage) and question.to == people["maya"].user
     assert render(question.message.title) == "cleo is thinking of you"
-    assert [b.command for b in question.message.buttons] == [f"support #{CREW} yes", f"support #{CREW} no"]
+    assert [b.action for b in question.message.buttons] == [Action(Verb.CONSENT_YES, CREW_ID), Action(Verb.CONSENT_NO, CREW_ID)]
     assert "cleo is not told your answer" in " ".join(lines(question.message))
     assert reply.to == people["cleo"].user and "you will hear only if they do" in " ".join(lines(reply.message))
     assert proposed.circle.life_events[0].consent is Consent.PROPOSED
@@ -174,7 +177,7 @@ def test_a_peer_suggests_support_and_the_member_says_yes(crew, say, t0, people):
     )
     invitation = next(e for e in yes.effects if isinstance(e, DirectMessage))
     assert invitation.to == people["cleo"].user
-    assert invitation.message.buttons[0].command == f"support #{CREW} help maya"
+    assert invitation.message.buttons[0].action == Action(Verb.OFFER_HELP, CREW_ID, item="maya")
     assert not [e for e in yes.effects if isinstance(e, PostToCircle)]
 
 
@@ -298,7 +301,7 @@ def test_offering_twice_changes_nothing_and_stopping_ends_ones_own_reminders(cre
     assert again.circle.life_events == circle.life_events
     decision = say(circle, "ben", "support stop maya", t0)
     assert decision.circle.life_events[0].helpers == () and decision.circle.life_events[0].planned is None
-    assert of_type(decision, WakeAt) == [WakeAt(CREW, decision.circle.plan[0].at)]
+    assert of_type(decision, WakeAt) == [WakeAt(CREW_ID, decision.circle.plan[0].at)]
     assert not reminders(run_until(decision.circle, career, YEAR_ON).effects)
 
 
@@ -338,7 +341,7 @@ def test_a_year_of_reminders_in_turns_at_ten_in_each_helpers_zone(crew, run_unti
         utc(2027, 5, 30, 9),
         utc(2027, 12, 1, 15),  # London and New York on summer time in May
     ]
-    assert sent[0].key == f"{CREW}/care:1:day3/{people['cleo'].user.key}"
+    assert sent[0].key == f"{CREW_ID}/care:1:day3/{people['cleo'].user.key}"
     assert [e.not_before for e in sent] == [ticks[e.key] for e in sent]  # 10:00 is nobody's quiet hours
     # Each reminder carries the next of the kit's suggestions, how maya likes to be reached, and who sees it.
     ideas = [lines(e.message)[1] for e in sent]
@@ -353,7 +356,7 @@ def test_a_year_of_reminders_in_turns_at_ten_in_each_helpers_zone(crew, run_unti
     )
     assert lines(sent[0].message)[0] == "It is 3 days since support for maya began."
     assert lines(sent[-1].message)[0] == "It is a year today since support for maya began. Anniversaries can be hard."
-    assert sent[0].message.buttons[0].command == f"support #{CREW} stop maya"
+    assert sent[0].message.buttons[0].action == Action(Verb.STOP_REMINDERS, CREW_ID, item="maya")
     # The circle ran its course and closed in the meantime; care went on.
     closed_at = next(t for d, t in zip(run.decisions, run.ticks) if d.circle.state is State.CLOSED)
     assert closed_at < ticks[sent[-2].key]
@@ -417,7 +420,7 @@ def test_a_step_waits_for_a_helper_who_is_away_or_has_not_offered_yet(crew, say,
     assert quiet.next_wake is None
     offered = say(quiet, "dev", "support help maya", utc(2026, 12, 6, 9))
     assert offered.circle.next_wake == utc(2026, 12, 7, 1)  # 10:00 in Tokyo on 7 Dec
-    assert of_type(offered, WakeAt) == [WakeAt(CREW, utc(2026, 12, 7, 1))]
+    assert of_type(offered, WakeAt) == [WakeAt(CREW_ID, utc(2026, 12, 7, 1))]
 
 
 @pytest.mark.parametrize(
@@ -447,7 +450,7 @@ def test_when_a_helper_drops_out_the_next_one_is_reminded_that_day(crew, say, ru
         changed = say(circle, *change, now)
     # Ben's 10:00 in London on day 3 comes before cleo's would have: planned now, not a day later.
     assert changed.circle.life_events[0].planned == CareReminder("day3", people["ben"].user, utc(2026, 12, 4, 10))
-    assert WakeAt(CREW, utc(2026, 12, 4, 10)) in of_type(changed, WakeAt)
+    assert WakeAt(CREW_ID, utc(2026, 12, 4, 10)) in of_type(changed, WakeAt)
     [first, *_] = reminders(run_until(changed.circle, career, utc(2026, 12, 31)).effects)
     assert (first.to, first.not_before) == (people["ben"].user, utc(2026, 12, 4, 10))
     assert lines(first.message)[0] == "It is 3 days since support for maya began."
@@ -490,7 +493,7 @@ def test_shared_dates_remind_the_day_before(crew, say, run_until, career, t0):
     birthday = next(e for e in sent if "date:2027-03-04" in e.key)
     # day90 (1 Mar) went to ben; on 3 Mar it is cleo's turn, at 10:00 in New York.
     assert (birthday.key, birthday.not_before) == (
-        f"{CREW}/care:1:date:2027-03-04/console:local:cleo",
+        f"{CREW_ID}/care:1:date:2027-03-04/console:local:cleo",
         utc(2027, 3, 3, 15),
     )
     assert (
@@ -526,7 +529,7 @@ def test_a_late_tick_skips_the_reminder_but_moves_the_turns_on(crew, run_until, 
         start=False,
     )
     decision = engine.tick(circle, career, utc(2026, 12, 4, 17), timedelta(hours=1))
-    assert decision.skipped == (f"{CREW}/care:1:day3/{people['ben'].user.key}",)
+    assert decision.skipped == (f"{CREW_ID}/care:1:day3/{people['ben'].user.key}",)
     assert not reminders(decision.effects)
     event = decision.circle.life_events[0]
     assert [(r.step, r.sent) for r in event.reminders] == [("day3", False)]
@@ -544,7 +547,7 @@ def test_the_circle_is_told_only_when_the_member_asks(crew, say, t0, people):
         "maya asked me to let you know that they are going through a hard time.",
         "maya would welcome an offer to call.",
     ]
-    assert post.message.buttons[0].command == f"support #{CREW} help maya"
+    assert post.message.buttons[0].action == Action(Verb.OFFER_HELP, CREW_ID, item="maya")
     assert told.circle.life_events[0].everyone_knows and not of_type(told, DirectMessage)
     assert error_of(say, told.circle, "maya", "support tell circle", t0) == "The circle has already been told."
 

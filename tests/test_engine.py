@@ -19,13 +19,15 @@ from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
-from bot.circle import Kind, Role, Slot
+from bot.actions import Action, Verb
+from bot.circle import Actor, Kind, Role, Slot, UserRef
 from bot.effects import (
     DELIVERY_TYPES,
     AddToSpace,
     DirectMessage,
     OpenForm,
     OpenSpace,
+    PostInThread,
     PostToCircle,
     RemoveFromSpace,
     Reply,
@@ -105,9 +107,9 @@ def in_week(started_circle, run_until, career):
 
 def test_create_circle(kits, moderator, t0):
     command = c.NewCircle("Tuesday Crew!", "career", "Europe/London", Slot(1, time(17, 0)))
-    decision = engine.create_circle(command, moderator, t0, kits, taken_ids=["tuesday-crew"])
+    decision = engine.create_circle(command, moderator, t0, kits, taken_handles=["tuesday-crew"])
     circle = decision.circle
-    assert circle.id == "tuesday-crew-2"
+    assert circle.handle == "tuesday-crew-2"
     assert circle.state is State.FORMING
     assert circle.moderator.user == moderator.user
     assert [m.role for m in circle.members] == [Role.MODERATOR]
@@ -120,6 +122,15 @@ def test_create_circle(kits, moderator, t0):
     (reply,) = of_type(decision, Reply)
     assert reply.to == moderator.user
     assert "/circle join tuesday-crew-2" in [render(x) for x in reply.message.lines][1]
+
+
+def test_a_circle_id_is_unique_everywhere_and_tells_nothing_but_its_handle_is_per_workspace(kits, t0):
+    command = c.NewCircle("Crew", "starter", "UTC", Slot(1, time(17, 0)))
+    here, there = (Actor(UserRef("slack", workspace, "maya"), "maya") for workspace in ("T1", "T2"))
+    ours, theirs = (engine.create_circle(command, who, t0, kits, taken_handles=()).circle for who in (here, there))
+    assert ours.handle == theirs.handle == "crew"
+    assert ours.id != theirs.id and "crew" not in ours.id + theirs.id
+    assert all(e.key.startswith(f"{ours.id}/") for e in engine.create_circle(command, here, t0, kits, ()).effects if hasattr(e, "key"))
 
 
 @pytest.mark.parametrize(
@@ -218,7 +229,7 @@ def test_start_leaves_at_least_the_exercise_lead(new_circle, career, moderator):
 def test_start_twice_is_illegal(started_circle, career, moderator, t0):
     circle = started_circle()
     text = error_of(engine.handle, circle, c.Start(None), moderator, t0, career)
-    assert text == "A circle that is running cannot start."
+    assert text == "\u201cTuesday crew\u201d is running, so you cannot start now."
 
 
 def test_start_needs_the_kits_fewest_people(new_circle, career, moderator, t0):
@@ -332,7 +343,8 @@ def test_check_in_without_answers_opens_the_form(in_week, career, ben):
     assert decision.circle == circle  # nothing recorded yet
     (form,) = decision.effects
     assert isinstance(form, OpenForm)
-    assert form.to == ben.user and form.submit == "checkin" and form.circle_id == circle.id
+    assert form.to == ben.user and form.circle_id == circle.id
+    assert form.action == Action(Verb.SUBMIT_CHECKIN, circle.id, 1)  # the form remembers its circle and week
     assert [render(f.label) for f in form.fields] == list(career.week(1).checkin_questions)
     assert render(form.title) == "Week 1 check-in \u2014 Tuesday crew"
 
@@ -345,14 +357,15 @@ def test_check_in_is_shared_and_the_last_answer_becomes_the_commitment(in_week, 
     after = decision.circle
     assert after.checkin(1, ben.user).answers == answers
     assert after.commitment(1, ben.user).text == "Email two researchers"
-    post = of_type(decision, PostToCircle)[0]
+    (post,) = of_type(decision, PostInThread)
+    assert post.parent == f"{circle.id}/exercise:1/post"  # under the week's post, as a new message
     assert render(post.message.title) == "ben checked in for week 1"
     assert render(post.message.lines[2]) == f"3. {career.week(1).checkin_questions[2]} \u2014 Email two researchers"
     # Checking in again replaces the entry and says so.
     again = engine.handle(after, c.CheckInCommand(None, ("a", "b", "Call Sam")), ben, now, career)
     assert len(again.circle.checkins) == 1
     assert again.circle.commitment(1, ben.user).text == "Call Sam"
-    assert render(of_type(again, PostToCircle)[0].message.title) == "ben updated their week 1 check-in"
+    assert render(of_type(again, PostInThread)[0].message.title) == "ben updated their week 1 check-in"
 
 
 def test_a_partial_check_in_after_a_full_one_keeps_the_earlier_answers_and_says_so(in_week, career, ben):
@@ -363,7 +376,7 @@ def test_a_partial_check_in_after_a_full_one_keeps_the_earlier_answers_and_says_
     decision = engine.handle(changed, c.CheckInCommand(None, ("Learn user research",)), ben, now, career)
     assert decision.circle.checkin(1, ben.user).answers == ("Learn user research", "I am curious", "Email Sam")
     assert decision.circle.commitment(1, ben.user).text == "Call Sam instead"  # a kept answer is not re-recorded
-    post = of_type(decision, PostToCircle)[0]
+    post = of_type(decision, PostInThread)[0]
     assert render(post.message.lines[1]).endswith("\u2014 I am curious")
     (reply,) = of_type(decision, Reply)
     assert render(reply.message.lines[1]) == "You left questions 2 and 3 empty, so your earlier answers to them stay."
@@ -454,7 +467,7 @@ def test_pause_twice_is_illegal(in_week, career, moderator):
     circle = in_week(1)
     paused = engine.handle(circle, c.Pause(None), moderator, circle.next_wake, career).circle
     text = error_of(engine.handle, paused, c.Pause(None), moderator, circle.next_wake, career)
-    assert text == "A circle that is paused cannot pause."
+    assert text == "\u201cTuesday crew\u201d is paused, so you cannot pause now."
 
 
 def test_pause_for_weeks_resumes_on_its_own(in_week, career, moderator, run_until):
@@ -497,7 +510,7 @@ def test_resume_relays_the_remaining_weeks_after_now(in_week, career, moderator,
 
 
 def test_resume_of_a_circle_that_is_not_paused_is_illegal(started_circle, career, moderator, t0):
-    assert error_of(engine.handle, started_circle(), c.Resume(None), moderator, t0, career) == "A circle that is running cannot resume."
+    assert error_of(engine.handle, started_circle(), c.Resume(None), moderator, t0, career) == "\u201cTuesday crew\u201d is running, so you cannot resume now."
 
 
 def test_pause_after_graduation_keeps_the_tune_up_rhythm(started_circle, run_until, kits, moderator):
@@ -606,6 +619,16 @@ def test_remove_refuses_the_moderator_and_strangers(started_circle, career, mode
     assert text == "No member \u201czed\u201d in \u201cTuesday crew\u201d. Members: maya, ben, cleo, dev."
 
 
+def test_a_removed_member_cannot_join_again_but_one_who_left_can(new_circle, career, moderator, members, t0):
+    circle = new_circle(joined=3)
+    ben, cleo = members[0], members[1]
+    circle = engine.handle(circle, c.Remove(None, "cleo"), moderator, t0, career).circle
+    circle = engine.handle(circle, c.Leave(None), ben, t0, career).circle
+    text = error_of(engine.handle, circle, c.Join(None), cleo, t0, career)
+    assert text.startswith("You were removed from \u201cTuesday crew\u201d, so you cannot join it again.")
+    assert engine.handle(circle, c.Join(None), ben, t0, career).circle.member(ben.user)
+
+
 def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, members, t0):
     circle = started_circle()
     decision = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)
@@ -649,7 +672,7 @@ def test_close_empties_the_plan(in_week, career, moderator, ben):
     assert closed.state is State.CLOSED and closed.plan == () and closed.next_wake is None
     assert of_type(decision, WakeAt) == [WakeAt(circle.id, None)]
     assert engine.tick(closed, career, FAR_FUTURE, timedelta(days=9999)).effects == ()
-    assert error_of(engine.handle, closed, c.Close(None), moderator, now, career) == "A circle that is closed cannot close."
+    assert error_of(engine.handle, closed, c.Close(None), moderator, now, career) == "\u201cTuesday crew\u201d is closed, so you cannot close now."
     assert "so you cannot check in now" in error_of(engine.handle, closed, c.CheckInCommand(None, ("a",)), ben, now, career)
 
 
@@ -896,7 +919,7 @@ def test_an_invitation_to_go_again_tells_the_slot_in_the_invitees_zone(new_circl
     circle = engine.handle(circle, c.Start(None), moderator, t0, kit).circle
     graduated = run_until(circle, kit, utc(2027, 1, 2)).circle
     now = utc(2027, 1, 4, 9)  # a Monday: the new run's slot comes next on Tue 5 Jan, 17:00 in London
-    _, formed = form_again(graduated, c.Again(None), moderator, now, kits, taken_ids=[graduated.id])
+    _, formed = form_again(graduated, c.Again(None), moderator, now, kits, taken_handles=[graduated.id])
     [invite] = [e for e in formed.effects if isinstance(e, DirectMessage) and e.to == yui.user]
     assert render(invite.message.lines[0]).endswith(
         "Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 6 Jan 2027 02:00 (Asia/Tokyo)."
