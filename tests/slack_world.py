@@ -33,6 +33,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def no_wait(seconds: float) -> None:
+    return None
+
+
 def slack_settings(fake: FakeSlack, database_url: str, **more) -> Settings:
     values = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
               "PORT": free_port(), "DATABASE_URL": database_url, **more}
@@ -55,9 +59,9 @@ class SlackWorld:
         settings = slack_settings(fake, database_url)
         wiring = build(settings)
         clock = SimulatedClock(start)
-        # No real-time pacing: the simulated clock moves weeks in a second.
+        # No real-time waits: the simulated clock moves weeks in a second, and the outbox waits out a 429.
         bot = SlackBot(wiring.commands, wiring.store, clock, Workspaces(settings.slack_api_url, TOKEN),
-                       pacer=Pacer(per_channel_gap=0.0))
+                       pacer=Pacer(per_channel_gap=0.0, sleep=no_wait))
         running = await start_slack(settings, bot, host="127.0.0.1")
         slack = SignedRequests(f"http://127.0.0.1:{settings.port}/slack/events", SECRET, fake)
         return cls(fake, settings, wiring, bot, running, wiring.runner(bot.sender), clock, slack)

@@ -50,13 +50,13 @@ async def test_a_whole_circle_runs_in_slack(world, fake):
     channel = fake.channels[channel_id]
     # A private channel, and every member, the moderator included, in it before the first post.
     assert channel.is_private and channel.members == {"UBOT", ALICE, BOB, CAROL}
-    assert "bob joined" in text_of(world.posts(channel)[0]).lower()
+    assert any("bob joined" in text_of(m).lower() for m in world.posts(channel))
 
     # Typed in the circle's channel, a command acts on that circle.
     started = await world.command(ALICE, "start", channel=channel_id)
     assert "has started" in world.answers(started) + "".join(text_of(m) for m in world.posts(channel))
 
-    await world.advance(timedelta(days=6))
+    await world.advance(timedelta(days=7))
     (week1,) = world.posts(channel, "Week 1 of 4")
     assert "\u25b0" in text_of(week1) and "1/4" in text_of(week1)  # the progress bar
     labels = [e["text"]["text"] for b in week1["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -66,7 +66,7 @@ async def test_a_whole_circle_runs_in_slack(world, fake):
     await world.press(BOB, week1, "I'll be there", channel=channel_id)
     await world.press(CAROL, week1, "Can't make it", channel=channel_id)
     updated = next(m for m in channel.messages if m["ts"] == week1["ts"])
-    assert updated.get("edited") and "bob" in text_of(updated).lower()
+    assert updated.get("edited") and "1 coming, 1 can't make it" in text_of(updated)
     assert len(fake.called("chat.update")) >= 2
 
     # Check in through the modal: one input per question; the answers go to the week's thread.
@@ -109,7 +109,7 @@ async def test_a_retried_command_has_one_effect(world, fake):
 async def test_mentions_name_members(world, fake):
     channel_id = await form_circle(world)
     removed = await world.command(ALICE, "remove <@U0CAROL|carol>", channel=channel_id)
-    assert world.answers(removed)
+    assert removed.status == 200 and "Sorry" not in world.answers(removed)
     assert CAROL not in fake.channels[channel_id].members
     assert [c.params["user"] for c in fake.called("conversations.kick")] == [CAROL]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -165,7 +166,7 @@ class SlackBot:
 
     def register(self, app: AsyncApp) -> None:
         app.command("/circle")(self._tracked(self.on_command))
-        app.action({"type": "block_actions"})(self._tracked(self.on_action))
+        app.action(re.compile(".+"))(self._tracked(self.on_action))  # every button: its action says what it does
         app.view(r.FORM_CALLBACK)(self._tracked(self.on_submission))
         app.event("app_home_opened")(self._tracked(self.on_home_opened))
         app.event("app_uninstalled")(self._tracked(self.on_uninstalled))
