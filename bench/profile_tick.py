@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import DUE
 from bench.seed import seed
+from scheduler.live import settle_collector
 
 DEFAULT_PROFILE_DB = f"sqlite:///{Path(tempfile.gettempdir()) / 'circlebot-profile.db'}"
 
@@ -53,14 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="time the tick only")
     parser.add_argument("--gc", choices=("on", "freeze", "tuned", "off"), default="on",
-                        help="the cyclic collector: as it is, frozen after seeding, frozen with rarer young passes, or off")
+                        help="the cyclic collector: as it is, frozen after seeding, settled as the live scheduler does, or off")
     args = parser.parse_args(argv)
     seed(args.db, args.circles, args.week)
     if args.gc == "freeze":
         gc.freeze()
     elif args.gc == "tuned":
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+        settle_collector()
     elif args.gc == "off":
         gc.disable()
     profile = None if args.no_profile else cProfile.Profile()

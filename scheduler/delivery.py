@@ -123,7 +123,7 @@ async def deliver_due_messages(
     grace: timedelta = timedelta(hours=6),
     *,
     batch: int = 1000,
-    concurrency: int = 64,
+    concurrency: int = 256,  # lanes in flight: 1,000 requests a second that take 200 ms each need 200
     low_water: int = 500,
     queueing: asyncio.Future | None = None,
     pause: float = 0.25,

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
 from bot.state import State
-from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, started, week_figures
+from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, same_week_figures, started, week_figures
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import (
     JOINABLE_ONLY,
@@ -274,6 +274,8 @@ class Transaction:
         Args:
             before: the circle as stored, if this transaction read it; otherwise its rows are read.
         """
+        if before is not None and same_week_figures(before, circle):
+            return
         figures = week_figures(circle)
         if before is not None:
             earlier = week_figures(before)

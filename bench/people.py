@@ -48,7 +48,7 @@ class CommandLoad:
         self.service = service  # the command service
         self._ids = itertools.count()
         self.circles = circles
-        self.interval = 1.0 / per_second
+        self.interval = 1.0 / per_second if per_second else float("inf")
         self.now = now
         self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = defaultdict(list)
