@@ -25,6 +25,7 @@ from tests.fakes.slack_requests import Sent, SignedRequests
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-fake-token"
+CLIENT_ID = "1234.5678"
 
 
 def free_port() -> int:
@@ -37,9 +38,15 @@ async def no_wait(seconds: float) -> None:
     return None
 
 
-def slack_settings(fake: FakeSlack, database_url: str, **more) -> Settings:
-    values = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-              "PORT": free_port(), "DATABASE_URL": database_url, **more}
+def slack_settings(fake: FakeSlack, database_url: str, *, oauth: bool = False) -> Settings:
+    """One workspace with a bot token, or (``oauth``) installs through OAuth with their tokens encrypted."""
+    values = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url, "PORT": free_port(),
+              "DATABASE_URL": database_url}
+    if oauth:
+        values |= {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": "client-secret",
+                   "secret_key": "sixteen or more characters"}
+    else:
+        values["SLACK_BOT_TOKEN"] = TOKEN
     return Settings(_env_file=None, **values)
 
 
@@ -55,13 +62,13 @@ class SlackWorld:
     slack: SignedRequests
 
     @classmethod
-    async def start(cls, fake: FakeSlack, database_url: str, start: datetime) -> SlackWorld:
-        settings = slack_settings(fake, database_url)
+    async def start(cls, fake: FakeSlack, database_url: str, start: datetime, *, oauth: bool = False) -> SlackWorld:
+        settings = slack_settings(fake, database_url, oauth=oauth)
         wiring = build(settings)
         clock = SimulatedClock(start)
         # No real-time waits: the simulated clock moves weeks in a second, and the outbox waits out a 429.
-        bot = SlackBot(wiring.commands, wiring.store, clock, Workspaces(settings.slack_api_url, TOKEN),
-                       pacer=Pacer(per_channel_gap=0.0, sleep=no_wait))
+        workspaces = Workspaces(settings.slack_api_url, None if oauth else TOKEN)
+        bot = SlackBot(wiring.commands, wiring.store, clock, workspaces, pacer=Pacer(per_channel_gap=0.0, sleep=no_wait))
         running = await start_slack(settings, bot, host="127.0.0.1")
         slack = SignedRequests(f"http://127.0.0.1:{settings.port}/slack/events", SECRET, fake)
         return cls(fake, settings, wiring, bot, running, wiring.runner(bot.sender), clock, slack)

@@ -356,10 +356,9 @@ async def build_slack_app(settings: Settings, bot: SlackBot) -> AsyncApp:
         )
         oauth = AsyncOAuthSettings(
             client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
-            scopes=bot_scopes(), installation_store=installations, state_store=states,
+            scopes=bot_scopes(), installation_store=installations, state_store=states, installation_store_bot_only=True,
         )
-        app = AsyncApp(client=AsyncWebClient(base_url=settings.slack_api_url), signing_secret=secret,
-                       oauth_settings=oauth, installation_store_bot_only=True)
+        app = AsyncApp(client=AsyncWebClient(base_url=settings.slack_api_url), signing_secret=secret, oauth_settings=oauth)
 
         async def find_token(team: str) -> str | None:
             found = await installations.async_find_bot(enterprise_id=None, team_id=team)
