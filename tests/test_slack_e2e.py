@@ -151,3 +151,51 @@ async def test_a_rate_limited_post_is_retried_after_retry_after(world, fake):
     assert not [m for m in world.posts(channel) if "bob joined" in text_of(m).lower()]
     await world.advance(timedelta(seconds=31))
     assert len([m for m in world.posts(channel) if "bob joined" in text_of(m).lower()]) == 1
+
+
+async def test_export_goes_up_as_a_file_in_the_persons_dm(world, fake):
+    await form_circle(world)
+    await world.command(BOB, "export")
+    (file,) = fake.files.values()
+    assert file["name"].endswith(".json") and file["shared_in"] == fake.im_of(BOB).id
+    assert b"crew" in file["content"].lower()
+
+
+async def test_checkin_typed_without_answers_opens_the_form(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    typed = await world.command(CAROL, "checkin", channel=channel_id)
+    (opened,) = fake.called("views.open")
+    assert opened.params["trigger_id"] == typed.trigger_id
+    view_id = next(iter(fake.views))
+    inputs = [b for b in fake.views[view_id]["blocks"] if b["type"] == "input"]
+    done = await world.submit(CAROL, view_id, ["fine"] * (len(inputs) - 1) + ["Walk daily"])
+    assert done.json()["response_action"] == "update"  # the form turns into the answer, privately
+    week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
+    assert any("Walk daily" in text_of(m) for m in world.thread(fake.channels[channel_id], week1))
+
+
+async def test_home_tab_shows_circles_and_checks_in(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    await world.slack.event({"type": "app_home_opened", "user": BOB, "tab": "home", "event_ts": "1.0"}, event_id="Ev2")
+    await world.settle()
+    home = fake.homes[BOB]
+    assert "#crew" in text_of(home) and "(America/New_York)" in text_of(home)  # the next step in Bob's zone
+    await world.press(BOB, home, "Check in")
+    (form,) = [v for v in fake.views.values() if v.get("callback_id") == "circlebot_form"]
+    assert form["private_metadata"].startswith("cb1|")
+
+
+async def test_refresh_home_delivery_publishes_the_tab(world, fake):
+    from adapters.contract import Outgoing
+    from bot.circle import UserRef
+    from bot.effects import RefreshHome
+
+    await form_circle(world)
+    effect = RefreshHome("crew/home/1", "crew", UserRef("slack", fake.team, BOB))
+    outgoing = Outgoing(effect, False, world.clock.now(), "slack", None, None, "en", "UTC")
+    assert await world.bot.sender.deliver(outgoing) is None
+    assert "Crew" in text_of(fake.homes[BOB])

@@ -21,7 +21,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -36,10 +36,12 @@ from adapters.slack import render as r
 from adapters.slack import translate
 from adapters.slack.installations import open_stores
 from adapters.slack.sender import SlackSender, Workspaces
+from bot.actions import Action, Verb
 from bot.circle import Actor, UserRef
-from bot.effects import Message, OpenForm, Reply, Response, SendFile, Visibility
+from bot.effects import Button, Message, OpenForm, Reply, Response, SendFile, Visibility
 from bot.i18n import _, render
 from bot.inputs import Request, Typed
+from bot.state import State
 from circlebot.config import Settings
 from circlebot.service import CommandService
 from circlebot.wiring import Wiring
@@ -308,22 +310,30 @@ class SlackBot:
     # --- App Home ---
 
     async def home(self, actor: Actor, request_id: str) -> list[Message]:
-        """The App Home tab: the person's circles, then what each running one asks of them this week.
+        """The App Home tab: the person's circles, then what each one asks of them this week, with *Check in*.
 
         Read through the command service like the commands a person could type (``list``,
         ``next #circle``), under ``request_id`` (the event's or the delivery's id).
         """
         now = self.clock.now()
-        handles = await asyncio.to_thread(self._handles_of, actor.user)
-        messages: list[Message] = []
-        for n, text in enumerate(["list", *(f"next #{handle}" for handle in handles)]):
+        circles = await asyncio.to_thread(self._circles_of, actor.user)
+
+        async def ask(n: int, text: str) -> list[Message]:
             responses = await self.commands.ahandle(Request(actor, Typed(text), f"{request_id}:{n}"), now)
-            messages += [x.message for x in responses if isinstance(x, Reply)]
+            return [x.message for x in responses if isinstance(x, Reply)]
+
+        messages = await ask(0, "list")
+        for n, (circle_id, handle, running) in enumerate(circles, start=1):
+            for message in await ask(n, f"next #{handle}"):
+                if running and not message.buttons:
+                    message = replace(message, buttons=(Button(_("Check in"), Action(Verb.CHECKIN, circle_id)),))
+                messages.append(message)
         return messages
 
-    def _handles_of(self, user: UserRef) -> list[str]:
+    def _circles_of(self, user: UserRef) -> list[tuple[str, str, bool]]:
+        """(id, handle, running) of each circle ``user`` is in."""
         with self.store.transaction() as tx:
-            return [circle.handle for circle in tx.load_many(tx.circle_ids_of(user))]
+            return [(c.id, c.handle, c.state is State.ACTIVE) for c in tx.load_many(tx.circle_ids_of(user))]
 
     async def _home_for(self, user: UserRef, request_id: str) -> tuple[list[Message], str]:
         client = await self.workspaces.client(user.workspace)
