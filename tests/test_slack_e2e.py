@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -137,10 +136,11 @@ async def test_app_home_shows_the_persons_circles_once_per_event(world, fake):
 
 async def test_replies_are_ephemeral_and_in_the_persons_language_and_zone(world, fake):
     await form_circle(world)
-    info = await world.command(BOB, "info crew")
-    answer = json.loads(info.body)
-    assert answer["response_type"] == "ephemeral"
-    assert "America/New_York" in json.dumps(answer) or re.search(r"\b(EST|New York)\b", json.dumps(answer))
+    info = await world.command(BOB, "info #crew")
+    assert info.body == ""  # acknowledged at once; the answer follows through response_url
+    (answer,) = fake.responses_to(info.response_url)
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "(America/New_York)" in json.dumps(answer)  # the next meeting in Bob's own zone
 
 
 async def test_a_rate_limited_post_is_retried_after_retry_after(world, fake):
@@ -171,7 +171,8 @@ async def test_checkin_typed_without_answers_opens_the_form(world, fake):
     view_id = next(iter(fake.views))
     inputs = [b for b in fake.views[view_id]["blocks"] if b["type"] == "input"]
     done = await world.submit(CAROL, view_id, ["fine"] * (len(inputs) - 1) + ["Walk daily"])
-    assert done.json()["response_action"] == "update"  # the form turns into the answer, privately
+    assert done.json()["response_action"] == "update"  # the form turns into "Sending…", then the answer
+    assert "Sending" not in text_of(fake.views[view_id])
     week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
     assert any("Walk daily" in text_of(m) for m in world.thread(fake.channels[channel_id], week1))
 

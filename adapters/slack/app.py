@@ -1,11 +1,11 @@
 """The Slack adapter's wiring: a slack-bolt ``AsyncApp`` in front of the command service.
 
 * ``/circle``, buttons and form submissions become core requests
-  (:mod:`adapters.slack.translate`); the answers go back ephemeral: in the
-  acknowledgement itself when the work is done within :data:`ACK_BUDGET`,
-  otherwise through ``response_url`` after an empty acknowledgement, so Slack
-  always hears back within its 3 seconds. A form opens with the click's
-  ``trigger_id`` as soon as the core asks for it.
+  (:mod:`adapters.slack.translate`). Each is acknowledged first, before any
+  work, so Slack hears back within its 3 seconds whatever the database does;
+  the answers follow, ephemeral, through ``response_url`` (a submitted form
+  turns into its answer). A form opens with the click's ``trigger_id`` as soon
+  as the core asks for it.
 * The person's time zone and language come from ``users.info`` (cached).
 * ``app_home_opened`` publishes the App Home tab; ``app_uninstalled`` and
   ``tokens_revoked`` delete the workspace's installation, which stops its deliveries.
@@ -52,8 +52,6 @@ from storage.repository import Store
 log = logging.getLogger(__name__)
 
 MANIFEST = Path(__file__).with_name("manifest.yml")
-#: How long the work behind a request may take and still answer in the acknowledgement (Slack allows 3 s).
-ACK_BUDGET = 2.0
 #: How long a person's zone and language are trusted before asking Slack again.
 PROFILE_TTL = 15 * 60
 #: Events Slack may send again (X-Slack-Retry-Num) are remembered this many at a time.
@@ -111,6 +109,11 @@ class People:
             while len(self._known) > self.size:
                 self._known.popitem(last=False)
         return translate.actor_of(team, user_id, fallback_name, cached[1])
+
+    def locale_of(self, team: str, user_id: str) -> str:
+        """The person's language if already known, without asking Slack (for an answer that cannot wait)."""
+        cached = self._known.get((team, user_id))
+        return translate.actor_of(team, user_id, "", cached[1]).locale or "en" if cached else "en"
 
 
 class Seen:
@@ -196,18 +199,14 @@ class SlackBot:
     # --- inbound ---
 
     async def on_command(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
-        team = translate.team_of(body)
-
-        async def work() -> tuple[Actor, list[Response]]:
-            actor = await self.people.actor(client, team, body["user_id"], body.get("user_name", ""))
-            return actor, await self.commands.ahandle(translate.from_command(body, actor), self.clock.now())
-
-        await self._answer(ack, work, lambda actor: Answer(client, actor, body.get("trigger_id"), respond))
+        await ack()  # first, whatever the work behind it; the answer follows through response_url
+        actor = await self.people.actor(client, translate.team_of(body), body["user_id"], body.get("user_name", ""))
+        responses = await self.commands.ahandle(translate.from_command(body, actor), self.clock.now())
+        await self._send(responses, Answer(client, actor, body.get("trigger_id"), respond))
 
     async def on_action(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
-        await ack()  # a button shows nothing by itself: acknowledge at once, answer after
-        team = translate.team_of(body)
-        actor = await self.people.actor(client, team, body["user"]["id"], body["user"].get("name", ""))
+        await ack()
+        actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
         request = translate.from_action(body, actor)
         if request is None:
             return
@@ -216,27 +215,15 @@ class SlackBot:
         await self._send(responses, Answer(client, actor, body.get("trigger_id"), respond if has_channel else None))
 
     async def on_submission(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
-        team = translate.team_of(body)
-
-        async def work() -> tuple[Actor, list[Response]]:
-            actor = await self.people.actor(client, team, body["user"]["id"], body["user"].get("name", ""))
-            return actor, await self.commands.ahandle(translate.from_submission(body, actor), self.clock.now())
-
-        task = asyncio.ensure_future(work())
-        done, _pending = await asyncio.wait({task}, timeout=ACK_BUDGET)
-        if not done:
-            await ack()  # the form closes; what the core says comes as a DM
-            actor, responses = await task
-            await self._send(responses, Answer(client, actor))
-            return
-        actor, responses = task.result()
+        """The form turns into "Sending…" at once, then into the answer: private, where the person is looking."""
+        locale = self.people.locale_of(translate.team_of(body), body["user"]["id"])
+        title = render(_("Circlebot"), locale)
+        await ack(response_action="update", view=r.message_view([Message((_("Sending\u2026"),))], locale, title))
+        actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
+        responses = await self.commands.ahandle(translate.from_submission(body, actor), self.clock.now())
         shown = [x.message for x in responses if isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL]
-        if shown:
-            # The form turns into the answer: private, and right where the person is looking.
-            title = render(_("Circlebot"), actor.locale or "en")
-            await ack(response_action="update", view=r.message_view(shown, actor.locale or "en", title))
-        else:
-            await ack()
+        view = r.message_view(shown or [Message((_("Sent."),))], actor.locale or locale, title)
+        await client.views_update(view_id=body["view"]["id"], view=view)
         await self._send([x for x in responses if not (isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL)],
                          Answer(client, actor))
 
@@ -256,24 +243,6 @@ class SlackBot:
         self.workspaces.forget(team)
         if self.delete_installation is not None:
             await self.delete_installation(team)
-
-    async def _answer(self, ack, work: Callable[[], Awaitable[tuple[Actor, list[Response]]]],
-                      where: Callable[[Actor], Answer]) -> None:
-        """Acknowledge with the answer if it is ready in time, else acknowledge now and answer after."""
-        task = asyncio.ensure_future(work())
-        done, _pending = await asyncio.wait({task}, timeout=ACK_BUDGET)
-        if not done:
-            await ack()
-            actor, responses = await task
-            await self._send(responses, where(actor))
-            return
-        actor, responses = task.result()
-        first = next((x for x in responses if isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL), None)
-        if first is None:
-            await ack()
-        else:
-            await ack(response_type="ephemeral", **r.message_payload(first.message, actor.locale or "en"))
-        await self._send([x for x in responses if x is not first], where(actor))
 
     async def _send(self, responses: list[Response], answer: Answer) -> None:
         """The responses that did not fit the acknowledgement: forms, files, replies after the fact."""
