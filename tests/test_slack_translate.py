@@ -132,3 +132,10 @@ def test_outbox_key_is_read_back_only_from_our_metadata():
     assert r.outbox_key({"metadata": r.outbox_metadata("crew/exercise:3/0")}) == "crew/exercise:3/0"
     assert r.outbox_key({"metadata": {"event_type": "other", "event_payload": {"key": "k"}}}) is None
     assert r.outbox_key({"text": "no metadata"}) is None
+
+
+def test_commands_the_bot_teaches_show_as_code():
+    from bot.i18n import hint
+
+    message = Message((_("Answer with {command}.", command=hint("checkin", circle="crew")),))
+    assert "Answer with `/circle checkin #crew`." in r.message_blocks(message, "en")[0]["text"]["text"]

@@ -39,7 +39,7 @@ from adapters.slack.sender import SlackSender, Workspaces
 from bot.actions import Action, Verb
 from bot.circle import Actor, UserRef
 from bot.effects import Button, Message, OpenForm, Reply, Response, SendFile, Visibility
-from bot.i18n import _, render
+from bot.i18n import _
 from bot.inputs import Request, Typed
 from bot.state import State
 from circlebot.config import Settings
@@ -217,7 +217,7 @@ class SlackBot:
     async def on_submission(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
         """The form turns into "Sending…" at once, then into the answer: private, where the person is looking."""
         locale = self.people.locale_of(translate.team_of(body), body["user"]["id"])
-        title = render(_("Circlebot"), locale)
+        title = r.render(_("Circlebot"), locale)
         await ack(response_action="update", view=r.message_view([Message((_("Sending\u2026"),))], locale, title))
         actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
         responses = await self.commands.ahandle(translate.from_submission(body, actor), self.clock.now())
@@ -256,7 +256,7 @@ class SlackBot:
                                          **r.message_payload(message, locale))
                 case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.trigger_id:
                     # A button with no channel behind it (App Home): the answer opens as a modal.
-                    title = render(_("Circlebot"), locale)
+                    title = r.render(_("Circlebot"), locale)
                     await answer.client.views_open(trigger_id=answer.trigger_id,
                                                    view=r.message_view([message], locale, title))
                 case Reply(message=message):
@@ -267,7 +267,7 @@ class SlackBot:
                     data = content.encode() if isinstance(content, str) else content
                     await answer.client.files_upload_v2(
                         channel=channel, filename=filename, content=data,
-                        initial_comment=render(note, locale) if note else None,
+                        initial_comment=r.render(note, locale) if note else None,
                     )
                 case _:
                     raise TypeError(f"the Slack adapter cannot answer with {type(response).__name__}")

@@ -15,7 +15,8 @@ import unicodedata
 from adapters.common import message_lines, progress_bar, split_text, week_of
 from bot.actions import encode_action
 from bot.effects import Message, OpenForm
-from bot.i18n import _, render
+from bot.i18n import Hint, _, typed_hint
+from bot.i18n import render as render_text
 
 MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
 SECTION_TEXT, HEADER_TEXT, BUTTON_TEXT, MODAL_TEXT, LABEL_TEXT = 3000, 150, 75, 24, 2000
@@ -25,6 +26,16 @@ FORM_CALLBACK = "circlebot_form"
 #: Message metadata naming the outbox key, so a resend can find an earlier post.
 OUTBOX_EVENT = "circlebot_outbox"
 ANSWER = "answer"
+
+
+def slack_hint(hint: Hint) -> str:
+    """A command to type, as Slack shows code: `/circle checkin #crew`."""
+    return f"`{typed_hint(hint)}`"
+
+
+def render(text, locale: str) -> str:
+    """A core text in ``locale``, with commands spelled for Slack."""
+    return render_text(text, locale, slack_hint)
 
 
 def clip(text: str, limit: int) -> str:
@@ -71,7 +82,7 @@ def message_blocks(message: Message, locale: str, prefix: str = "", limit: int =
 
 def message_text(message: Message, locale: str) -> str:
     """The notification text that goes with the blocks (and all a screen reader or an old client shows)."""
-    return clip(escape("\n".join(message_lines(message, locale))), SECTION_TEXT)
+    return clip(escape("\n".join(message_lines(message, locale, slack_hint))), SECTION_TEXT)
 
 
 def message_payload(message: Message, locale: str) -> dict:
