@@ -69,7 +69,7 @@ async def test_circlebot_run_serves_slack_and_stops_cleanly(fake, tmp_path):
     slack = SignedRequests(bot.url, SECRET, fake)
     try:
         formed = await slack.command(ALICE, 'new "Crew" starter Europe/London tue 17:00')
-        assert "Circle formed" in formed.body
+        await fake.wait_until(lambda: "Circle formed" in str(fake.responses_to(formed.response_url)), what="the answer")
         await fake.wait_until(lambda: any(c.name == "crew" for c in fake.channels.values()), what="the circle's channel")
         await slack.command(BOB, "join crew")
         channel = fake.channel_named("crew")
