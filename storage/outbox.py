@@ -4,6 +4,10 @@ A delivery is *claimed* (status ``sending``) before it is sent, with a lease in
 ``not_before``. If the process dies mid-send, the row stays ``sending``; when the
 lease runs out (or a new leader recovers it at once) it is claimed again with
 ``resend=True``, telling the adapter to send it idempotently.
+
+A claim is atomic: on PostgreSQL its rows are locked (``FOR UPDATE SKIP
+LOCKED``) from the read to the write; on SQLite the claim takes the database's
+write lock before it reads (``BEGIN IMMEDIATE``), so no other claim reads in between.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.effects import Delivery, DirectMessage
 from storage.codec import load_delivery
+from storage.database import on_a_live_connection
 from storage.models import OutboxRow
 
 PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent", "parked", "skipped", "cancelled"
@@ -64,6 +69,9 @@ class Outbox:
         overtakes within a lane.
         """
         with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite would begin only at the UPDATE, leaving the reads outside the transaction.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             # Two plain queries rather than one anti-join: in a fan-out thousands of rows change
             # status at once, the planner's estimates go stale, and a nested-loop plan over the
             # waiting rows turned a claim from milliseconds into seconds.
@@ -103,13 +111,23 @@ class Outbox:
             return claimed
 
     def recover(self, now: datetime) -> int:
-        """Make every claimed-but-unfinished delivery due now (a new leader took over)."""
-        with Session(self.engine) as session, session.begin():
-            result = session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now))
-            return result.rowcount
+        """Make every claimed-but-unfinished delivery due now.
+
+        Only the leader calls it, with no pass in flight (it just took over, or a pass
+        failed): every delivery still claimed then is one nobody will finish.
+        """
+
+        def write() -> int:
+            with Session(self.engine) as session, session.begin():
+                return session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now)).rowcount
+
+        return on_a_live_connection(write, "releasing unfinished deliveries")
 
     def finish(self, outcomes: Iterable[Outcome], now: datetime) -> None:
-        """Record a batch of outcomes in one transaction."""
+        """Record a batch of outcomes in one transaction, again on a fresh connection if it was dropped.
+
+        Losing them would leave deliveries that reached the platform to be sent again.
+        """
         values = [
             dict(b_id=o.id, b_status=o.status, b_attempts=o.attempts, b_not_before=o.not_before,
                  b_error=o.error[:500] if o.error else None, b_sent_at=now if o.status == SENT else None)
@@ -124,8 +142,12 @@ class Outbox:
                     not_before=bindparam("b_not_before"), last_error=bindparam("b_error"),
                     sent_at=bindparam("b_sent_at"))
         )
-        with self.engine.begin() as connection:
-            connection.execute(statement, values)
+
+        def write() -> None:
+            with self.engine.begin() as connection:
+                connection.execute(statement, values)
+
+        on_a_live_connection(write, f"recording {len(values)} delivery outcomes")
 
     def next_due(self) -> datetime | None:
         """When the next delivery can go: the earliest of each lane's first waiting row.
