@@ -33,6 +33,9 @@ LOCK_NAME = "SELECT hashtext('circlebot-scheduler:' || current_schema())"
 class Leader(Protocol):
     #: What another process holds when this one cannot lead, for the people reading the log.
     holds: str
+    #: Counts the times this process took the lead: when it changes, another process may
+    #: have led in between, and left deliveries claimed.
+    term: int
 
     def acquire(self) -> bool:
         """True while this process leads; tries to take the lead when it does not."""
@@ -44,6 +47,7 @@ class SingleProcessLeader:
     """An in-memory SQLite database serves one process, which always leads."""
 
     holds = "the database"
+    term = 1
 
     def acquire(self) -> bool:
         return True
@@ -62,6 +66,7 @@ class FileLockLeader:
     def __init__(self, path: Path):
         self.path = path
         self.holds = f"the database (lock file {path})"
+        self.term = 0
         self._fd: int | None = None
 
     def acquire(self) -> bool:
@@ -74,6 +79,7 @@ class FileLockLeader:
             os.close(fd)
             return False
         self._fd = fd
+        self.term += 1
         log.info("this process now runs the scheduler (holding %s)", self.path)
         return True
 
@@ -88,27 +94,34 @@ class PostgresLeader:
         self.engine = engine
         self.lock_id = lock_id
         self.holds = "the database's scheduler lock"
+        self.term = 0
         self._connection: Connection | None = None
 
     def acquire(self) -> bool:
-        try:
-            if self._connection is not None:
+        if self._connection is not None:
+            try:
                 self._connection.execute(select(1))  # still connected, so still holding it
                 return True
-            connection = self.engine.connect()
+            except DBAPIError as error:
+                # The server ended the session, and the lock with it: try to take it again at once.
+                log.warning("lost the scheduler lock with its connection: %s", error.__class__.__name__)
+                self._drop()
+        connection = self.engine.connect()  # a database that cannot be reached raises; the caller tries again
+        try:
             if self.lock_id is None:
                 self.lock_id = connection.execute(text(LOCK_NAME)).scalar()
-            if connection.execute(select(func.pg_try_advisory_lock(self.lock_id))).scalar():
-                connection.commit()
-                self._connection = connection
-                log.info("this process now runs the scheduler")
-                return True
+            taken = connection.execute(select(func.pg_try_advisory_lock(self.lock_id))).scalar()
+            connection.commit()
+        except BaseException:
+            connection.invalidate()
+            raise
+        if not taken:
             connection.close()
             return False
-        except DBAPIError as error:
-            log.warning("lost the scheduler lock: %s", error.__class__.__name__)
-            self._drop()
-            return False
+        self._connection = connection
+        self.term += 1
+        log.info("this process now runs the scheduler")
+        return True
 
     def release(self) -> None:
         self._drop()

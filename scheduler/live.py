@@ -50,6 +50,8 @@ class LiveScheduler:
         self.notify = notify or (lambda _message: None)
         self.leading = False
         self.standing_by = False
+        self._term = 0  # the leader's term this process last recovered in
+        self._failed = False  # the last run failed
         self._one_at_a_time = asyncio.Lock()  # the wake and heartbeat jobs must not overlap
         self._runs: set[asyncio.Task] = set()
         self._stopping = False
@@ -101,28 +103,37 @@ class LiveScheduler:
             self._runs.discard(task)
 
     async def _run(self) -> None:
-        if not await asyncio.to_thread(self.leader.acquire):
-            self.leading = False
-            if not self.standing_by:
-                self.standing_by = True
-                message = (f"Another process holds {self.leader.holds}: it delivers the messages, "
-                           "and this one delivers nothing until that one stops.")
-                log.warning(message)
-                self.notify(message)
-            return
         try:
-            if not self.leading:
-                # Whatever the previous leader had claimed but not finished is ours now.
+            if not await asyncio.to_thread(self.leader.acquire):
+                self._stand_by()
+                return
+            self.leading = True
+            if self.standing_by:
+                self.standing_by = False
+                self.notify("The other process has stopped: this one delivers the messages now.")
+            if self._term != self.leader.term:
+                # Whatever a previous leader had claimed but not finished is ours now.
                 recovered = await asyncio.to_thread(self.runner.outbox.recover, self.clock.now())
                 log.info("leading the scheduler; %d unfinished deliveries recovered", recovered)
-                self.leading = True
-                if self.standing_by:
-                    self.standing_by = False
-                    self.notify("The other process has stopped: this one delivers the messages now.")
+                self._term = self.leader.term
             await self.runner.run_due(self.clock.now(), leading=self.leader.acquire)
             moment = self.runner.next_wake()
-        except Exception:  # one bad run must not stop the clock; it is tried again in a moment
-            log.exception("scheduler run failed; trying again in %s", RETRY_FAILED_RUN)
-            moment = self.clock.now() + RETRY_FAILED_RUN
+            self._failed = False
+        except Exception:  # one bad run must not stop the clock
+            # Once at once (the failed pass's deliveries are due again), then at the heartbeat.
+            retry = not self._failed
+            self._failed = True
+            log.exception("scheduler run failed; trying again %s",
+                          f"in {RETRY_FAILED_RUN.total_seconds():g} s" if retry else "at the next heartbeat")
+            moment = self.clock.now() + RETRY_FAILED_RUN if retry else None
         if moment is not None:
             self._arm(max(moment, self.clock.now()))
+
+    def _stand_by(self) -> None:
+        self.leading = False
+        if not self.standing_by:  # said once, not every heartbeat
+            self.standing_by = True
+            message = (f"Another process holds {self.leader.holds}: it delivers the messages, "
+                       "and this one delivers nothing until that one stops.")
+            log.warning(message)
+            self.notify(message)
