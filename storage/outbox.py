@@ -6,8 +6,8 @@ lease runs out (or a new leader recovers it at once) it is claimed again with
 ``resend=True``, telling the adapter to send it idempotently.
 
 A claim is atomic: on PostgreSQL its rows are locked (``FOR UPDATE SKIP
-LOCKED``) from the read to the write; on SQLite the claim takes the database's
-write lock before it reads (``BEGIN IMMEDIATE``), so no other claim reads in between.
+LOCKED``) from the read to the write, and on both databases the write takes
+only rows that are still due, so a row another claim took in between is left out.
 """
 
 from __future__ import annotations
@@ -69,9 +69,6 @@ class Outbox:
         overtakes within a lane.
         """
         with Session(self.engine) as session, session.begin():
-            if self.engine.dialect.name == "sqlite":
-                # pysqlite would begin only at the UPDATE, leaving the reads outside the transaction.
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             # Two plain queries rather than one anti-join: in a fan-out thousands of rows change
             # status at once, the planner's estimates go stale, and a nested-loop plan over the
             # waiting rows turned a claim from milliseconds into seconds.
@@ -96,19 +93,25 @@ class Outbox:
                 if len(page) < limit:
                     break
                 after = page[-1].id
-            rows = rows[:limit]
-            claimed = [
+            candidates = [
                 Queued(row.id, row.circle_id, row.lane, row.attempts, row.not_before, row.status == SENDING,
                        load_delivery(row.kind, row.payload))
-                for row in rows
+                for row in rows[:limit]
             ]
-            if rows:
+            if not candidates:
+                return []
+            # The write checks again that each row is due: one another claim took since the read
+            # (SQLite has no row locks) is not due any more, so no delivery is ever claimed twice.
+            taken = set(
                 session.exec(
                     update(OutboxRow)
-                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                    .where(col(OutboxRow.id).in_([q.id for q in candidates]), col(OutboxRow.status).in_(WAITING),
+                           col(OutboxRow.not_before) <= now)
                     .values(status=SENDING, not_before=now + lease)
-                )
-            return claimed
+                    .returning(OutboxRow.id)
+                ).scalars()
+            )
+            return [queued for queued in candidates if queued.id in taken]
 
     def recover(self, now: datetime) -> int:
         """Make every claimed-but-unfinished delivery due now.
