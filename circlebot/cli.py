@@ -114,6 +114,13 @@ def _console(
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
     engine = make_engine(database)
     upgrade(engine)
+    # One process delivers from a database at a time. A live console beside a running bot stands
+    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+    leader = leader_for(engine)
+    if not live and not leader.acquire():
+        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
+
     if live:
         clock = SystemClock()
     else:
@@ -141,13 +148,6 @@ def _console(
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
-
-    # One process delivers from a database at a time. A live console beside a running bot stands
-    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
-    leader = leader_for(engine)
-    if not live and not leader.acquire():
-        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
-                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
 
     async def loop() -> None:
         scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None

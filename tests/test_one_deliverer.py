@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
 from fakes.sender import RecordingSender
 from sqlalchemy import event
@@ -112,3 +115,40 @@ async def test_a_second_scheduler_on_the_same_file_stands_by_and_says_so(tmp_pat
         await schedulers[1].shutdown()
         for e in engines:
             e.dispose()
+
+
+class SlowStdin:
+    """Piped console input, one line every half second: time for the live scheduler's first beat."""
+
+    def __init__(self, *lines: str):
+        self.lines = iter(lines)
+
+    def isatty(self) -> bool:
+        return False
+
+    def readline(self) -> str:
+        time.sleep(0.5)
+        return next(self.lines, "")
+
+
+def test_a_console_beside_a_running_bot_delivers_nothing_and_says_why(tmp_path, monkeypatch, capsys):
+    from circlebot.cli import main
+
+    url = f"sqlite:///{tmp_path}/circlebot.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    running_bot = leader_for(engine)
+    assert running_bot.acquire()
+    try:
+        monkeypatch.setattr(sys, "stdin", SlowStdin('/circle new "Crew" starter UTC tue 17:00\n', "/quit\n"))
+        assert main(["console", "--live", "--db", url]) == 0
+        out = capsys.readouterr().out
+        assert out.count("Another process holds the database") == 1
+        assert "You moderate" in out  # the command itself works; its posts are left to the bot
+        assert Outbox(engine).counts() == {"pending": 2}
+
+        with pytest.raises(SystemExit, match="Another process holds the database .* use --live beside it"):
+            main(["console", "--db", url])  # a simulated clock would send the bot's messages at its own time
+    finally:
+        running_bot.release()
+        engine.dispose()
