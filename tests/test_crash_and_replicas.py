@@ -205,6 +205,18 @@ def all_sent(outbox: Outbox, expected: set[str]) -> bool:
     return sum(counts.values()) == len(expected) and counts.get(PENDING, 0) + counts.get(SENDING, 0) == 0
 
 
+def wait_until_delivered(workers: Workers, running: list[str], outbox: Outbox, expected: set[str],
+                         platform: FakePlatform, timeout: float = 60, who: str = "the workers") -> None:
+    """Wait until every delivery is recorded as sent, failing at once if a ``running`` worker exits."""
+
+    def finished() -> bool:
+        workers.check_running(*running)
+        return all_sent(outbox, expected)
+
+    wait_until(finished, timeout, lambda: f"{who} did not finish: outbox {outbox.counts()}, "
+                                          f"{len(platform.order)} of {len(expected)} created")
+
+
 def lock_id_for(url: str) -> int:
     """Each test its own advisory lock: the lock is global to the database, not to the schema."""
     return zlib.crc32(url.encode()) & 0x7FFFFFFF
@@ -271,12 +283,7 @@ def test_kill_9_mid_fan_out_then_restart(backend, tmp_path, platform, request):
 
             workers.start("second", url)
 
-            def finished() -> bool:
-                workers.check_running("second")
-                return all_sent(outbox, expected)
-
-            wait_until(finished, 60, lambda: f"the restarted worker did not finish: outbox {outbox.counts()}, "
-                                             f"{len(platform.order)} of {len(expected)} created")
+            wait_until_delivered(workers, ["second"], outbox, expected, platform, 60, "the restarted worker")
 
             assert_delivered_exactly_once(platform, outbox, expected)
             # The killed worker had sent deliveries it never recorded (outcomes go in batches of
@@ -332,12 +339,7 @@ def test_three_replicas_one_killed(pg_schema, tmp_path, platform):
             new_leader = lock_holder(engine, lock_id)
             assert new_leader in survivors, f"deliveries resumed but the lock is held by {new_leader!r}"
 
-            def finished() -> bool:
-                workers.check_running(*survivors)
-                return all_sent(outbox, expected)
-
-            wait_until(finished, 60, lambda: f"the new leader did not finish: outbox {outbox.counts()}, "
-                                             f"{len(platform.order)} of {len(expected)} created")
+            wait_until_delivered(workers, survivors, outbox, expected, platform, 60, "the new leader")
             assert_delivered_exactly_once(platform, outbox, expected)
             assert resends_absorbed(platform) > 0, "the crash left nothing to resend; the test proved little"
 
@@ -362,12 +364,7 @@ def test_two_workers_started_at_once_on_one_sqlite_file(tmp_path, platform):
             for name in names:
                 workers.start(name, url)
 
-            def finished() -> bool:
-                workers.check_running(*names)
-                return all_sent(outbox, expected)
-
-            wait_until(finished, 60, lambda: f"the fan-out did not finish: outbox {outbox.counts()}, "
-                                             f"{len(platform.order)} of {len(expected)} created")
+            wait_until_delivered(workers, names, outbox, expected, platform, 60, "the fan-out")
             assert_delivered_exactly_once(platform, outbox, expected)
             # Not one message asked for twice: one worker delivered, the other stood by.
             assert resends_absorbed(platform) == 0, f"{resends_absorbed(platform)} messages were sent twice"
@@ -412,14 +409,9 @@ def test_postgres_sessions_ended_mid_delivery(pg_schema, tmp_path, platform):
             left = len(expected) - len(platform.order)
             assert left > 0, "the fan-out finished before the sessions were ended: make it bigger or slower"
 
-            def finished() -> bool:
-                workers.check_running(worker)
-                return all_sent(outbox, expected)
-
             # At the worker's pace, plus a few seconds: nothing waits out a claim's 5-minute lease.
             within = left / WORKER_RATE + 5
-            wait_until(finished, within, lambda: f"delivery did not go on: outbox {outbox.counts()}, "
-                                                 f"{len(platform.order)} of {len(expected)} created")
+            wait_until_delivered(workers, [worker], outbox, expected, platform, within, "delivery")
             took = time.monotonic() - dropped_at
             assert_delivered_exactly_once(platform, outbox, expected)
             # Outcomes were recorded through the drop, so nothing already sent was sent again.
