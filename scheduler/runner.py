@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from circlebot.service import CircleService
+from circlebot.ticker import Ticker
 from scheduler.delivery import DeliveryReport, Sender, deliver_due_messages
 from storage.outbox import Outbox
 
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 class Runner:
     """Drives one process's scheduler; only the process that leads (see ``scheduler.leader``) runs it."""
 
-    def __init__(self, service: CircleService, outbox: Outbox, sender: Sender):
-        self.service = service
+    def __init__(self, ticker: Ticker, outbox: Outbox, sender: Sender):
+        self.ticker = ticker
         self.outbox = outbox
         self.sender = sender
         self._claims_left = False  # a failed pass left claims that could not be released yet
@@ -42,10 +42,10 @@ class Runner:
                 the claim's lease, so the next run (the caller's retry) sends it.
         """
         await self._release_claims(now)
-        ticking = asyncio.ensure_future(asyncio.to_thread(self.service.tick_due, now))
+        ticking = asyncio.ensure_future(asyncio.to_thread(self.ticker.tick_due, now))
         try:
             return await deliver_due_messages(
-                self.outbox, self.sender, now, self.service.grace, queueing=ticking, leading=leading
+                self.outbox, self.sender, now, self.ticker.grace, queueing=ticking, leading=leading
             )
         except Exception:
             self._claims_left = True
@@ -66,7 +66,7 @@ class Runner:
 
     def next_wake(self) -> datetime | None:
         """The next moment anything is due: a circle's step or a delivery's retry."""
-        moments = [m for m in (self.service.store.next_wake(), self.outbox.next_due()) if m is not None]
+        moments = [m for m in (self.ticker.store.next_wake(), self.outbox.next_due()) if m is not None]
         return min(moments, default=None)
 
     async def advance(self, clock, until: datetime) -> None:

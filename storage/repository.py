@@ -17,15 +17,18 @@ from sqlmodel import Session, col, select
 from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
 from bot.state import State
-from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, started, week_figures
+from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, same_week_figures, started, week_figures
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import (
     JOINABLE_ONLY,
     CircleRow,
     CircleWeekRow,
+    HandledRequestRow,
     InvolvementRow,
     MembershipRow,
     OutboxRow,
+    PersonRow,
+    SpaceRow,
     WorkspaceWeekRow,
 )
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
@@ -271,6 +274,8 @@ class Transaction:
         Args:
             before: the circle as stored, if this transaction read it; otherwise its rows are read.
         """
+        if before is not None and same_week_figures(before, circle):
+            return
         figures = week_figures(circle)
         if before is not None:
             earlier = week_figures(before)
@@ -306,24 +311,81 @@ class Transaction:
         self.flush()
         self.session.exec(delete(InvolvementRow.__table__).where(InvolvementRow.__table__.c.user_key == user.key))
 
-    def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
-        """Queue deliveries; one whose key is already queued is left as it is."""
+    def enqueue(
+        self,
+        deliveries: Iterable[Delivery],
+        now: datetime,
+        *,
+        platform: str = "",
+        reader: Callable[[Delivery], tuple[str, str]] = lambda effect: ("en", "UTC"),
+    ) -> None:
+        """Queue deliveries; one whose key is already queued is left as it is.
+
+        Args:
+            platform: the adapter that delivers them (the circle's platform).
+            reader: each delivery's reader's language and zone.
+        """
         rows = []
         for effect in deliveries:
             kind, payload = dump_delivery(effect)
             direct = isinstance(effect, DirectMessage)
+            locale, tz = reader(effect)
             rows.append(
                 dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=PENDING,
                      recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=0,
-                     not_before=(effect.not_before if direct else None) or now, created_at=now)
+                     not_before=(effect.not_before if direct else None) or now, created_at=now,
+                     platform=platform, locale=locale, reader_tz=tz)
             )
         self._insert_new(rows)
+
+    def first_time(self, request_key: str, now: datetime) -> bool:
+        """Record a platform request as handled; false when it was handled before (a retry).
+
+        Recorded in the command's own transaction: if the command fails, the retry runs it.
+        """
+        table = HandledRequestRow.__table__
+        statement = (
+            self._insert(table)
+            .values(id=request_key[:300], handled_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(table.c.id)
+        )
+        return self.session.exec(statement).first() is not None
+
+    def person(self, user: UserRef) -> PersonRow | None:
+        return self.session.get(PersonRow, user.key)
+
+    def people(self, users: Iterable[UserRef]) -> dict[str, PersonRow]:
+        """The people among ``users`` who have settings of their own, by user key."""
+        keys = list({user.key for user in users})
+        if not keys:
+            return {}
+        return {row.user_key: row for row in self.session.exec(select(PersonRow).where(col(PersonRow.user_key).in_(keys)))}
+
+    def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
+                   tz_asked: bool | None = None) -> None:
+        """Change what is given of a person's settings; the rest stays."""
+        row = self.person(user) or PersonRow(user_key=user.key)
+        row.tz = tz or row.tz
+        row.locale = locale or row.locale
+        row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
+        self.session.add(row)
+        self.session.flush()
+
+    def forget_person(self, user: UserRef) -> None:
+        """Drop the person's own settings (forget-me)."""
+        self.session.exec(delete(PersonRow.__table__).where(PersonRow.__table__.c.user_key == user.key))
+
+    def circle_of_space(self, platform: str, channel: str) -> str | None:
+        """The circle whose space is ``channel`` on ``platform``, if any."""
+        query = select(SpaceRow.circle_id).where(SpaceRow.platform == platform, SpaceRow.channel == channel)
+        return self.session.exec(query).first()
 
     def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
         """Note occurrences that came due too long ago to send, so the record shows them."""
         self._insert_new(
             dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status=SKIPPED, recipient=None, lane="",
-                 attempts=0, not_before=now, created_at=now)
+                 attempts=0, not_before=now, created_at=now, platform="", locale="en", reader_tz="UTC")
             for key in keys
         )
 
@@ -425,6 +487,12 @@ class Store:
             if after is not None:
                 query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
+
+    def forget_requests(self, before: datetime) -> int:
+        """Drop request ids older than ``before``: platforms retry within minutes, not days."""
+        with Session(self.engine) as session, session.begin():
+            table = HandledRequestRow.__table__
+            return session.exec(delete(table).where(table.c.handled_at < before)).rowcount
 
     def next_wake(self) -> datetime | None:
         """The earliest moment any circle needs a tick."""

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from test_delivery import T0, queue
 from test_storage import make_circle, post
 
-from circlebot.service import CircleService
+from circlebot.wiring import wire
 from kits import builtin_kits
 from scheduler.delivery import deliver_due_messages
 from scheduler.leader import leader_for
@@ -41,7 +41,7 @@ class OutboxThatFailsToRecord(Outbox):
 
 
 def runner_for(engine, outbox: Outbox, sender: RecordingSender) -> Runner:
-    return Runner(CircleService(Store(engine), builtin_kits(), timedelta(hours=6)), outbox, sender)
+    return Runner(wire(engine, builtin_kits(), timedelta(hours=6)).ticker, outbox, sender)
 
 
 def test_outcomes_are_recorded_through_a_dropped_connection(pg_schema):

@@ -16,11 +16,10 @@ from sqlalchemy import event
 from test_delivery import T0, queue
 from test_storage import make_circle, post
 
-from circlebot.service import CircleService
+from circlebot.wiring import wire
 from kits import builtin_kits
 from scheduler.leader import FileLockLeader, SingleProcessLeader, leader_for
 from scheduler.live import LiveScheduler
-from scheduler.runner import Runner
 from storage.database import make_engine, upgrade
 from storage.outbox import Outbox
 from storage.repository import Store
@@ -90,8 +89,8 @@ async def test_a_second_scheduler_on_the_same_file_stands_by_and_says_so(tmp_pat
     senders = [RecordingSender(), RecordingSender()]
     notices: list[list[str]] = [[], []]
     schedulers = [
-        LiveScheduler(Runner(CircleService(Store(e), builtin_kits(), timedelta(hours=6)), Outbox(e), sender),
-                      leader_for(e), heartbeat=timedelta(seconds=0.2), notify=said.append)
+        LiveScheduler(wire(e, builtin_kits(), timedelta(hours=6)).runner(sender), leader_for(e),
+                      heartbeat=timedelta(seconds=0.2), notify=said.append)
         for e, sender, said in zip(engines, senders, notices)
     ]
     caplog.set_level(logging.WARNING, "scheduler.live")
