@@ -38,7 +38,7 @@ from bot.effects import (
     RemoveFromSpace,
     UpdatePost,
 )
-from circlebot.pictures import render_progress_png
+from adapters.pictures import render_progress_png
 from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
