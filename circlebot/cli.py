@@ -10,6 +10,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from circlebot.config import Settings
 from kits import KitError, load_kit
 
@@ -96,6 +98,12 @@ def _console(
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
     app = build(settings, database)
     store, service = app.store, app.commands
+    # One process delivers from a database at a time. A live console beside a running bot stands
+    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+    leader = leader_for(app.engine)
+    if not live and not leader.acquire():
+        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
     if live:
         clock = SystemClock()
     else:
@@ -127,7 +135,7 @@ def _console(
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(app.engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
@@ -147,10 +155,12 @@ def _console(
                     return
         finally:
             if scheduler:
-                await scheduler.shutdown()
-                await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
+                await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
 
-    asyncio.run(loop())
+    try:
+        asyncio.run(loop())
+    finally:
+        leader.release()
     return 0
 
 
@@ -160,17 +170,21 @@ def _run(settings: Settings) -> int:
 
     from adapters.contract import AdapterRouter
     from adapters.discord import app as discord
+    from adapters.slack import app as slack
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
 
-    platforms = {"discord": (discord.discord_configured(settings), discord.discord_settings_problem(settings), discord.start)}
+    platforms = {
+        "slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start),
+        "discord": (discord.discord_configured(settings), discord.discord_settings_problem(settings), discord.start),
+    }
     problems = [problem for _on, problem, _start in platforms.values() if problem]
     starts = [start for on, problem, start in platforms.values() if on and not problem]
     if problems or not starts:
-        print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + discord.NEEDED
-              + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+        print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
+              + "\n  " + discord.NEEDED + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
         return 2
     app, clock = build(settings), SystemClock()
 
@@ -225,7 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # a bad setting is named, not a traceback
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"invalid settings: {problems}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in ("console", "stats"):
         logging.getLogger().setLevel(logging.WARNING)  # their own output is the conversation, or the report

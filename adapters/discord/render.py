@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.common import message_text, progress_bar, split_text, week_of
+from adapters.pictures import render_progress_png
 from bot.actions import encode_action
 from bot.effects import FormField, Message, OpenForm
 from bot.i18n import render
@@ -81,8 +82,6 @@ def posts(message: Message, locale: str, *, ephemeral: bool = False) -> list[Pos
         last["components"] = rows
     picture = None
     if message.card is not None:
-        from circlebot.pictures import render_progress_png
-
         picture = Attachment(PICTURE, render_progress_png(message.card, locale), "image/png")
         last["embeds"] = [{"title": _shorten(render(message.card.title, locale), 256),
                            "image": {"url": f"attachment://{PICTURE}"}}]
