@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import discord
 import pytest
+from discordfixtures import fake  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
 from adapters.contract import Outgoing, Receipt
@@ -15,13 +16,6 @@ from bot.circle import UserRef
 from scheduler.delivery import DeliveryFailed
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from discordfixtures import fake  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
 from bot.circle import Actor, UserRef
@@ -30,13 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 WEEK_1 = "Week 1 of 4"
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 class Bot:

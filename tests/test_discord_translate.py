@@ -8,7 +8,9 @@ import re
 import pytest
 
 from adapters.discord.commands import MODERATOR_GROUP, definition, definition_hash, group_of
-from adapters.discord.translate import answers, grammar_line, language
+from adapters.discord.translate import answers, grammar_line, language, may_open_form
+from bot.actions import Action, Verb, encode_action
+from bot.inputs import Pressed, Submitted, Typed
 from bot import commands as c
 from bot.grammar import SUBCOMMANDS, parse
 
@@ -60,3 +62,11 @@ def test_languages_and_modal_answers_come_from_the_payload():
     assert [language(x) for x in ("es-ES", "en-GB", "de", "fr", None)] == ["es", "en", "de", None, None]
     rows = [{"type": 1, "components": [{"type": 4, "custom_id": f"a{i}", "value": v}]} for i, v in ((1, "second"), (0, "first"))]
     assert answers({"custom_id": "x", "components": rows}) == ("first", "second")
+
+
+def test_only_a_check_in_without_answers_may_open_a_form():
+    form = encode_action(Action(Verb.CHECKIN, "c1", 2))
+    assert may_open_form(Typed("checkin")) and may_open_form(Typed("checkin #crew")) and may_open_form(Pressed(form))
+    assert not may_open_form(Typed("checkin fine | ok")) and not may_open_form(Typed("info"))
+    assert not may_open_form(Pressed(encode_action(Action(Verb.RSVP_YES, "c1", 2)))) and not may_open_form(Pressed("x"))
+    assert not may_open_form(Submitted(form, ("a",)))

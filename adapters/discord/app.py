@@ -5,10 +5,10 @@ process or shard opened the button or form it comes from: buttons carry the
 core's encoded action as ``custom_id`` and modals their form's action, so a
 button on a ten-week-old post works after any number of restarts, and a modal
 submission discord.py did not open itself (it would drop it) is routed the
-same way. Each is answered within Discord's 3 s: the core gets
-:data:`ANSWER_WITHIN` to decide (a form must open as the first answer); if it
-needs longer the interaction is deferred and the answer follows up, well
-within the token's 15 minutes.
+same way. Each is answered within Discord's 3 s: deferred at once, with the
+core's answer following up (well within the token's 15 minutes); only a
+``checkin`` that may open a form (a modal can only be the first answer) gives
+the core :data:`ANSWER_WITHIN` first.
 
 :class:`DiscordDeliveries` carries out the outbox's deliveries: posts and
 replies in the circle's private thread, DMs, the thread and its members, the
@@ -31,13 +31,14 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters.contract import Outgoing, Receipt
 from adapters.discord import rest
-from adapters.discord.deliveries import DiscordDeliveries
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
+from adapters.discord.deliveries import DiscordDeliveries
 from adapters.discord.forms import PagedForms, page_of
 from adapters.discord.render import EPHEMERAL, Attachment, Post, form_button, modal, next_page, posts
 from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
-                                        grammar_line, language)
+                                        grammar_line, language, may_open_form)
 from bot import effects as fx
 from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
@@ -45,22 +46,21 @@ from bot.errors import CircleError
 from bot.inputs import Pressed, Request, Submitted, Typed
 from circlebot.config import Settings
 from circlebot.service import CommandService
-from storage.repository import Store
 from circlebot.wiring import Wiring
-from adapters.contract import Outgoing, Receipt
 from scheduler.clock import Clock
 from scheduler.delivery import DeliveryFailed
+from storage.repository import Store
 
 log = logging.getLogger(__name__)
 
-#: How long the core may take before the interaction is deferred; Discord allows 3 s in all.
+#: How long the core may take to decide whether a form opens, before the interaction is deferred (Discord allows 3 s).
 ANSWER_WITHIN = 1.5
 CHOICES = 25  # Discord: autocomplete choices
 ZONES = sorted(zoneinfo.available_timezones())
 #: What the bot needs in a server: view channels, send messages (also in threads), create private threads,
 #: manage threads (to remove a member), embed links, attach files, read message history.
 PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 36) | (1 << 34) | (1 << 14) | (1 << 15) | (1 << 16)
-DEFERRED, MESSAGE, SILENT, CHOICES_RESPONSE, MODAL = 5, 4, 6, 8, 9
+DEFERRED, MESSAGE, CHOICES_RESPONSE, MODAL = 5, 4, 8, 9
 FORMING = ("new", "again")  # subcommands that form a circle, whose thread opens where they were typed
 
 
@@ -83,22 +83,16 @@ class CircleClient(discord.AutoShardedClient):
     Args:
         commands: the core behind a service (``ahandle`` runs in a thread).
         kit_ids: the installed kits, offered when a kit is typed.
-        my_circles: the ids of a person's circles (for autocomplete).
-        open_circles: ids of circles in a guild starting with what is typed (for ``join``).
-        workspace_of: the guild of a circle, for a click in a DM (which names no guild).
+        lookups: a person's circles and the guild's (for autocomplete), a circle's guild (for a click in a DM).
         now: the clock.
     """
 
-    def __init__(self, commands: CommandService, kit_ids: list[str], my_circles: Callable[[UserRef], list[str]],
-                 open_circles: Callable[[str, str], list[str]], workspace_of: Callable[[str], str | None],
-                 now: Callable[[], datetime], channel_id: int | None = None, **options):
-        super().__init__(intents=discord.Intents.none() | discord.Intents(guilds=True), max_ratelimit_timeout=30,
-                         **options)
+    def __init__(self, commands: CommandService, kit_ids: list[str], lookups: Lookups, now: Callable[[], datetime],
+                 channel_id: int | None = None, **options):
+        super().__init__(intents=discord.Intents(guilds=True), max_ratelimit_timeout=30, **options)
         self.commands = commands
         self.kit_ids = kit_ids
-        self.my_circles = my_circles
-        self.open_circles = open_circles
-        self.workspace_of = workspace_of
+        self.lookups = lookups
         self.now = now
         self.channel_id = channel_id
         self.forms = PagedForms()
@@ -152,39 +146,36 @@ class CircleClient(discord.AutoShardedClient):
                 circle = decode_action(given.action).circle_id
             except CircleError:
                 circle = ""
-            workspace = await asyncio.to_thread(self.workspace_of, circle) if circle else None
+            workspace = await asyncio.to_thread(self.lookups.workspace_of, circle) if circle else None
         permissions = interaction.permissions
         return Actor(UserRef(PLATFORM, workspace or "", str(interaction.user.id)), interaction.user.display_name,
                      None, bool(interaction.guild_id) and (permissions.manage_guild or permissions.administrator),
                      locale=language(interaction.locale.value))
 
     async def _run(self, interaction: discord.Interaction, request: Request) -> None:
+        """Defer at once and follow up; only what may open a form waits for the core (a form opens only first)."""
+        locale = request.actor.locale or "en"
         work = asyncio.ensure_future(self.commands.ahandle(request, self.now()))
-        done, _pending = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
-        if work in done:
-            await self._answer(interaction, work.result(), request.actor.locale or "en")
-            return
+        if may_open_form(request.input):
+            done, _pending = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
+            if work in done:
+                await self._answer(interaction, work.result(), locale)
+                return
         await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
-        responses = await work
-        await self._follow(interaction, responses, request.actor.locale or "en")
+        await self._follow(interaction, await work, locale)
 
     async def _answer(self, interaction: discord.Interaction, responses: list, locale: str) -> None:
-        """The first answer within 3 s: the form if there is one (it can open only now), else the first reply."""
+        """The first answer, within 3 s: the form if there is one (it can open only now), else the first reply."""
         form = next((r for r in responses if isinstance(r, fx.OpenForm)), None)
-        rest_of = [r for r in responses if r is not form]
-        if form is not None:
-            custom_id = self.forms.open(str(interaction.user.id), form, encode_action(form.action))
-            await rest.respond(self.http, str(interaction.id), interaction.token, MODAL, modal(form, locale, custom_id))
-        else:
-            first, *rest_of = [*await self._private(responses, locale)] or [None]
-            if first is None:
-                await rest.respond(self.http, str(interaction.id), interaction.token,
-                                   SILENT if interaction.type.value == COMPONENT else MESSAGE,
-                                   None if interaction.type.value == COMPONENT else {"content": "\u2713", "flags": EPHEMERAL})
-                return
+        if form is None:
+            first, *more = await self._private(responses, locale) or [Post({"content": "\u2713", "flags": EPHEMERAL})]
             await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE, first.payload,
                                first.attachment)
-        for post in rest_of if form is None else await self._private(rest_of, locale):
+        else:
+            custom_id = self.forms.open(str(interaction.user.id), form, encode_action(form.action))
+            await rest.respond(self.http, str(interaction.id), interaction.token, MODAL, modal(form, locale, custom_id))
+            more = await self._private([r for r in responses if r is not form], locale)
+        for post in more:
             await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
 
     async def _follow(self, interaction: discord.Interaction, responses: list, locale: str) -> None:
@@ -238,10 +229,10 @@ class CircleClient(discord.AutoShardedClient):
         elif option == "timezone":
             found = [z for z in ZONES if typed in z.lower()]
         elif option == "circle" and sub == "join" and interaction.guild_id:
-            found = await asyncio.to_thread(self.open_circles, str(interaction.guild_id), typed.lstrip("#"))
+            found = await asyncio.to_thread(self.lookups.open_circles, str(interaction.guild_id), typed.lstrip("#"))
         elif option == "circle":
             user = UserRef(PLATFORM, str(interaction.guild_id or ""), str(interaction.user.id))
-            found = [c for c in await asyncio.to_thread(self.my_circles, user) if typed.lstrip("#") in c]
+            found = [c for c in await asyncio.to_thread(self.lookups.my_circles, user) if typed.lstrip("#") in c]
         elif option == "day":
             found = [d for d in WEEKDAYS if d.startswith(typed)]
         else:
@@ -365,10 +356,9 @@ class DiscordAdapter:
             raise ValueError("DISCORD_TOKEN is not set")
         point_at(settings.discord_api_url, settings.discord_gateway_url)
         self.settings = settings
-        lookups = Lookups(wiring.store)
-        self.client = CircleClient(wiring.commands, sorted(wiring.kits), lookups.my_circles, lookups.open_circles,
-                                   lookups.workspace_of, now, channel_id=settings.discord_channel_id,
-                                   shard_ids=settings.discord_shard_ids, shard_count=settings.discord_shard_count)
+        self.client = CircleClient(wiring.commands, sorted(wiring.kits), Lookups(wiring.store), now,
+                                   channel_id=settings.discord_channel_id, shard_ids=settings.discord_shard_ids,
+                                   shard_count=settings.discord_shard_count)
         community = settings.discord_community_channel_id
         self.deliveries = DiscordDeliveries(self.client.http, self.client.home_channel, str(community) if community else None)
         self.logged_in = asyncio.Event()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import shlex
 
 from adapters.discord.commands import NAME, Kind, Shape, options_of
+from bot.actions import Verb, decode_action
+from bot.errors import CircleError
+from bot.inputs import Pressed, Submitted, Typed
 from bot.people import LANGUAGES
 
 PLATFORM = "discord"
@@ -81,6 +84,22 @@ def answers(data: dict) -> tuple[str, ...]:
 
 def _field_index(custom_id: str) -> int:
     return int(custom_id.lstrip("a")) if custom_id.lstrip("a").isdigit() else 0
+
+
+def may_open_form(given: Typed | Pressed | Submitted) -> bool:
+    """Whether the core may answer with a form, which Discord shows only as an interaction's first answer.
+
+    ``checkin`` with no answers, typed or pressed, opens the check-in form; nothing else does.
+    """
+    if isinstance(given, Typed):
+        name, *rest = given.text.split()
+        return name == "checkin" and all(word.startswith("#") for word in rest)
+    if isinstance(given, Pressed):
+        try:
+            return decode_action(given.action).verb == Verb.CHECKIN
+        except CircleError:
+            return False
+    return False
 
 
 def language(locale: str | None) -> str | None:

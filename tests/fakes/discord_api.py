@@ -85,6 +85,7 @@ class Interaction:
     payload: dict
     sent_at: float
     answered_at: float | None = None  # when the first callback arrived (monotonic)
+    said_at: float | None = None  # when the first message for the person arrived (an answer or a follow-up)
     responses: list[dict] = field(default_factory=list)  # callbacks: {"type": .., "data": ..}
     followups: list[dict] = field(default_factory=list)  # messages sent through the webhook
 
@@ -611,6 +612,7 @@ class FakeDiscord:
             "id": str(interaction.id), "type": interaction.payload["type"],
             "response_message_loading": kind == 5, "response_message_ephemeral": bool((data.get("flags") or 0) & EPHEMERAL)}}
         if kind == 4:
+            interaction.said_at = interaction.answered_at
             message = self._message(channel_id, data)
             if not (data.get("flags") or 0) & EPHEMERAL:
                 self.messages[channel_id].append(message)
@@ -640,6 +642,7 @@ class FakeDiscord:
         if not (body.get("flags") or 0) & EPHEMERAL:
             self.messages[channel_id].append(message)
         interaction.followups.append(message)
+        interaction.said_at = interaction.said_at or time.monotonic()
         return message
 
     async def _edit_original(self, request, params, body):
