@@ -21,6 +21,7 @@ the schema named in ``search_path`` is created if it does not exist.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import re
 import time
 from collections.abc import Iterator
@@ -39,8 +40,8 @@ from bot.effects import DELIVERY_TYPES, Delivery, DirectMessage
 from kits import builtin_kits
 from storage.codec import dump_delivery
 from storage.database import make_engine, normalise_url, upgrade
-from storage.models import CircleRow, InvolvementRow, MembershipRow, OutboxRow
-from storage.repository import circle_columns
+from storage.models import CircleRow, InvolvementRow, MembershipRow, OutboxRow, WorkspaceCountRow
+from storage.repository import circle_columns, workspace_counts
 from storage.outbox import SENT, lane_of
 
 MEMBERS = 5
@@ -57,14 +58,18 @@ def person(circle_no: int, member_no: int) -> Actor:
     return Actor(UserRef(PLATFORM, WORKSPACE, f"u{circle_no}-{member_no}"), f"Person {circle_no}.{member_no}")
 
 
-def build_circle(number: int, kits) -> tuple[Circle, list[Delivery]]:
-    """One circle, formed by its moderator, joined by four people and started, all via the engine."""
+def build_circle(number: int, kits, members: int = MEMBERS) -> tuple[Circle, list[Delivery]]:
+    """One circle of :data:`MEMBERS` places, formed by its moderator, joined and started, all via the engine.
+
+    Args:
+        members: how many people it has, the moderator included; fewer than :data:`MEMBERS` leaves it open to join.
+    """
     kit = kits[KIT]
     moderator = person(number, 0)
     command = c.NewCircle(name=f"Circle {number}", kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
     decision = core.create_circle(command, moderator, STARTED, kits, taken_handles=())
     circle, effects = decision.circle, list(decision.effects)
-    for member_no in range(1, MEMBERS):
+    for member_no in range(1, members):
         decision = core.handle(circle, c.Join(None), person(number, member_no), STARTED, kit)
         circle, effects = decision.circle, effects + list(decision.effects)
     decision = core.handle(circle, c.Start(None), moderator, STARTED, kit)
@@ -74,13 +79,13 @@ def build_circle(number: int, kits) -> tuple[Circle, list[Delivery]]:
     return circle, [e for e in effects if isinstance(e, DELIVERY_TYPES)]
 
 
-def rows(circles: int) -> Iterator[tuple[dict, list[dict], list[dict]]]:
-    """Per circle: its circle row, membership rows and (already sent) outbox rows."""
+def rows(circles: int, members: int = MEMBERS) -> Iterator[tuple[dict, list[dict], list[dict], Counter[str]]]:
+    """Per circle: its circle row, membership rows, (already sent) outbox rows, and what it adds to the workspace's counts."""
     kits = builtin_kits()
     for number in range(circles):
-        circle, deliveries = build_circle(number, kits)
+        circle, deliveries = build_circle(number, kits, members)
         circle_row = dict(circle_columns(circle), id=circle.id, updated_at=STARTED)
-        members = [dict(circle_id=circle.id, user_key=m.user.key) for m in circle.members]
+        memberships = [dict(circle_id=circle.id, user_key=m.user.key) for m in circle.members]
         outbox = []
         for effect in deliveries:
             kind, payload = dump_delivery(effect)
@@ -91,7 +96,7 @@ def rows(circles: int) -> Iterator[tuple[dict, list[dict], list[dict]]]:
                 not_before=(effect.not_before if direct else None) or STARTED, created_at=STARTED,
                 sent_at=STARTED, last_error=None,
             ))
-        yield circle_row, members, outbox
+        yield circle_row, memberships, outbox, workspace_counts(circle)
 
 
 def reset(url: str) -> Engine:
@@ -109,12 +114,12 @@ def reset(url: str) -> Engine:
         with engine.begin() as connection:
             if schema:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema.group(1)}"'))
-            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, memberships, outbox, circles, alembic_version CASCADE"))
+            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, workspace_counts, memberships, outbox, circles, alembic_version CASCADE"))
     upgrade(engine)
     return engine
 
 
-def seed(url: str, circles: int) -> dict:
+def seed(url: str, circles: int, members: int = MEMBERS) -> dict:
     started = time.perf_counter()
     engine = reset(url)
     counts = {"circles": 0, "memberships": 0, "outbox": 0}
@@ -131,13 +136,19 @@ def seed(url: str, circles: int) -> dict:
             counts[name] += len(values)
             values.clear()
 
-    for circle_row, members, outbox in rows(circles):
+    running = Counter()  # the workspace's running counts (workspace_counts)
+    for circle_row, memberships, outbox, adds in rows(circles, members):
+        running.update(adds)
         batch[0].append(circle_row)
-        batch[1].extend(members)
+        batch[1].extend(memberships)
         batch[2].extend(outbox)
         if len(batch[0]) >= CHUNK:
             flush()
     flush()
+    with engine.begin() as connection:
+        connection.execute(insert(WorkspaceCountRow.__table__), [
+            dict(platform=PLATFORM, workspace=WORKSPACE, figure=figure, count=count) for figure, count in running.items()
+        ])
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # A live database has statistics; give the planner the same (autovacuum would, soon after a load).
         connection.execute(text("ANALYZE"))

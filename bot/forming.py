@@ -170,6 +170,11 @@ def form_again(
     return old_decision, replace(formed, effects=(*formed.effects, *invited))
 
 
+def joinable(circle: Circle) -> bool:
+    """Whether people may still join ``circle`` (storage's ``JOINABLE_ONLY`` says the same in SQL)."""
+    return circle.state in (State.FORMING, State.ACTIVE) and not circle.is_full
+
+
 def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, kits: Mapping[str, Kit]) -> Message:
     """The circles a person is in, and a first page of those open to join.
 
@@ -194,7 +199,7 @@ def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, 
 
     lines = [
         _("Your circles:"),
-        *([line(circle) for circle in mine] or [_("(none yet)")]),
+        *([line(circle) for circle in sorted(mine, key=lambda circle: circle.handle)] or [_("(none yet)")]),
         _("Open to join:"),
         *([line(circle) for circle in joinable] or [_("(none right now)")]),
     ]
