@@ -31,6 +31,8 @@ from storage.models import (
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 
+#: The indexes that lead with (platform, workspace), for the circles and the weeks they held.
+GROUP_INDEXES = ("ix_circles_place_tally", "ix_circle_weeks_place_week")
 #: Circles whose members are read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
 CIRCLE_SAMPLE = 20
 
@@ -168,7 +170,11 @@ class Transaction:
         whose first circles share the same few people is counted in full.
         """
         m = MembershipRow.__table__.c
-        sample = self.session.exec(select(circle_id).where(*where).limit(CIRCLE_SAMPLE)).all()
+        # In the order of the index on (platform, workspace, ...): SQLite plans by statistics, perhaps
+        # gathered when every circle was active, and would scan the whole table for a rare state.
+        index = next(i for i in circle_id.table.indexes if i.name in GROUP_INDEXES)
+        leading = list(index.columns)[:3]  # (platform, workspace, state) or (platform, workspace, week)
+        sample = self.session.exec(select(circle_id).where(*where).order_by(*leading).limit(CIRCLE_SAMPLE)).all()
         people = set(self.session.exec(select(m.user_key).where(m.circle_id.in_(sample))).all()) if sample else set()
         if len(people) >= MIN_PEOPLE or len(sample) < CIRCLE_SAMPLE:
             return len(people) >= MIN_PEOPLE
