@@ -60,7 +60,8 @@ def create_circle(
     """Form a new circle with ``actor`` as its moderator.
 
     Args:
-        taken_handles: the handles of ``actor``'s workspace that share the new one's slug.
+        taken_handles: the handles of ``actor``'s workspace among the slug, ``<slug>-2``, ``<slug>-3``, ...
+            (at least up to the first free one).
 
     Raises:
         CircleError: unknown kit or time zone, or an unusable name.

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import count
 
 from sqlalchemy import ColumnElement, Engine, delete, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +32,8 @@ from storage.models import (
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 
+#: Handles a new circle's name might take, looked up at once.
+HANDLE_PAGE = 20
 #: The indexes that lead with (platform, workspace), for the circles and the weeks they held.
 GROUP_INDEXES = ("ix_circles_place_tally", "ix_circle_weeks_place_week")
 #: Circles whose members are read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
@@ -95,11 +98,21 @@ class Transaction:
         circle_id = self.session.exec(query).first()
         return self.load(circle_id, lock=lock) if circle_id else None
 
-    def handles(self, platform: str, workspace: str, prefix: str) -> set[str]:
-        """The handles of this workspace that start with ``prefix`` (the candidates a new one must avoid)."""
+    def handles(self, platform: str, workspace: str, base: str) -> set[str]:
+        """Which of ``base``, ``base-2``, ``base-3``, ... this workspace has taken, up to the first free one.
+
+        Exact handles, looked up on the unique index a page at a time: a prefix search (LIKE)
+        would walk every handle of the workspace under PostgreSQL's collations.
+        """
         c = CircleRow.__table__.c
-        query = select(c.handle).where(c.platform == platform, c.workspace == workspace, c.handle.startswith(prefix, autoescape=True))
-        return set(self.session.exec(query).all())
+        taken: set[str] = set()
+        for first in count(1, HANDLE_PAGE):
+            candidates = [base if n == 1 else f"{base}-{n}" for n in range(first, first + HANDLE_PAGE)]
+            query = select(c.handle).where(c.platform == platform, c.workspace == workspace, c.handle.in_(candidates))
+            found = set(self.session.exec(query).all())
+            taken |= found
+            if len(found) < len(candidates):
+                return taken
 
     def workspaces(self) -> list[tuple[str, str]]:
         """Every (platform, workspace) that has a circle, in order."""

@@ -157,3 +157,12 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
     assert [w.value for w in tally.weeks] == list(week_figures(migrated))
     assert {figure: count for figure, count in counts.items() if count} == +workspace_counts(migrated)
     assert "#crew" in say(service, person("dan"), "/circle list")
+
+
+def test_a_new_circle_takes_the_first_free_handle_however_many_share_its_name(service):  # noqa: F811
+    host = person("alice")
+    for _ in range(21):
+        say(service, host, '/circle new "Crew" starter UTC tue 17:00')
+    assert "(#crew-23)" in say(service, host, '/circle new "Crew 23" starter UTC tue 17:00')
+    assert "(#crew-22)" in say(service, host, '/circle new "Crew" starter UTC tue 17:00')
+    assert "(#crew-24)" in say(service, host, '/circle new "Crew" starter UTC tue 17:00')
