@@ -11,23 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from circlebot.config import Settings
-from kits import KitError, builtin_kits, load_kit, load_kits
-from kits.schema import Kit
-
-
-def installed_kits(settings: Settings) -> dict[str, Kit]:
-    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id).
-
-    The workplace's own support resources come first in every kit's list.
-    """
-    kits = builtin_kits()
-    if settings.kits_dir:
-        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
-    if settings.support_resources:
-        for kit_id, kit in kits.items():
-            resources = (*settings.support_resources, *kit.support.resources)
-            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
-    return kits
+from kits import KitError, load_kit
 
 
 def _validate(paths: list[str]) -> int:
@@ -45,6 +29,8 @@ def _validate(paths: list[str]) -> int:
 
 
 def _list_kits(settings: Settings) -> int:
+    from circlebot.wiring import installed_kits
+
     for kit in installed_kits(settings).values():
         print(f"{kit.id:12} {kit.length:2} meetings, {kit.cadence.value:8} {kit.name}")
     return 0
@@ -98,30 +84,24 @@ def _stats(settings: Settings, database: str | None, place: tuple[str, str] | No
 def _console(
     settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
 ) -> int:
-    from adapters.console.app import CirclePlace, Console, ConsoleSender
-    from adapters.console.render import PictureFolder
-    from circlebot.service import CircleService
+    from adapters.console.app import CirclePlace, Console, ConsoleAdapter
+    from adapters.console.render import Choices, PictureFolder
+    from circlebot.wiring import build
     from scheduler.clock import SimulatedClock, SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
-    from scheduler.runner import Runner
-    from storage.database import make_engine, upgrade
-    from storage.outbox import Outbox
-    from storage.repository import Store
 
     if database is None:
         # A fresh file per demo: the simulated clock must not meet last session's circles.
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-    engine = make_engine(database)
-    upgrade(engine)
+    app = build(settings, database)
+    store, service = app.store, app.commands
     if live:
         clock = SystemClock()
     else:
         clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
         if clock.now().tzinfo is None:
             raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, installed_kits(settings), settings.grace)
 
     places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
@@ -136,14 +116,18 @@ def _console(
         print(text, flush=True)
 
     folder = PictureFolder(Path(pictures) if pictures else Path(tempfile.mkdtemp(prefix="circlebot-pictures-")))
-    runner = Runner(service, outbox, ConsoleSender(write, clock, place_of, settings.locale, folder))
-    console = Console(service, runner, clock, write, settings.locale, Path(files) if files else None, folder, place_of=place_of)
+    choices = Choices()
+    runner = app.runner(ConsoleAdapter(write, clock, place_of, folder, choices))
+    console = Console(
+        service, runner, clock, write, settings.locale, Path(files) if files else None, folder, place_of=place_of,
+        choices=choices,
+    )
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader_for(app.engine), clock) if live else None
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
@@ -151,14 +135,14 @@ def _console(
             while True:
                 if interactive:
                     try:
-                        line = await asyncio.to_thread(input, f"{console.actor.name}> ")
+                        line = await asyncio.to_thread(input, console.prompt)
                     except EOFError:
                         return
                 else:
                     line = await asyncio.to_thread(sys.stdin.readline)
                     if not line:
                         return
-                    write(f"{console.actor.name}> {line.rstrip()}")
+                    write(f"{console.prompt}{line.rstrip()}")
                 if not await console.handle_line(line):
                     return
         finally:

@@ -17,10 +17,10 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from bot.effects import Delivery
-from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued
+from adapters.contract import Adapter, DeliveryFailed, Outgoing, Receipt  # noqa: F401 (DeliveryFailed: re-exported)
+from bot.effects import OpenSpace
+from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued, referred_key
 
 log = logging.getLogger(__name__)
 
@@ -30,31 +30,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 FLUSH_EVERY = 200
 
 
-class DeliveryFailed(Exception):
-    """The platform did not accept a delivery.
-
-    Args:
-        reason: what went wrong, for the log (never a token).
-        retry_after: seconds the platform asked us to wait (HTTP 429).
-        permanent: retrying cannot help (403, 404, unknown channel).
-    """
-
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.permanent = permanent
-
-
-class Sender(Protocol):
-    """What an adapter provides to the outbox.
-
-    ``deliver`` carries out one delivery or raises :class:`DeliveryFailed`. With
-    ``resend=True`` an earlier attempt may have reached the platform (the
-    process died before recording it): the adapter must not post it twice,
-    e.g. by sending the same Discord nonce, or checking before it posts.
-    """
-
-    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None: ...
+#: What delivers: an adapter, or several behind an :class:`~adapters.contract.AdapterRouter`.
+Sender = Adapter
 
 
 @dataclass
@@ -67,20 +44,42 @@ class DeliveryReport:
 
 @dataclass
 class _Pass:
+    """One claimed batch on its way out.
+
+    Attributes:
+        spaces: the circles' spaces by circle id, including those made in this pass.
+        receipts: earlier posts' receipts by outbox key, including those sent in this pass.
+    """
+
     outbox: Outbox
     sender: Sender
     now: datetime
     grace: timedelta
     report: DeliveryReport
     outcomes: list[Outcome]
+    spaces: dict[str, Receipt]
+    receipts: dict[str, Receipt]
 
     async def flush(self, force: bool = False) -> None:
         if self.outcomes and (force or len(self.outcomes) >= FLUSH_EVERY):
             batch, self.outcomes[:] = list(self.outcomes), []
             await asyncio.to_thread(self.outbox.finish, batch, self.now)
 
-    def record(self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None) -> None:
-        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error))
+    def record(
+        self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None,
+        receipt: Receipt | None = None,
+    ) -> None:
+        space_of = queued.circle_id if receipt and isinstance(queued.effect, OpenSpace) else None
+        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error, receipt, space_of, queued.platform))
+        if receipt:
+            self.receipts[queued.effect.key] = receipt
+            if space_of:
+                self.spaces[space_of] = receipt
+
+    def outgoing(self, queued: Queued) -> Outgoing:
+        referred = referred_key(queued.effect)
+        earlier = self.receipts.get(referred) if referred else None
+        return queued.outgoing(self.now, self.spaces.get(queued.circle_id), earlier)
 
     async def lane(self, items: list[Queued]) -> None:
         """One lane's deliveries, strictly in order."""
@@ -95,11 +94,11 @@ class _Pass:
                 log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before)
                 continue
             try:
-                await self.sender.deliver(queued.effect, resend=queued.resend)
+                receipt = await self.sender.deliver(self.outgoing(queued))
             except DeliveryFailed as failure:
                 hold_until = self.failed(queued, failure)
             else:
-                self.record(queued, SENT, queued.attempts + 1, queued.not_before)
+                self.record(queued, SENT, queued.attempts + 1, queued.not_before, receipt=receipt)
                 self.report.sent += 1
             await self.flush()
 
@@ -124,7 +123,7 @@ async def deliver_due_messages(
     grace: timedelta = timedelta(hours=6),
     *,
     batch: int = 1000,
-    concurrency: int = 64,
+    concurrency: int = 256,  # lanes in flight: 1,000 requests a second that take 200 ms each need 200
     low_water: int = 500,
     queueing: asyncio.Future | None = None,
     pause: float = 0.25,
@@ -147,7 +146,8 @@ async def deliver_due_messages(
         lanes: dict[str, list[Queued]] = defaultdict(list)
         for queued in claimed:
             lanes[queued.lane].append(queued)
-        work = _Pass(outbox, sender, now, grace, report, [])
+        spaces, receipts = await asyncio.to_thread(outbox.context, claimed)
+        work = _Pass(outbox, sender, now, grace, report, [], spaces, receipts)
         waiting += len(lanes)
 
         async def one_lane(items: list[Queued]) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from circlebot.service import CircleService
+from circlebot.ticker import Ticker
 from scheduler.delivery import DeliveryReport, Sender, deliver_due_messages
 from storage.outbox import Outbox
 
 
 class Runner:
-    def __init__(self, service: CircleService, outbox: Outbox, sender: Sender):
-        self.service = service
+    def __init__(self, ticker: Ticker, outbox: Outbox, sender: Sender):
+        self.ticker = ticker
         self.outbox = outbox
         self.sender = sender
 
@@ -28,17 +28,17 @@ class Runner:
         ticks have queued so far: in a synchronized fan-out the first posts go
         out at once, and the rate limit, not the database, sets the pace.
         """
-        ticking = asyncio.ensure_future(asyncio.to_thread(self.service.tick_due, now))
+        ticking = asyncio.ensure_future(asyncio.to_thread(self.ticker.tick_due, now))
         try:
             return await deliver_due_messages(
-                self.outbox, self.sender, now, self.service.grace, queueing=ticking
+                self.outbox, self.sender, now, self.ticker.grace, queueing=ticking
             )
         finally:
             await ticking
 
     def next_wake(self) -> datetime | None:
         """The next moment anything is due: a circle's step or a delivery's retry."""
-        moments = [m for m in (self.service.store.next_wake(), self.outbox.next_due()) if m is not None]
+        moments = [m for m in (self.ticker.store.next_wake(), self.outbox.next_due()) if m is not None]
         return min(moments, default=None)
 
     async def advance(self, clock, until: datetime) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import count
 
-from sqlalchemy import ColumnElement, Engine, delete, distinct, func, or_, update
+from sqlalchemy import ColumnElement, Engine, Update, bindparam, delete, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -18,15 +20,18 @@ from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
 from bot.forming import joinable
 from bot.state import State
-from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, started, week_figures
+from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, same_week_figures, started, week_figures
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import (
     JOINABLE_ONLY,
     CircleRow,
     CircleWeekRow,
+    HandledRequestRow,
     InvolvementRow,
     MembershipRow,
     OutboxRow,
+    PersonRow,
+    SpaceRow,
     WorkspaceCountRow,
 )
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
@@ -38,6 +43,8 @@ HANDLE_PAGE = 20
 GROUP_INDEXES = ("ix_circles_place_tally", "ix_circle_weeks_place_week")
 #: Circles whose members are read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
 CIRCLE_SAMPLE = 20
+#: How long a background transaction waits for commands before it starts, and between its circles (seconds).
+BACKGROUND_WAIT, IN_TRANSACTION_WAIT = 1.0, 0.1
 
 
 class StaleCircle(Exception):
@@ -61,6 +68,28 @@ def circle_columns(circle: Circle) -> dict:
     )
 
 
+@lru_cache(maxsize=None)
+def _update_circle(columns: tuple[str, ...]) -> Update:
+    """One UPDATE for a batch of circles (executemany): each column bound by its name, id and revision checked."""
+    table = CircleRow.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.revision == bindparam("b_revision"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+def same_counts(before: Circle, after: Circle) -> bool:
+    """Whether ``after`` surely adds what ``before`` did to the running counts, told without counting."""
+    return (
+        same_week_figures(before, after)
+        and before.state is after.state
+        and before.capacity == after.capacity
+        and started(before) == started(after)
+        and graduated(before) == graduated(after)
+    )
+
+
 def workspace_counts(circle: Circle) -> Counter[str]:
     """What ``circle`` adds to its workspace's running counts (``workspace_counts``, read by ``list`` and ``stats``)."""
     counts = Counter({
@@ -78,7 +107,14 @@ def workspace_counts(circle: Circle) -> Counter[str]:
 
 @dataclass
 class Transaction:
-    """Everything done to storage for one command or tick; commits or rolls back whole."""
+    """Everything done to storage for one command or tick; commits or rolls back whole.
+
+    Updates of existing circles, their weekly figures and new deliveries are
+    held until :meth:`flush` (before the commit, or before a query that could
+    see them): a tick of many circles then writes them with one executemany
+    each, and on SQLite holds the single write lock only for those statements
+    and the commit, not while it computes.
+    """
 
     session: Session
     after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -86,6 +122,34 @@ class Transaction:
     known: dict[str, Circle] = field(default_factory=dict)
     #: Changes to workspace_counts, written once at the end in key order (no deadlocks between transactions).
     count_changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    _updates: list[dict] = field(default_factory=list)
+    _week_rows: dict[str, list[dict]] = field(default_factory=dict)  # circle id -> its circle_weeks rows
+    _deliveries: list[dict] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Write the held circle updates, weekly figures and deliveries, one executemany each.
+
+        Raises:
+            StaleCircle: a circle's stored revision was no longer the one it was loaded at.
+        """
+        if self._updates:
+            updates, self._updates = self._updates, []
+            statement = _update_circle(tuple(name for name in updates[0] if not name.startswith("b_")))
+            if self.session.exec(statement, params=updates).rowcount != len(updates):
+                raise StaleCircle(", ".join(u["b_id"] for u in updates))
+        if self._week_rows:
+            weeks, self._week_rows = self._week_rows, {}
+            table = CircleWeekRow.__table__
+            self.session.exec(delete(table).where(table.c.circle_id.in_(list(weeks))))
+            self._insert_new_rows(CircleWeekRow, [row for rows in weeks.values() for row in rows])
+        if self._deliveries:
+            rows, self._deliveries = self._deliveries, []
+            # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
+            statement = self._insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+            self.session.exec(statement, params=rows)
+
+    def _insert(self, table):
+        return (pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
         found = self.load_many([circle_id], lock=lock)
@@ -104,6 +168,7 @@ class Transaction:
         Exact handles, looked up on the unique index a page at a time: a prefix search (LIKE)
         would walk every handle of the workspace under PostgreSQL's collations.
         """
+        self.flush()
         c = CircleRow.__table__.c
         taken: set[str] = set()
         for first in count(1, HANDLE_PAGE):
@@ -121,6 +186,7 @@ class Transaction:
 
     def circle_ids_of(self, user: UserRef, *, closed: bool = False) -> list[str]:
         """The circles ``user`` belongs to; closed ones only when ``closed`` is true."""
+        self.flush()
         query = (
             select(MembershipRow.circle_id)
             .join(CircleRow, CircleRow.id == MembershipRow.circle_id)
@@ -142,6 +208,7 @@ class Transaction:
         Circles ``user`` is in are left out. The page walks a partial index of joinable circles;
         the number is the workspace's running count less the user's own joinable circles.
         """
+        self.flush()
         c = CircleRow.__table__.c
         theirs = select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)
         where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY)
@@ -151,6 +218,7 @@ class Transaction:
 
     def tally(self, platform: str, workspace: str) -> Tally:
         """The workspace's statistics, from its running counts (no circle is read)."""
+        self.flush()
         counts = self._counts(platform, workspace)
         c, cw = CircleRow.__table__.c, CircleWeekRow.__table__.c
         here, weeks_here = (c.platform == platform, c.workspace == workspace), (cw.platform == platform, cw.workspace == workspace)
@@ -199,6 +267,7 @@ class Transaction:
 
         Only the JSON column is read: no ORM object to build, or to keep in step with save's UPDATE.
         """
+        self.flush()
         query = select(CircleRow.data).where(col(CircleRow.id).in_(list(circle_ids))).order_by(CircleRow.id)
         if lock:
             query = query.with_for_update()
@@ -214,7 +283,8 @@ class Transaction:
                 which spares the membership index a query (every clock tick).
 
         Raises:
-            StaleCircle: the stored revision is no longer ``previous_revision``.
+            StaleCircle: the stored revision is no longer ``previous_revision`` (here
+                or, for an update, when the transaction flushes).
         """
         values = dict(circle_columns(circle), updated_at=datetime.now(UTC))
         before = None if previous_revision is None else self.known.get(circle.id) or self.load(circle.id)
@@ -222,17 +292,13 @@ class Transaction:
             self.session.add(CircleRow(id=circle.id, **values))
             self.session.flush()  # before the rows that refer to it
         else:
-            # A Core UPDATE on the table: the ORM-enabled one spends more than the database does.
-            table = CircleRow.__table__
-            result = self.session.exec(
-                update(table).where(table.c.id == circle.id, table.c.revision == previous_revision).values(**values)
-            )
-            if result.rowcount != 1:
-                raise StaleCircle(circle.id)
+            # Held for one Core executemany at flush: the ORM-enabled UPDATE spends more than the database does.
+            self._updates.append(dict(values, b_id=circle.id, b_revision=previous_revision))
         self._count(circle, before)
         self.known[circle.id] = circle
         if not members_changed:
             return
+        self.flush()
         self.session.flush()
         wanted = {m.user.key for m in circle.members}
         stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
@@ -254,24 +320,25 @@ class Transaction:
         Args:
             before: the circle as stored until now; ``None`` for a new one.
         """
+        if before is not None and same_counts(before, circle):
+            return  # a clock tick, mostly: told without counting anything twice
         counts, earlier = workspace_counts(circle), workspace_counts(before) if before else Counter()
         for figure in counts.keys() | earlier.keys():
             self.count_changes[(circle.platform, circle.workspace, figure)] += counts[figure] - earlier[figure]
-        weeks = week_figures(circle)
-        if before is not None and weeks == week_figures(before):
+        if before is not None and same_week_figures(before, circle):
             return
-        table = CircleWeekRow.__table__
-        self.session.exec(delete(table).where(table.c.circle_id == circle.id))
-        rows = [dict(vars(week), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for week in weeks]
-        self._insert_new_rows(CircleWeekRow, rows)
+        weeks = week_figures(circle)
+        if weeks != (week_figures(before) if before else ()):
+            self._week_rows[circle.id] = [
+                dict(vars(week), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for week in weeks
+            ]
 
     def write_counts(self) -> None:
         """Add this transaction's changes to the workspaces' running counts (once, at the end, in key order)."""
         table = WorkspaceCountRow.__table__
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         for (platform, workspace, figure), change in sorted(self.count_changes.items()):
             if change:
-                statement = insert(table).values(platform=platform, workspace=workspace, figure=figure, count=change)
+                statement = self._insert(table).values(platform=platform, workspace=workspace, figure=figure, count=change)
                 self.session.exec(statement.on_conflict_do_update(
                     index_elements=["platform", "workspace", "figure"], set_={"count": table.c.count + change},
                 ))
@@ -279,26 +346,84 @@ class Transaction:
 
     def forget_involvements(self, user: UserRef) -> None:
         """Forget which circles ``user`` was in: after ``forget-me`` none holds anything about them."""
+        self.flush()
         self.session.exec(delete(InvolvementRow.__table__).where(InvolvementRow.__table__.c.user_key == user.key))
 
-    def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
-        """Queue deliveries; one whose key is already queued is left as it is."""
+    def enqueue(
+        self,
+        deliveries: Iterable[Delivery],
+        now: datetime,
+        *,
+        platform: str = "",
+        reader: Callable[[Delivery], tuple[str, str]] = lambda effect: ("en", "UTC"),
+    ) -> None:
+        """Queue deliveries; one whose key is already queued is left as it is.
+
+        Args:
+            platform: the adapter that delivers them (the circle's platform).
+            reader: each delivery's reader's language and zone.
+        """
         rows = []
         for effect in deliveries:
             kind, payload = dump_delivery(effect)
             direct = isinstance(effect, DirectMessage)
+            locale, tz = reader(effect)
             rows.append(
                 dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=PENDING,
                      recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=0,
-                     not_before=(effect.not_before if direct else None) or now, created_at=now)
+                     not_before=(effect.not_before if direct else None) or now, created_at=now,
+                     platform=platform, locale=locale, reader_tz=tz)
             )
         self._insert_new(rows)
+
+    def first_time(self, request_key: str, now: datetime) -> bool:
+        """Record a platform request as handled; false when it was handled before (a retry).
+
+        Recorded in the command's own transaction: if the command fails, the retry runs it.
+        """
+        table = HandledRequestRow.__table__
+        statement = (
+            self._insert(table)
+            .values(id=request_key[:300], handled_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(table.c.id)
+        )
+        return self.session.exec(statement).first() is not None
+
+    def person(self, user: UserRef) -> PersonRow | None:
+        return self.session.get(PersonRow, user.key)
+
+    def people(self, users: Iterable[UserRef]) -> dict[str, PersonRow]:
+        """The people among ``users`` who have settings of their own, by user key."""
+        keys = list({user.key for user in users})
+        if not keys:
+            return {}
+        return {row.user_key: row for row in self.session.exec(select(PersonRow).where(col(PersonRow.user_key).in_(keys)))}
+
+    def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
+                   tz_asked: bool | None = None) -> None:
+        """Change what is given of a person's settings; the rest stays."""
+        row = self.person(user) or PersonRow(user_key=user.key)
+        row.tz = tz or row.tz
+        row.locale = locale or row.locale
+        row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
+        self.session.add(row)
+        self.session.flush()
+
+    def forget_person(self, user: UserRef) -> None:
+        """Drop the person's own settings (forget-me)."""
+        self.session.exec(delete(PersonRow.__table__).where(PersonRow.__table__.c.user_key == user.key))
+
+    def circle_of_space(self, platform: str, channel: str) -> str | None:
+        """The circle whose space is ``channel`` on ``platform``, if any."""
+        query = select(SpaceRow.circle_id).where(SpaceRow.platform == platform, SpaceRow.channel == channel)
+        return self.session.exec(query).first()
 
     def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
         """Note occurrences that came due too long ago to send, so the record shows them."""
         self._insert_new(
             dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status=SKIPPED, recipient=None, lane="",
-                 attempts=0, not_before=now, created_at=now)
+                 attempts=0, not_before=now, created_at=now, platform="", locale="en", reader_tz="UTC")
             for key in keys
         )
 
@@ -312,6 +437,7 @@ class Transaction:
         Returns:
             How many deliveries were deleted.
         """
+        self.flush()
         table = OutboxRow.__table__
         # Theirs wherever it is queued: an invitation to a new run lives in a circle they never joined.
         erased = self.session.exec(delete(table).where(table.c.recipient == user.key)).rowcount
@@ -324,42 +450,68 @@ class Transaction:
         return erased + result.rowcount
 
     def _insert_new(self, rows: Iterable[dict]) -> None:
-        rows = list(rows)
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
-        statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
-        self.session.exec(statement, params=rows)
+        """Hold ``rows`` for the outbox; at flush, one whose key is already there is left as it is."""
+        self._deliveries.extend(rows)
 
     def _insert_new_rows(self, model: type, rows: list[dict]) -> None:
         """Insert ``rows`` into ``model``'s table, skipping any whose primary key is already there."""
-        if not rows:
-            return
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        self.session.exec(insert(model.__table__).on_conflict_do_nothing(), params=rows)
+        if rows:
+            self.session.exec(self._insert(model.__table__).on_conflict_do_nothing(), params=rows)
 
 
 class Store:
-    """Opens transactions on one database engine."""
+    """Opens transactions on one database engine.
+
+    People's commands go first: a clock tick (``background=True``) waits while a
+    command's transaction is open, before it starts and between circles
+    (:meth:`let_commands_first`). A person is waiting for the command; the
+    clock can wait a few milliseconds. The tick then neither holds SQLite's one
+    write lock nor takes the interpreter's turns while a command runs.
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._commands = 0  # command transactions open now
+        self._commands_changed = threading.Condition()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                tx = Transaction(session)
-                try:
-                    yield tx
-                    tx.write_counts()
-                finally:
-                    # A transaction used after its block would silently open another and hold locks.
-                    tx.session = None
+    def transaction(self, *, background: bool = False) -> Iterator[Transaction]:
+        """One transaction; ``background`` for the clock's, which lets commands go first."""
+        if background:
+            self.let_commands_first(BACKGROUND_WAIT)
+        else:
+            self._count_command(+1)
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    tx = Transaction(session)
+                    try:
+                        yield tx
+                        tx.flush()
+                        tx.write_counts()
+                    finally:
+                        # A transaction used after its block would silently open another and hold locks.
+                        tx.session = None
+        finally:
+            if not background:
+                self._count_command(-1)
         for callback in dict.fromkeys(tx.after_commit):  # once each, and only once committed
             callback()
+
+    def let_commands_first(self, at_most: float = IN_TRANSACTION_WAIT) -> None:
+        """Wait, up to ``at_most`` seconds, while any command's transaction is open.
+
+        Bounded: inside a background transaction that holds a row a command needs
+        (PostgreSQL), the command waits for the tick, not the other way round.
+        """
+        with self._commands_changed:
+            self._commands_changed.wait_for(lambda: self._commands == 0, timeout=at_most)
+
+    def _count_command(self, change: int) -> None:
+        with self._commands_changed:
+            self._commands += change
+            if not self._commands:
+                self._commands_changed.notify_all()
 
     def due_circle_ids(self, now: datetime, limit: int = 1000, after: str | None = None) -> list[str]:
         """Up to ``limit`` circles due at ``now``, by id, starting after the id ``after`` (paging)."""
@@ -373,6 +525,12 @@ class Store:
             if after is not None:
                 query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
+
+    def forget_requests(self, before: datetime) -> int:
+        """Drop request ids older than ``before``: platforms retry within minutes, not days."""
+        with Session(self.engine) as session, session.begin():
+            table = HandledRequestRow.__table__
+            return session.exec(delete(table).where(table.c.handled_at < before)).rowcount
 
     def next_wake(self) -> datetime | None:
         """The earliest moment any circle needs a tick."""

@@ -107,7 +107,7 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing():
         "Usage: /circle start [#circle]",
         "Only the moderator of \u201cCrew\u201d can do that.",
         "Usage: /tick <N>w|d|h|m",
-        "A circle that is running cannot start.",
+        "\u201cCrew\u201d is running, so you cannot start now.",
     ):
         assert expected in output, expected
     # Only the one valid `new` formed a circle, and it started once.
@@ -129,15 +129,15 @@ def test_care_after_a_life_event_outlasts_the_circle():
     ]) + "\n"
     output = run_console(script)
     reminders = [(when, where) for when, where, title in posts(output) if title == "== Crew: thinking of carol =="]
-    # 10:00 on each helper's own calendar, in turns, stamped in the circle's zone; the circle closed on day 0.
+    # 10:00 on each helper's own calendar, in turns, stamped in the reader's own zone; the circle closed on day 0.
     assert reminders == [
-        ("Thu 4 Feb 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Thu 4 Feb 2027 10:00 (America/New_York)", "DM to bob"),
         ("Thu 11 Feb 2027 10:00 (Europe/London)", "DM to alice"),
-        ("Mon 22 Feb 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Mon 22 Feb 2027 10:00 (America/New_York)", "DM to bob"),
         ("Thu 18 Mar 2027 10:00 (Europe/London)", "DM to alice"),
-        ("Sun 2 May 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Sun 2 May 2027 10:00 (America/New_York)", "DM to bob"),
         ("Wed 9 Jun 2027 10:00 (Europe/London)", "DM to alice"),
-        ("Sat 31 Jul 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Sat 31 Jul 2027 10:00 (America/New_York)", "DM to bob"),
         ("Tue 1 Feb 2028 10:00 (Europe/London)", "DM to alice"),
     ]
     assert "Tomorrow, Thu 10 Jun 2027, is a date carol asked you to remember: \u201cDad's birthday\u201d." in output

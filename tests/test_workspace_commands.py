@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
 from sqlalchemy import text
+from requesting import run
 from test_service import T0, person, say, service  # noqa: F401  (service is a fixture)
 
 import storage.repository
@@ -83,7 +84,7 @@ def test_export_and_forget_me_read_only_the_circles_that_hold_something_about_th
     bob = person("bob")
     crew, other = circle_id("slack", "T1", "crew"), circle_id("slack", "T1", "other")
     decoded.clear()
-    [file] = service.run(bob, "/circle export", T0)
+    [file] = run(service.commands, bob, "/circle export", T0)
     assert [c["circle"]["id"] for c in json.loads(file.content)["circles"]] == ["crew"]
     assert sorted(decoded) == sorted([crew, other])
     decoded.clear()
@@ -104,15 +105,15 @@ def test_stats_read_no_circle_and_follow_every_change(service, decoded):  # noqa
         say(service, person(name), "/circle join crew")
     say(service, person("alice"), "/circle start")
     crew = circle_id("slack", "T1", "crew")
-    service.tick(crew, EXERCISE_OUT)
+    service.ticker.tick(crew, EXERCISE_OUT)
     for name in names[:3]:
-        service.run(person(name), "/circle checkin a | b | c", EXERCISE_OUT)
-    service.tick(crew, WEEK_1_HELD)
+        run(service.commands, person(name), "/circle checkin a | b | c", EXERCISE_OUT)
+    service.ticker.tick(crew, WEEK_1_HELD)
     decoded.clear()
     report = say(service, admin, "/circle stats")
     assert decoded == []
     assert "\u2022 week 1: 60% (3 of 5) checked in" in report
-    service.run(person("erin"), "/circle leave", WEEK_1_HELD)  # four people left: too few to show
+    run(service.commands, person("erin"), "/circle leave", WEEK_1_HELD)  # four people left: too few to show
     assert "\u2022 week 1: hidden (fewer than 5 people)" in say(service, admin, "/circle stats")
     with service.store.transaction() as tx:
         stored = tx.load(crew)
@@ -126,18 +127,18 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
         say(service, person(name), "/circle join crew")
     say(service, person("alice"), "/circle start")
     crew = circle_id("slack", "T1", "crew")
-    service.tick(crew, EXERCISE_OUT)
+    service.ticker.tick(crew, EXERCISE_OUT)
     for name in ("bob", "carol"):
-        service.run(person(name), "/circle checkin a | b | c", EXERCISE_OUT)
-    service.run(person("carol"), "/circle leave", EXERCISE_OUT)
-    service.tick(crew, WEEK_1_HELD)
+        run(service.commands, person(name), "/circle checkin a | b | c", EXERCISE_OUT)
+    run(service.commands, person("carol"), "/circle leave", EXERCISE_OUT)
+    service.ticker.tick(crew, WEEK_1_HELD)
     with service.store.transaction() as tx:
         circle = tx.load(crew)
     # The database as 0003 left it: the circle stored under its old id, which was its handle, and no handle in its JSON.
     old = json.loads(dump_circle(circle))
     del old["handle"], old["id"]
     with engine.begin() as connection:
-        for table in ("workspace_counts", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
+        for table in ("people", "handled_requests", "spaces", "workspace_counts", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
             connection.execute(text(f"DROP TABLE {table}"))
     upgrade(engine, "0003")
     with engine.begin() as connection:

@@ -10,8 +10,8 @@ import hashlib
 
 import aiohttp
 
-from bot.effects import Delivery, DirectMessage
-from scheduler.delivery import DeliveryFailed
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
+from bot.effects import DirectMessage
 from scheduler.pacing import Pacer
 
 
@@ -20,16 +20,18 @@ def nonce_for(key: str) -> str:
 
 
 class HttpSender:
-    def __init__(self, base_url: str, pacer: Pacer | None = None):
+    def __init__(self, base_url: str, pacer: Pacer | None = None, connections: int = 64):
         self.base_url = base_url
         self.pacer = pacer or Pacer()
+        self.connections = connections
         self._session: aiohttp.ClientSession | None = None
 
-    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
+    async def deliver(self, outgoing: Outgoing) -> Receipt:
+        effect = outgoing.effect
         channel = f"dm:{effect.to.key}" if isinstance(effect, DirectMessage) else effect.circle_id
         await self.pacer.wait(channel)
         if self._session is None:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections))
         body = {"channel": channel, "key": effect.key, "nonce": nonce_for(effect.key), "enforce_nonce": True}
         try:
             async with self._session.post(f"{self.base_url}/api/messages", json=body) as response:
@@ -43,6 +45,7 @@ class HttpSender:
                     raise DeliveryFailed(f"HTTP {response.status}", permanent=True)
         except aiohttp.ClientError as error:
             raise DeliveryFailed(f"connection: {error.__class__.__name__}") from None
+        return Receipt(channel)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -5,16 +5,16 @@ of thousands of index entries on every ``list`` and ``stats``; the counts are no
 kept up to date as circles change, like the weekly figures were. The backfill
 counts from the circle columns and circle_weeks, in SQL.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
