@@ -210,7 +210,8 @@ class Transaction:
         """
         self.flush()
         c = CircleRow.__table__.c
-        theirs = select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)
+        # Their few circles as a list: the planner then counts their joinable ones by primary key.
+        theirs = list(self.session.exec(select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)).all())
         where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY)
         page = self.session.exec(select(c.data).where(*where, c.id.not_in(theirs)).order_by(c.handle).limit(limit)).all()
         own = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where, c.id.in_(theirs))).one()

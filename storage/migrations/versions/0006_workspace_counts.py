@@ -54,18 +54,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table(
-        "workspace_weeks",
-        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("workspace", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("week", sa.Integer(), nullable=False),
-        sa.Column("places", sa.Integer(), nullable=False),
-        sa.Column("checked_in", sa.Integer(), nullable=False),
-        sa.Column("coming", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("platform", "workspace", "week"),
-    )
+    # The weekly totals again, summed from the circles' own rows (0004's downgrade drops this table).
     op.execute(
-        "INSERT INTO workspace_weeks SELECT platform, workspace, week, SUM(places), SUM(checked_in), SUM(coming) "
-        "FROM circle_weeks GROUP BY platform, workspace, week"
+        "CREATE TABLE workspace_weeks AS SELECT platform, workspace, week, SUM(places) AS places, "
+        "SUM(checked_in) AS checked_in, SUM(coming) AS coming FROM circle_weeks GROUP BY platform, workspace, week"
     )
     op.drop_table("workspace_counts")
