@@ -25,15 +25,15 @@ from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
 from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply, Response
 from bot.engine import Decision, create_circle, forget, handle, list_message
-from bot.forming import LIST_PAGE, form_again, slug
 from bot.errors import CircleError
-from bot.forming import form_again, slug
+from bot.forming import LIST_PAGE, form_again, slug
 from bot.grammar import parse
 from bot.i18n import _, hint, join
 from bot.inputs import Pressed, Request, Submitted, Typed
 from bot.messages import help_message, plain
 from bot.people import person_message, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
+from bot.text import clean
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
 

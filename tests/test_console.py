@@ -147,3 +147,25 @@ def test_care_after_a_life_event_outlasts_the_circle():
         "(carol was added to the space)", "carol joined the circle. Welcome!", "== \u201cCrew\u201d is closed ==",
     ]
     assert "Offered to help: bob, alice." in output.split("carol> /circle support\n")[-1]
+
+
+def test_buttons_are_numbered_choices_and_a_form_is_filled_field_by_field():
+    script = "\n".join([
+        '/circle new "Crew" starter Europe/London tue 17:00',
+        "/as bob Europe/London", "/circle join crew",
+        "/as carol", "/circle join crew",
+        "/as alice", "/circle start",
+        "/tick 7d",
+        "/as bob", "/press 1", "I tried A | B testing", "", "Call Sam",
+        "/press 2",
+        "/press 99",
+    ]) + "\n"
+    output = run_console(script)
+    assert "[1] Check in [2] I'll be there [3] Can't make it" in output
+    assert "bob (1/3) What is your small goal for this month?> I tried A | B testing" in output
+    # One answer with a bar in it, not two; the empty one stays empty; the last is the commitment.
+    assert "1. What is your small goal for this month? \u2014 I tried A | B testing" in output
+    assert "3. What is one thing you will do toward your goal before next meeting? \u2014 Call Sam" in output
+    assert "#crew (in the thread of the week's post)" in output
+    assert "See you at week 1's meeting" in output and "1 coming, 0 can't make it" in output
+    assert "Usage: /press <N>" in output

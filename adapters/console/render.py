@@ -29,7 +29,7 @@ from bot.effects import (
     Visibility,
 )
 from bot.i18n import render
-from circlebot.pictures import render_progress_png
+from adapters.pictures import render_progress_png
 
 INDENT = "    "
 #: Where stories approved for sharing beyond their circle appear.
