@@ -25,7 +25,7 @@ from bot.errors import CircleError
 from bot.plan import next_meeting
 from bot.turns import tz_of
 from bot.i18n import Text, _, hint, join
-from bot.state import STATE_NAMES
+from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
 from kits.schema import Kit
 
