@@ -96,6 +96,12 @@ def _console(
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
     app = build(settings, database)
     store, service = app.store, app.commands
+    # One process delivers from a database at a time. A live console beside a running bot stands
+    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+    leader = leader_for(app.engine)
+    if not live and not leader.acquire():
+        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
     if live:
         clock = SystemClock()
     else:
@@ -127,7 +133,7 @@ def _console(
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(app.engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
@@ -147,10 +153,12 @@ def _console(
                     return
         finally:
             if scheduler:
-                await scheduler.shutdown()
-                await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
+                await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
 
-    asyncio.run(loop())
+    try:
+        asyncio.run(loop())
+    finally:
+        leader.release()
     return 0
 
 
