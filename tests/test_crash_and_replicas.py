@@ -409,8 +409,8 @@ def test_postgres_sessions_ended_mid_delivery(pg_schema, tmp_path, platform):
             left = len(expected) - len(platform.order)
             assert left > 0, "the fan-out finished before the sessions were ended: make it bigger or slower"
 
-            # At the worker's pace, plus a few seconds: nothing waits out a claim's 5-minute lease.
-            within = left / WORKER_RATE + 5
+            # At the worker's pace, plus seconds (a busy CI machine): nothing waits out a claim's 5-minute lease.
+            within = left / WORKER_RATE + 10
             wait_until_delivered(workers, [worker], outbox, expected, platform, within, "delivery")
             took = time.monotonic() - dropped_at
             assert_delivered_exactly_once(platform, outbox, expected)
