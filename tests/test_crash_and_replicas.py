@@ -279,6 +279,7 @@ def test_kill_9_mid_fan_out_then_restart(backend, tmp_path, platform, request):
             created_before_restart = len(platform.order)
             assert created_before_restart < len(expected), "the fan-out finished before the kill: make it bigger or slower"
             left = unfinished(outbox)
+            claimed = outbox.counts().get(SENDING, 0)  # claimed and not finished: what a restart resends
             assert left > 0, outbox.counts()
 
             workers.start("second", url)
@@ -289,7 +290,7 @@ def test_kill_9_mid_fan_out_then_restart(backend, tmp_path, platform, request):
             # The killed worker had sent deliveries it never recorded (outcomes go in batches of
             # 200): they were resent and the platform's nonce check turned them away.
             assert resends_absorbed(platform) > 0, "the crash left nothing to resend; the test proved little"
-            print(f"{backend}: killed after {created_before_restart} created, {left} unfinished in the outbox; "
+            print(f"{backend}: killed after {created_before_restart} created, {left} unfinished in the outbox ({claimed} claimed); "
                   f"{resends_absorbed(platform)} resends absorbed by the nonce")
     finally:
         engine.dispose()
