@@ -10,6 +10,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from circlebot.config import Settings
 from kits import KitError, load_kit
 
@@ -96,6 +98,12 @@ def _console(
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
     app = build(settings, database)
     store, service = app.store, app.commands
+    # One process delivers from a database at a time. A live console beside a running bot stands
+    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+    leader = leader_for(app.engine)
+    if not live and not leader.acquire():
+        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
     if live:
         clock = SystemClock()
     else:
@@ -127,7 +135,7 @@ def _console(
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(app.engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
@@ -147,16 +155,59 @@ def _console(
                     return
         finally:
             if scheduler:
-                await scheduler.shutdown()
-                await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
+                await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
 
-    asyncio.run(loop())
+    try:
+        asyncio.run(loop())
+    finally:
+        leader.release()
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    """Serve every chat platform that has settings, with the scheduler, until SIGINT or SIGTERM."""
+    import signal
+
+    from adapters.contract import AdapterRouter
+    from adapters.slack import app as slack
+    from circlebot.wiring import build
+    from scheduler.clock import SystemClock
+    from scheduler.leader import leader_for
+    from scheduler.live import LiveScheduler
+
+    platforms = {"slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start)}
+    problems = [problem for _on, problem, _start in platforms.values() if problem]
+    starts = [start for on, problem, start in platforms.values() if on and not problem]
+    if problems or not starts:
+        print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
+              + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+        return 2
+    app, clock = build(settings), SystemClock()
+
+    async def serve() -> None:
+        running = [await start(settings, app, clock) for start in starts]
+        runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}))
+        scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
+        app.commands.on_change = scheduler.poke
+        scheduler.start()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await scheduler.shutdown()
+            for platform in running:
+                await platform.stop()
+
+    asyncio.run(serve())
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="circlebot", description="Peer-support circles for Slack and Discord.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Slack and Discord (those with settings) and run the scheduler")
     console = sub.add_parser("console", help="a terminal chat with a simulated clock")
     console.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
     console.add_argument("--start", help="simulated start time, ISO 8601 with zone (default: now)")
@@ -180,7 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # a bad setting is named, not a traceback
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"invalid settings: {problems}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in ("console", "stats"):
         logging.getLogger().setLevel(logging.WARNING)  # their own output is the conversation, or the report
@@ -189,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
+        if args.command == "run":
+            return _run(settings)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 #: Outcomes are written in batches of this size, bounding what a crash can leave unrecorded.
-FLUSH_EVERY = 200
+FLUSH_EVERY = 50
 
 
 #: What delivers: an adapter, or several behind an :class:`~adapters.contract.AdapterRouter`.
@@ -63,7 +64,11 @@ class _Pass:
     async def flush(self, force: bool = False) -> None:
         if self.outcomes and (force or len(self.outcomes) >= FLUSH_EVERY):
             batch, self.outcomes[:] = list(self.outcomes), []
-            await asyncio.to_thread(self.outbox.finish, batch, self.now)
+            try:
+                await asyncio.to_thread(self.outbox.finish, batch, self.now)
+            except Exception:
+                self.outcomes[:0] = batch  # the pass's last flush tries them again
+                raise
 
     def record(
         self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None,
@@ -122,11 +127,12 @@ async def deliver_due_messages(
     now: datetime,
     grace: timedelta = timedelta(hours=6),
     *,
-    batch: int = 1000,
+    batch: int = 100,
     concurrency: int = 256,  # lanes in flight: 1,000 requests a second that take 200 ms each need 200
-    low_water: int = 500,
+    low_water: int = 100,
     queueing: asyncio.Future | None = None,
     pause: float = 0.25,
+    leading: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Send everything due at ``now``, up to ``concurrency`` lanes at a time, until nothing is left.
 
@@ -135,6 +141,15 @@ async def deliver_due_messages(
     the pacer never idles while the database works. Until ``queueing`` is done
     (circles are still being ticked and queueing posts) it keeps claiming: when
     a claim comes back short, again after ``pause`` seconds or when queueing ends.
+
+    Claims are small (``batch``, default what a paced platform takes in a second
+    or two), so a process that dies leaves little claimed and unsent. ``leading``
+    is asked before each claim (in a worker thread): a process that lost the lead
+    claims nothing more, and only finishes what it holds.
+
+    Raises:
+        Exception: a pass failed (its outcomes could not be recorded); claiming
+            stops, the passes in flight finish, and the first failure is raised.
     """
     report = DeliveryReport()
     gate = asyncio.Semaphore(concurrency)
@@ -157,22 +172,37 @@ async def deliver_due_messages(
                 await work.lane(items)
 
         try:
-            await asyncio.gather(*(one_lane(items) for items in lanes.values()))
+            # Every lane runs to its end even if one fails, so the last flush records them all.
+            results = await asyncio.gather(*(one_lane(items) for items in lanes.values()), return_exceptions=True)
         finally:
             await work.flush(force=True)
+        for error in results:
+            if isinstance(error, BaseException):
+                raise error
 
+    def ended(task: asyncio.Task) -> None:
+        passes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())
+
+    failures: list[BaseException] = []  # a pass that failed stops the claiming; the caller hears of it
     try:
-        while True:
+        while not failures:
             if waiting >= low_water:
                 await asyncio.sleep(0.02)
                 continue
+            if leading is not None and not await asyncio.to_thread(leading):
+                log.warning("this process lost the lead: it claims no more deliveries")
+                break
             # Read before claiming: if nothing more was coming then, an empty claim means done.
             coming = queueing is not None and not queueing.done()
+            # Likewise for a pass in flight: one that ends during the claim may free a lane it held.
+            in_flight = bool(passes)
             claimed = await asyncio.to_thread(outbox.claim, now, batch)
             if claimed:
                 task = asyncio.ensure_future(send(claimed))
                 passes.add(task)
-                task.add_done_callback(passes.discard)
+                task.add_done_callback(ended)
             if len(claimed) == batch:
                 continue
             if coming:
@@ -180,8 +210,11 @@ async def deliver_due_messages(
             elif passes:
                 # What is left waits behind lanes in flight; claim again when one finishes.
                 await asyncio.wait(set(passes), return_when=asyncio.FIRST_COMPLETED)
-            elif not claimed:
-                return report
+            elif not claimed and not in_flight:
+                break
     finally:
         if passes:
             await asyncio.gather(*passes, return_exceptions=True)
+    if failures:
+        raise failures[0]
+    return report

@@ -4,6 +4,10 @@ A delivery is *claimed* (status ``sending``) before it is sent, with a lease in
 ``not_before``. If the process dies mid-send, the row stays ``sending``; when the
 lease runs out (or a new leader recovers it at once) it is claimed again with
 ``resend=True``, telling the adapter to send it idempotently.
+
+A claim is atomic: on PostgreSQL its rows are locked (``FOR UPDATE SKIP
+LOCKED``) from the read to the write, and on both databases the write takes
+only rows that are still due, so a row another claim took in between is left out.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlmodel import Session, col, select
 from adapters.contract import Outgoing, Receipt
 from bot.effects import Delivery, DirectMessage, PostInThread, UpdatePost
 from storage.codec import load_delivery
+from storage.database import on_a_live_connection
 from storage.models import OutboxRow, SpaceRow
 
 PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent", "parked", "skipped", "cancelled"
@@ -109,19 +114,25 @@ class Outbox:
                 if len(page) < limit:
                     break
                 after = page[-1].id
-            rows = rows[:limit]
-            claimed = [
+            candidates = [
                 Queued(row.id, row.circle_id, row.lane, row.attempts, row.not_before, row.status == SENDING,
                        load_delivery(row.kind, row.payload), row.platform, row.locale, row.reader_tz, row.created_at)
-                for row in rows
+                for row in rows[:limit]
             ]
-            if rows:
+            if not candidates:
+                return []
+            # The write checks again that each row is due: one another claim took since the read
+            # (SQLite has no row locks) is not due any more, so no delivery is ever claimed twice.
+            taken = set(
                 session.exec(
                     update(OutboxRow)
-                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                    .where(col(OutboxRow.id).in_([q.id for q in candidates]), col(OutboxRow.status).in_(WAITING),
+                           col(OutboxRow.not_before) <= now)
                     .values(status=SENDING, not_before=now + lease)
-                )
-            return claimed
+                    .returning(OutboxRow.id)
+                ).scalars()
+            )
+            return [queued for queued in candidates if queued.id in taken]
 
     def context(self, claimed: Iterable[Queued]) -> tuple[dict[str, Receipt], dict[str, Receipt]]:
         """What the claimed deliveries refer to: their circles' spaces, and the receipts of earlier posts they name.
@@ -150,13 +161,23 @@ class Outbox:
         return spaces, earlier
 
     def recover(self, now: datetime) -> int:
-        """Make every claimed-but-unfinished delivery due now (a new leader took over)."""
-        with Session(self.engine) as session, session.begin():
-            result = session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now))
-            return result.rowcount
+        """Make every claimed-but-unfinished delivery due now.
+
+        Only the leader calls it, with no pass in flight (it just took over, or a pass
+        failed): every delivery still claimed then is one nobody will finish.
+        """
+
+        def write() -> int:
+            with Session(self.engine) as session, session.begin():
+                return session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now)).rowcount
+
+        return on_a_live_connection(write, "releasing unfinished deliveries")
 
     def finish(self, outcomes: Iterable[Outcome], now: datetime) -> None:
-        """Record a batch of outcomes in one transaction."""
+        """Record a batch of outcomes in one transaction, again on a fresh connection if it was dropped.
+
+        Losing them would leave deliveries that reached the platform to be sent again.
+        """
         outcomes = list(outcomes)
         values = [
             dict(b_id=o.id, b_status=o.status, b_attempts=o.attempts, b_not_before=o.not_before,
@@ -175,10 +196,14 @@ class Outbox:
                     sent_at=bindparam("b_sent_at"), channel=bindparam("b_channel"), message_id=bindparam("b_message"))
         )
         spaces = [o for o in outcomes if o.space_of and o.receipt]
-        with self.engine.begin() as connection:
-            connection.execute(statement, values)
-            for outcome in spaces:
-                self._record_space(connection, outcome)
+
+        def write() -> None:
+            with self.engine.begin() as connection:
+                connection.execute(statement, values)
+                for outcome in spaces:
+                    self._record_space(connection, outcome)
+
+        on_a_live_connection(write, f"recording {len(values)} delivery outcomes")
 
     def _record_space(self, connection, outcome: Outcome) -> None:
         """The circle's space is where its OpenSpace landed; a later one (a re-made space) replaces it."""

@@ -46,6 +46,22 @@ async def test_a_step_due_in_a_moment_is_delivered_once_by_apscheduler(engine):
     assert sender.keys == ["crew/reminder:1/0"]
 
 
+def test_a_leader_whose_connection_is_dropped_takes_the_lock_again_in_a_new_term(pg_schema):
+    require_postgres()
+    engine = make_engine(pg_schema)
+    leader = PostgresLeader(engine, lock_id=hash(pg_schema) & 0x7FFFFFFF)
+    try:
+        assert (leader.acquire(), leader.term) == (True, 1)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leader._connection.connection.dbapi_connection.info.backend_pid})
+        # Nobody else took it meanwhile; a new term, because somebody could have.
+        assert (leader.acquire(), leader.term) == (True, 2)
+        assert (leader.acquire(), leader.term) == (True, 2)
+    finally:
+        leader.release()
+        engine.dispose()
+
+
 def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
     require_postgres()
     engines = [make_engine(pg_schema) for _ in range(3)]
@@ -57,8 +73,8 @@ def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
         with engines[1].connect() as connection:
             pid = connection.execute(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :id"), {"id": leaders[0].lock_id}).scalar()
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        assert leaders[0].acquire() is False  # it notices, and stands down
         assert [leader.acquire() for leader in leaders[1:]] == [True, False]
+        assert leaders[0].acquire() is False  # it notices, and stands down
         leaders[1].release()
         assert leaders[2].acquire() is True
     finally:
