@@ -169,23 +169,17 @@ def _run(settings: Settings) -> int:
     import signal
 
     from adapters.contract import AdapterRouter
-    from adapters.discord import app as discord
-    from adapters.slack import app as slack
+    from circlebot import config_check
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
 
-    platforms = {
-        "slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start),
-        "discord": (discord.discord_configured(settings), discord.discord_settings_problem(settings), discord.start),
-    }
-    problems = [problem for _on, problem, _start in platforms.values() if problem]
-    starts = [start for on, problem, start in platforms.values() if on and not problem]
-    if problems or not starts:
-        print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
-              + "\n  " + discord.NEEDED + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+    problems = config_check.problems(settings)
+    if problems:  # the same words as `circlebot config check`
+        print("\n".join(problems), file=sys.stderr)
         return 2
+    starts = [platform.start for platform in config_check.platforms(settings) if platform.configured]
     app, clock = build(settings), SystemClock()
 
     async def serve() -> None:
@@ -205,6 +199,19 @@ def _run(settings: Settings) -> int:
                 await platform.stop()
 
     asyncio.run(serve())
+    return 0
+
+
+def _config_check(settings: Settings) -> int:
+    """Print every setting (secrets masked), what each adapter still needs, and whether the database answers."""
+    from circlebot.config_check import report
+
+    lines, problems = report(settings)
+    print("\n".join(lines))
+    if problems:
+        print("\nThis configuration cannot run:\n" + "\n".join(f"- {problem}" for problem in problems), file=sys.stderr)
+        return 1
+    print("\nThis configuration can run: circlebot run")
     return 0
 
 
@@ -231,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
     db_sub.add_parser("outbox", help="count deliveries by status and list the parked ones")
+    config = sub.add_parser("config", help="check the configuration")
+    config.add_subparsers(dest="config_command", required=True).add_parser(
+        "check", help="what is set (secrets masked), what each adapter misses, whether the database answers")
     discord_cmd = sub.add_parser("discord", help="Discord: sync the /circle command")
     discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
     sync = discord_sub.add_parser("sync", help="put /circle on Discord (200 creates a day per server: sync on purpose)")
@@ -242,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:  # a bad setting is named, not a traceback
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
-        print(f"invalid settings: {problems}", file=sys.stderr)
+        from circlebot.config_check import settings_error
+
+        print(settings_error(error), file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in ("console", "stats"):
@@ -255,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
         if args.command == "run":
             return _run(settings)
+        if args.command == "config":
+            return _config_check(settings)
         if args.command == "discord":
             from adapters.discord.app import sync_now
 

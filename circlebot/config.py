@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
         '(a JSON list, e.g. ["Our assistance programme: call 0800 ..."]).',
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["json", "text"] | None = Field(
+        None, description="json: one JSON object a line (the default for `circlebot run`); text: readable lines."
+    )
     slack_bot_token: SecretStr | None = _named("SLACK_BOT_TOKEN", "Bot token (xoxb-...) of a single-workspace install.")
     slack_signing_secret: SecretStr | None = _named("SLACK_SIGNING_SECRET", "Verifies that requests come from Slack.")
     slack_client_id: str | None = _named("SLACK_CLIENT_ID", "OAuth v2 client id, to install in many workspaces.")
@@ -47,8 +51,8 @@ class Settings(BaseSettings):
     )
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "CIRCLEBOT_PORT"), description="HTTP port for Slack.")
     secret_key: SecretStr | None = Field(
-        None, min_length=16, description="Any string of 16+ characters; the key that encrypts stored tokens is derived from it."
-    )
+        None, description="Any string of 16+ characters; the key that encrypts stored tokens is derived from it."
+    )  # its length is checked with the rest, by `circlebot config check` and `run` (circlebot.config_check)
     discord_token: SecretStr | None = _named(
         "DISCORD_TOKEN", "Discord bot token; when set, `circlebot run` starts the Discord adapter."
     )
