@@ -170,6 +170,7 @@ def _run(settings: Settings) -> int:
 
     from adapters.contract import AdapterRouter
     from circlebot import config_check
+    from circlebot.endpoints import Endpoints
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
@@ -179,13 +180,20 @@ def _run(settings: Settings) -> int:
     if problems:  # the same words as `circlebot config check`
         print("\n".join(problems), file=sys.stderr)
         return 2
-    starts = [platform.start for platform in config_check.platforms(settings) if platform.configured]
+    chosen = [platform for platform in config_check.platforms(settings) if platform.configured]
     app, clock = build(settings), SystemClock()
+    endpoints = Endpoints(app.engine, app.outbox)
 
     async def serve() -> None:
-        running = [await start(settings, app, clock) for start in starts]
+        # /healthz and /metrics join Slack's HTTP server; without one, they have the port to themselves.
+        running = [await platform.start(settings, app, clock, **({"routes": endpoints.routes()} if platform.name
+                                                                 == "slack" else {})) for platform in chosen]
+        slack_serves = any(platform.name == "slack" for platform in chosen) and not settings.slack_app_token
+        alone = None if slack_serves else await endpoints.serve(settings.port)
+        endpoints.adapters = {r.adapter.platform: r.connected for r in running}
         runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}))
         scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
+        endpoints.scheduler = scheduler
         app.commands.on_change = scheduler.poke
         scheduler.start()
         stop = asyncio.Event()
@@ -197,6 +205,8 @@ def _run(settings: Settings) -> int:
             await scheduler.shutdown()
             for platform in running:
                 await platform.stop()
+            if alone is not None:
+                await alone.cleanup()
 
     asyncio.run(serve())
     return 0
@@ -256,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print(settings_error(error), file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from circlebot.logs import configure_logging, secrets_of
+
+    # JSON lines where a machine reads the log (`run`, in a container), readable text at a terminal.
+    form = settings.log_format or ("json" if args.command == "run" else "text")
+    configure_logging(settings.log_level, form, secrets_of(settings))
     if args.command in ("console", "stats"):
         logging.getLogger().setLevel(logging.WARNING)  # their own output is the conversation, or the report
     try:

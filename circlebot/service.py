@@ -34,6 +34,7 @@ from bot.messages import help_message, plain
 from bot.people import person_message, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
 from bot.text import clean
+from circlebot import metrics
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
 
@@ -104,16 +105,19 @@ class CommandService:
             outbox. A request whose id was handled before returns nothing and changes nothing.
         """
         actor = request.actor
-        try:
-            command, pinned = command_of_input(request)
-            for attempt in range(RETRIES):
-                try:
-                    return self._run(request, command, pinned, now)
-                except StaleCircle:
-                    log.info("circle changed meanwhile; retrying (%d)", attempt + 1)
-            raise CircleError(_("The circle is busy right now; please try again in a moment."))
-        except CircleError as error:
-            return [Reply(actor.user, error_message(error))]
+        with metrics.command(actor.user.platform) as seen:
+            try:
+                command, pinned = command_of_input(request)
+                seen.kind = metrics.kind_of(command)
+                for attempt in range(RETRIES):
+                    try:
+                        return self._run(request, command, pinned, now)
+                    except StaleCircle:
+                        log.info("circle changed meanwhile; retrying (%d)", attempt + 1)
+                raise CircleError(_("The circle is busy right now; please try again in a moment."))
+            except CircleError as error:
+                seen.outcome = "refused"
+                return [Reply(actor.user, error_message(error))]
 
     def _run(self, request: Request, command: c.Command, pinned: str | None, now: datetime) -> list[Response]:
         with self.store.transaction() as tx:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.circle import Circle
 from bot.engine import tick
+from circlebot.logs import about
 from circlebot.service import RETRIES, apply_decision
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
@@ -69,12 +70,13 @@ class Ticker:
     def _tick_one(self, tx: Transaction, circle: Circle, now: datetime) -> None:
         kit = self.kits.get(circle.kit_id)
         if kit is None:
-            log.warning("tick for circle %s skipped: its kit %s is not installed", circle.id, circle.kit_id)
+            log.warning("tick for circle %s skipped: its kit %s is not installed", circle.id, circle.kit_id,
+                        **about(circle.id))
             return
         decision = tick(circle, kit, now, self.grace)
         apply_decision(tx, circle, decision, now, self.locale)
         if decision.skipped:
-            log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped))
+            log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped), **about(circle.id))
             tx.record_skipped(circle.id, decision.skipped, now)
 
     def tick_due(self, now: datetime, page: int = 50) -> int:

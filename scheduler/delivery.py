@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 
 from adapters.contract import Adapter, DeliveryFailed, Outgoing, Receipt  # noqa: F401 (DeliveryFailed: re-exported)
 from bot.effects import OpenSpace
+from circlebot import metrics
+from circlebot.logs import about
 from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued, referred_key
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,9 @@ class _Pass:
             if queued.attempts == 0 and not queued.resend and self.now - queued.not_before > self.grace:
                 self.record(queued, SKIPPED, 0, queued.not_before, f"not sent: {self.now - queued.not_before} late")
                 self.report.skipped += 1
-                log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before)
+                metrics.delivery("late", queued.platform)
+                log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before,
+                            **about(queued.circle_id, queued.effect.key))
                 continue
             try:
                 receipt = await self.sender.deliver(self.outgoing(queued))
@@ -105,6 +109,7 @@ class _Pass:
             else:
                 self.record(queued, SENT, queued.attempts + 1, queued.not_before, receipt=receipt)
                 self.report.sent += 1
+                metrics.delivery("sent", queued.platform)
             await self.flush()
 
     def failed(self, queued: Queued, failure: DeliveryFailed) -> datetime | None:
@@ -112,12 +117,16 @@ class _Pass:
         if failure.permanent or attempts >= MAX_ATTEMPTS:
             self.record(queued, PARKED, attempts, queued.not_before, str(failure))
             self.report.parked += 1
-            log.error("delivery %s parked after %d attempts: %s", queued.effect.key, attempts, failure)
+            metrics.delivery("parked", queued.platform)
+            log.error("delivery %s parked after %d attempts: %s", queued.effect.key, attempts, failure,
+                      **about(queued.circle_id, queued.effect.key))
             return None
         delay = timedelta(seconds=failure.retry_after) if failure.retry_after else BACKOFF[attempts - 1]
         self.record(queued, PENDING, attempts, self.now + delay, str(failure))
         self.report.retried += 1
-        log.warning("delivery %s failed (%s); retrying in %s", queued.effect.key, failure, delay)
+        metrics.delivery("failed", queued.platform)
+        log.warning("delivery %s failed (%s); retrying in %s", queued.effect.key, failure, delay,
+                    **about(queued.circle_id, queued.effect.key))
         return self.now + delay
 
 

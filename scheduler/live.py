@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from circlebot import metrics
 from scheduler.clock import Clock, SystemClock
 from scheduler.leader import Leader
 from scheduler.runner import Runner
@@ -63,6 +64,8 @@ class LiveScheduler:
         self.notify = notify or (lambda _message: None)
         self.leading = False
         self.standing_by = False
+        #: When (event loop time) the last run ended well, leading or standing by: ``/healthz`` asks.
+        self.last_ok: float | None = None
         self._term = 0  # the leader's term this process last recovered in
         self._failed = False  # the last run failed
         self._one_at_a_time = asyncio.Lock()  # the wake and heartbeat jobs must not overlap
@@ -120,6 +123,7 @@ class LiveScheduler:
         try:
             if not await asyncio.to_thread(self.leader.acquire):
                 self._stand_by()
+                self._ran("standby")
                 return
             self.leading = True
             if self.standing_by:
@@ -133,15 +137,26 @@ class LiveScheduler:
             await self.runner.run_due(self.clock.now(), leading=self.leader.acquire)
             moment = self.runner.next_wake()
             self._failed = False
+            self._ran("ran")
         except Exception:  # one bad run must not stop the clock
             # Once at once (the failed pass's deliveries are due again), then at the heartbeat.
             retry = not self._failed
             self._failed = True
+            metrics.scheduler_ran("failed", self.leading)
             log.exception("scheduler run failed; trying again %s",
                           f"in {RETRY_FAILED_RUN.total_seconds():g} s" if retry else "at the next heartbeat")
             moment = self.clock.now() + RETRY_FAILED_RUN if retry else None
         if moment is not None:
             self._arm(max(moment, self.clock.now()))
+
+    @property
+    def running(self) -> bool:
+        """A run is in flight (a big fan-out may take a while)."""
+        return bool(self._runs)
+
+    def _ran(self, outcome: str) -> None:
+        self.last_ok = asyncio.get_running_loop().time()
+        metrics.scheduler_ran(outcome, self.leading)
 
     def _stand_by(self) -> None:
         self.leading = False

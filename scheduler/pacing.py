@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from circlebot import metrics
+
 
 class Pacer:
     """Waits so that requests respect ``per_second`` overall and ``per_channel_gap`` per channel.
@@ -52,6 +54,7 @@ class Pacer:
         if channel is not None and self.per_channel_gap:
             self._channels[channel] = at + self.per_channel_gap
         if at > now:
+            metrics.rate_limit_wait("429" if self._paused_until > now else "pace", at - now)
             await self.sleep(at - now)
 
     def slow_down(self, seconds: float) -> None:

@@ -233,6 +233,12 @@ class Outbox:
             rows = session.exec(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
             return dict(rows)
 
+    def depth(self) -> dict[str, int]:
+        """How many deliveries wait, pending or being sent (read from the status index: sent rows are not counted)."""
+        with Session(self.engine) as session:
+            query = select(OutboxRow.status, func.count()).where(col(OutboxRow.status).in_(WAITING))
+            return dict(session.exec(query.group_by(OutboxRow.status)).all())
+
     def keys(self, status: str) -> list[str]:
         with Session(self.engine) as session:
             query = select(OutboxRow.key).where(OutboxRow.status == status).order_by(col(OutboxRow.id))

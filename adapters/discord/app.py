@@ -375,6 +375,10 @@ class DiscordAdapter:
             raise DeliveryFailed("the Discord bot has not logged in yet") from None
         return await self.deliveries.deliver(outgoing)
 
+    async def connected(self) -> bool:
+        """Logged in, and the gateway is up (``/healthz``)."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
         await self.client.close()
         if self.task is not None:

@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -354,25 +354,31 @@ async def build_slack_app(settings: Settings, bot: SlackBot) -> AsyncApp:
 
 @dataclass
 class RunningSlack:
-    """Slack, started: its deliveries adapter, and how to stop it."""
+    """Slack, started: its deliveries adapter, how to stop it, and whether it is connected (``/healthz``)."""
 
     bot: SlackBot
     stop: Callable[[], Awaitable[None]]
+    connected: Callable[[], Awaitable[bool]]
 
     @property
     def adapter(self) -> SlackSender:
         return self.bot.sender
 
 
-async def start(settings: Settings, wiring: Wiring, clock: Clock) -> RunningSlack:
-    """Slack for ``circlebot run``: the bot on the wiring's command service, served as ``settings`` say."""
+async def start(settings: Settings, wiring: Wiring, clock: Clock, routes: Iterable[web.RouteDef] = ()) -> RunningSlack:
+    """Slack for ``circlebot run``: the bot on the wiring's command service, served as ``settings`` say.
+
+    Args:
+        routes: more routes for its HTTP server (``/healthz``, ``/metrics``); unused in Socket Mode.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     bot = SlackBot(wiring.commands, wiring.store, clock, Workspaces(settings.slack_api_url, token),
                    settings.slack_community_channel)
-    return await start_slack(settings, bot)
+    return await start_slack(settings, bot, routes=routes)
 
 
-async def start_slack(settings: Settings, bot: SlackBot, host: str = "0.0.0.0") -> RunningSlack:
+async def start_slack(settings: Settings, bot: SlackBot, host: str = "0.0.0.0",
+                      routes: Iterable[web.RouteDef] = ()) -> RunningSlack:
     """Serve Slack: HTTP at ``/slack/events`` (and the OAuth pages) on ``PORT``, or Socket Mode with an app token."""
     app = await build_slack_app(settings, bot)
     if settings.slack_app_token:
@@ -386,8 +392,10 @@ async def start_slack(settings: Settings, bot: SlackBot, host: str = "0.0.0.0") 
             await handler.close_async()
             await bot.workspaces.close()
 
-        return RunningSlack(bot, stop_socket)
-    runner = web.AppRunner(app.web_app(path="/slack/events", port=settings.port), access_log=None)
+        return RunningSlack(bot, stop_socket, handler.client.is_connected)
+    web_app = app.web_app(path="/slack/events", port=settings.port)
+    web_app.add_routes(routes)
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
     log.info("Slack: listening on port %d (POST /slack/events)", settings.port)
@@ -396,4 +404,7 @@ async def start_slack(settings: Settings, bot: SlackBot, host: str = "0.0.0.0") 
         await runner.cleanup()
         await bot.workspaces.close()
 
-    return RunningSlack(bot, stop_http)
+    async def serving() -> bool:  # over HTTP, Slack comes to us: connected while the server serves
+        return runner.server is not None
+
+    return RunningSlack(bot, stop_http, serving)

@@ -39,6 +39,7 @@ from bot.effects import (
     UpdatePost,
 )
 from adapters.pictures import render_progress_png
+from circlebot.logs import about
 from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class SlackSender:
     ) -> Receipt:
         key = outgoing.effect.key
         if outgoing.resend and (ts := await self._find_post(client, channel, key, outgoing.claimed_at, thread)):
-            log.info("delivery %s was already posted; not posting it again", key)
+            log.info("delivery %s was already posted; not posting it again", key, **about(outgoing.effect.circle_id, key))
             return Receipt(channel, ts)
         await self.pacer.wait(channel)
         posted = await client.chat_postMessage(
