@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter(
-    "circlebot_commands", "Commands handled, by kind (new_circle, join, check_in_command, ...) and outcome (ok, refused).",
+    "circlebot_commands", "Commands handled, by kind (new_circle, join, check_in, ...) and outcome (ok, refused).",
     ["kind", "outcome"],
 )
 ACKNOWLEDGED = Histogram(
@@ -41,7 +41,7 @@ SCHEDULER_RUNS = Counter(
 
 def kind_of(command: object) -> str:
     """A command's kind as a label: ``NewCircle`` -> ``new_circle``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(command).__name__).lower()
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(command).__name__).lower().removesuffix("_command")
 
 
 @dataclass
