@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import socket
 import statistics
@@ -38,6 +37,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.against_bare import alternate, arguments, percentile, report, summary
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SignedRequests, signature_headers
 from tests.fakes.specs import ROOT, spec_path
@@ -133,11 +133,6 @@ async def answered(fake: FakeSlack, timings: dict[str, tuple[float, float]]) -> 
     return [fake.answered_at[u] - started for u, (started, _ack) in timings.items()]
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def spread(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": percentile(seconds, 50) * 1000, "p99_ms": percentile(seconds, 99) * 1000}
 
@@ -174,32 +169,29 @@ async def measure(args: argparse.Namespace) -> dict:
         for name, process in (("circlebot", ours), ("bare", bare)):
             await wait_listening(urls[name], process)
         await seed(fake, urls["circlebot"])
-        rounds = []
-        for index in range(args.rounds):
-            order = ("bare", "circlebot") if index % 2 == 0 else ("circlebot", "bare")
-            figures: dict[str, dict[str, float]] = {}
-            for name in order:
-                requests = [command_body(fake, f"U{n % PEOPLE:02}", "info #bench") for n in range(args.requests)]
-                answers = fake if name == "circlebot" else None
-                await load(urls[name], requests[: args.concurrency * 2], args.concurrency, answers)  # warm up
-                timings = await load(urls[name], requests[args.concurrency * 2:], args.concurrency, answers)
-                figures[name] = spread([ack for _started, ack in timings.values()])
-                if answers:
-                    figures["answer"] = spread(await answered(fake, timings))
-            baseline = figures["bare"]
-            ratios = {f"{kind}_{p}_ratio": figures[kind][f"{p}_ms"] / baseline[f"{p}_ms"]
-                      for kind in ("circlebot", "answer") for p in ("p50", "p99")}
-            rounds.append({**figures, **ratios})
-            print(f"round {index + 1}: acknowledged p50/p99 in ms: bare {baseline['p50_ms']:.1f}/{baseline['p99_ms']:.1f},"
-                  f" circlebot {figures['circlebot']['p50_ms']:.1f}/{figures['circlebot']['p99_ms']:.1f}"
-                  f" (ratio {ratios['circlebot_p50_ratio']:.2f}/{ratios['circlebot_p99_ratio']:.2f});"
-                  f" answered {figures['answer']['p50_ms']:.1f}/{figures['answer']['p99_ms']:.1f}"
-                  f" (ratio {ratios['answer_p50_ratio']:.2f}/{ratios['answer_p99_ratio']:.2f})", flush=True)
+        answers: list[list[float]] = []  # circlebot's answer latencies, one list per round
+
+        async def measure_one(name: str) -> list[float]:
+            """Acknowledgement latencies; for circlebot, its answer latencies are kept in ``answers``."""
+            requests = [command_body(fake, f"U{n % PEOPLE:02}", "info #bench") for n in range(args.requests)]
+            waits_for = fake if name == "circlebot" else None
+            await load(urls[name], requests[: args.concurrency * 2], args.concurrency, waits_for)  # warm up
+            timings = await load(urls[name], requests[args.concurrency * 2:], args.concurrency, waits_for)
+            if waits_for:
+                answers.append(await answered(fake, timings))
+            return [ack for _started, ack in timings.values()]
+
+        rounds = await alternate(args.rounds, measure_one)
         if fake.violations:
             raise RuntimeError(f"calls outside the spec: {fake.violations[:3]}")
-        medians = {key: statistics.median(r[key] for r in rounds) for key in rounds[0] if key.endswith("_ratio")}
-        return {"rounds": rounds, **medians, "requests": args.requests, "concurrency": args.concurrency,
-                "loadavg": os.getloadavg()}
+        for figures, latencies in zip(rounds, answers):
+            figures["answer"] = spread(latencies)
+            for p in ("p50", "p99"):
+                figures[f"answer_{p}_ratio"] = figures["answer"][f"{p}_ms"] / figures["bare"][f"{p}_ms"]
+        result = summary(rounds, args)
+        for p in ("p50", "p99"):
+            result[f"answer_{p}_ratio"] = statistics.median(r[f"answer_{p}_ratio"] for r in rounds)
+        return result
     finally:
         for process in (ours, bare):
             process.terminate()
@@ -208,24 +200,18 @@ async def measure(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=1000, help="requests per server per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--db", help="database URL for circlebot (default: a fresh SQLite file)")
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser = arguments(__doc__.split("\n")[0], "requests")
     parser.add_argument("--bare", nargs=2, metavar=("PORT", "API_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         bare_app(int(args.bare[0]), args.bare[1])
         return
     result = asyncio.run(measure(args))
-    print(f"median over {args.rounds} rounds, as ratios to the bare app's acknowledgement: acknowledged p50"
-          f" {result['circlebot_p50_ratio']:.2f}, p99 {result['circlebot_p99_ratio']:.2f} (goal p99 <= 1.2);"
-          f" answered p50 {result['answer_p50_ratio']:.2f}, p99 {result['answer_p99_ratio']:.2f};"
-          f" load average {result['loadavg'][0]:.1f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    for index, figures in enumerate(result["rounds"], start=1):
+        print(f"round {index}: answered p50 {figures['answer']['p50_ms']:.1f} ms p99 {figures['answer']['p99_ms']:.1f} ms")
+    print(f"answers reached response_url: median p50 ratio {result['answer_p50_ratio']:.2f},"
+          f" p99 ratio {result['answer_p99_ratio']:.2f} (to the bare app's acknowledgement)")
+    report(result, args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from bot.errors import CircleError
 from bot.plan import next_meeting
 from bot.turns import tz_of
 from bot.i18n import Text, _, hint, join
-from bot.state import STATE_NAMES
+from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
 from kits.schema import Kit
 
@@ -59,7 +59,8 @@ def create_circle(
     """Form a new circle with ``actor`` as its moderator.
 
     Args:
-        taken_handles: the handles of ``actor``'s workspace that share the new one's slug.
+        taken_handles: the handles of ``actor``'s workspace among the slug, ``<slug>-2``, ``<slug>-3``, ...
+            (at least up to the first free one).
 
     Raises:
         CircleError: unknown kit or time zone, or an unusable name.
@@ -167,6 +168,11 @@ def form_again(
     return old_decision, replace(formed, effects=(*formed.effects, *invited))
 
 
+def joinable(circle: Circle) -> bool:
+    """Whether people may still join ``circle`` (storage's ``JOINABLE_ONLY`` says the same in SQL)."""
+    return circle.state in (State.FORMING, State.ACTIVE) and not circle.is_full
+
+
 def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, kits: Mapping[str, Kit]) -> Message:
     """The circles a person is in, and a first page of those open to join.
 
@@ -191,7 +197,7 @@ def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, 
 
     lines = [
         _("Your circles:"),
-        *([line(circle) for circle in mine] or [_("(none yet)")]),
+        *([line(circle) for circle in sorted(mine, key=lambda circle: circle.handle)] or [_("(none yet)")]),
         _("Open to join:"),
         *([line(circle) for circle in joinable] or [_("(none right now)")]),
     ]

@@ -67,7 +67,10 @@ class InvolvementRow(SQLModel, table=True):
 
 
 class CircleWeekRow(SQLModel, table=True):
-    """One circle's part of a held week's attendance figures (see :func:`bot.stats.week_figures`)."""
+    """One circle's part of a held week's attendance figures (see :func:`bot.stats.week_figures`).
+
+    The workspace's sums are in ``workspace_counts``; these rows say which circles held the week.
+    """
 
     __tablename__ = "circle_weeks"
     __table_args__ = (Index("ix_circle_weeks_place_week", "platform", "workspace", "week"),)
@@ -81,17 +84,20 @@ class CircleWeekRow(SQLModel, table=True):
     coming: int
 
 
-class WorkspaceWeekRow(SQLModel, table=True):
-    """A workspace's attendance figures for one week: the sum of its circles' rows, kept up to date."""
+class WorkspaceCountRow(SQLModel, table=True):
+    """One of a workspace's running counts, kept up to date as its circles change.
 
-    __tablename__ = "workspace_weeks"
+    ``figure`` names what is counted: ``circles``, ``state:<state>``, ``started``,
+    ``graduated``, ``joinable``, and ``week:<n>:circles|places|checked_in|coming``
+    (see :func:`storage.repository.workspace_counts`).
+    """
+
+    __tablename__ = "workspace_counts"
 
     platform: str = Field(primary_key=True, max_length=20)
     workspace: str = Field(primary_key=True, max_length=64)
-    week: int = Field(primary_key=True)
-    places: int
-    checked_in: int
-    coming: int
+    figure: str = Field(primary_key=True, max_length=40)
+    count: int
 
 
 class OutboxRow(SQLModel, table=True):

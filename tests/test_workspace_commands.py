@@ -22,7 +22,7 @@ from bot.forming import LIST_PAGE, circle_id
 from bot.stats import week_figures
 from storage.codec import dump_circle
 from storage.database import upgrade
-from storage.repository import Store
+from storage.repository import Store, workspace_counts
 
 EXERCISE_OUT = T0 + timedelta(days=6)  # the starter kit's week 1 exercise: Sunday 17:00
 WEEK_1_HELD = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)
@@ -117,8 +117,8 @@ def test_stats_read_no_circle_and_follow_every_change(service, decoded):  # noqa
     assert "\u2022 week 1: hidden (fewer than 5 people)" in say(service, admin, "/circle stats")
     with service.store.transaction() as tx:
         stored = tx.load(crew)
-        totals = tx.session.execute(text("SELECT week, places, checked_in, coming FROM workspace_weeks")).all()
-    assert [tuple(row) for row in totals] == [(f.week, f.places, f.checked_in, f.coming) for f in week_figures(stored)]
+        counts = dict(tx.session.execute(text("SELECT figure, count FROM workspace_counts")).all())
+    assert {figure: count for figure, count in counts.items() if count} == +workspace_counts(stored)
 
 
 def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_totals(service, engine):  # noqa: F811
@@ -138,7 +138,7 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
     old = json.loads(dump_circle(circle))
     del old["handle"], old["id"]
     with engine.begin() as connection:
-        for table in ("people", "handled_requests", "spaces", "workspace_weeks", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
+        for table in ("people", "handled_requests", "spaces", "workspace_counts", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
             connection.execute(text(f"DROP TABLE {table}"))
     upgrade(engine, "0003")
     with engine.begin() as connection:
@@ -154,5 +154,16 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
         assert migrated.id == "crew" and migrated.handle == "crew"
         assert tx.involved_circle_ids(person("carol").user) == ["crew"]  # she left, but her answers stay
         tally = tx.tally("slack", "T1")
+        counts = dict(tx.session.execute(text("SELECT figure, count FROM workspace_counts")).all())
     assert [w.value for w in tally.weeks] == list(week_figures(migrated))
+    assert {figure: count for figure, count in counts.items() if count} == +workspace_counts(migrated)
     assert "#crew" in say(service, person("dan"), "/circle list")
+
+
+def test_a_new_circle_takes_the_first_free_handle_however_many_share_its_name(service):  # noqa: F811
+    host = person("alice")
+    for _ in range(21):
+        say(service, host, '/circle new "Crew" starter UTC tue 17:00')
+    assert "(#crew-23)" in say(service, host, '/circle new "Crew 23" starter UTC tue 17:00')
+    assert "(#crew-22)" in say(service, host, '/circle new "Crew" starter UTC tue 17:00')
+    assert "(#crew-24)" in say(service, host, '/circle new "Crew" starter UTC tue 17:00')
