@@ -131,7 +131,7 @@ class FakeSlack:
         """Carry out the next ``times`` calls of ``method`` but never answer them (to kill the caller meanwhile)."""
         self._hangs[method] = self._hangs.get(method, 0) + times
 
-    async def wait_until(self, condition, timeout: float = 30.0, what: str = "the condition") -> None:
+    async def wait_until(self, condition, timeout: float = 60.0, what: str = "the condition") -> None:
         """Poll until ``condition()`` is true (the fake changes in its own thread)."""
         deadline = time.monotonic() + timeout
         while not condition():
