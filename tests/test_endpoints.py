@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-import pytest
 from dbfixtures import database_url, engine, pg_schema, require_postgres  # noqa: F401  (fixtures)
 from fakes.sender import RecordingSender
 from prometheus_client import REGISTRY
@@ -18,11 +17,9 @@ from kits import builtin_kits
 from scheduler.leader import leader_for
 from scheduler.live import LiveScheduler
 from storage.database import make_engine
-from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SignedRequests
-from tests.fakes.specs import spec_path
 from tests.slack_world import SECRET, SlackWorld, free_port, text_of
-from tests.test_slack_process import Bot
+from tests.test_slack_process import Bot, fake  # noqa: F401  (fixture: the fake Slack with alice and bob)
 
 START = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
 ALICE, BOB = "U0ALICE", "U0BOB"
@@ -43,16 +40,6 @@ async def until(condition, what: str, timeout: float = 20.0) -> None:
 
 def sample(name: str, *labels: tuple[str, str]) -> float:
     return REGISTRY.get_sample_value(name, dict(labels)) or 0.0
-
-
-@pytest.fixture
-def fake():
-    fake = FakeSlack(spec_path("slack/web_api_openapi_v2.json")).start()
-    fake.add_user(ALICE, "alice", "Europe/London")
-    fake.add_user(BOB, "bob", "Europe/London")
-    yield fake
-    fake.stop()
-    assert fake.violations == []
 
 
 async def test_healthz_is_200_only_while_database_scheduler_and_adapters_are_well(engine):  # noqa: F811
