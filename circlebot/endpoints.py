@@ -59,6 +59,7 @@ class Endpoints:
         self.scheduler: Scheduler | None = None
         #: Each adapter's name, and how to ask whether it is connected.
         self.adapters: dict[str, Callable[[], Awaitable[bool]]] = {}
+        self._asking: dict[str, asyncio.Future] = {}
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/healthz", self.healthz), web.get("/metrics", self.metrics)]
@@ -86,7 +87,7 @@ class Endpoints:
 
     async def metrics(self, _request: web.Request) -> web.Response:
         try:
-            depth = await asyncio.wait_for(asyncio.to_thread(self.outbox.depth), DATABASE_TIMEOUT)
+            depth = await self._ask_database("depth", self.outbox.depth)
         except Exception as error:  # the rest of the metrics still count, and show the trouble
             log.warning("outbox depth not counted for /metrics: %s", error.__class__.__name__)
         else:
@@ -99,10 +100,22 @@ class Endpoints:
                 connection.execute(text("SELECT 1"))
 
         try:
-            await asyncio.wait_for(asyncio.to_thread(ping), DATABASE_TIMEOUT)
+            await self._ask_database("ping", ping)
         except Exception as error:  # its message may name the server: the class is enough to say what failed
             return f"unreachable ({error.__class__.__name__})"
         return "ok"
+
+    async def _ask_database(self, question: str, ask: Callable[[], object]) -> object:
+        """``ask()`` in a worker thread, waited for at most ``DATABASE_TIMEOUT`` s.
+
+        A database that hangs would hold the thread: while one question is unanswered, the next
+        scrape waits for the same one rather than taking another of the threads commands need.
+        """
+        asking = self._asking.get(question)
+        if asking is None or asking.done():
+            asking = self._asking[question] = asyncio.ensure_future(asyncio.to_thread(ask))
+            asking.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen, if nobody waits now
+        return await asyncio.wait_for(asyncio.shield(asking), DATABASE_TIMEOUT)
 
     def _scheduler(self) -> str:
         scheduler = self.scheduler

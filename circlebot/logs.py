@@ -94,13 +94,28 @@ class Readable(_Redacting):
         return self.redact(line)
 
 
+class _StandardError(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is written (a test's capture, and after it, the real one)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _stream: IO[str]) -> None:
+        pass
+
+
 def configure_logging(level: str, form: str, secrets: Iterable[str] = (), stream: IO[str] | None = None) -> logging.Handler:
     """Send every log line to ``stream`` (standard error) as ``form`` says: ``json`` or ``text``.
 
     Returns:
         The handler, which replaced the root logger's handlers.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream else _StandardError()
     handler.setFormatter(JsonLines(secrets) if form == "json" else Readable(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
