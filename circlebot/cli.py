@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from circlebot.config import Settings
 from kits import KitError, builtin_kits, load_kit, load_kits
+from kits.loader import kit_files
 from kits.schema import Kit
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+#: The simulated clock starts within these years: far enough from the ends of the calendar for every plan.
+START_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
+class OptionError(Exception):
+    """A command-line option that cannot be used; the message says which and why."""
 
 
 def installed_kits(settings: Settings) -> dict[str, Kit]:
@@ -22,7 +37,7 @@ def installed_kits(settings: Settings) -> dict[str, Kit]:
     """
     kits = builtin_kits()
     if settings.kits_dir:
-        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
+        kits.update(load_kits(kit_files(settings.kits_dir)))
     if settings.support_resources:
         for kit_id, kit in kits.items():
             resources = (*settings.support_resources, *kit.support.resources)
@@ -31,15 +46,27 @@ def installed_kits(settings: Settings) -> dict[str, Kit]:
 
 
 def _validate(paths: list[str]) -> int:
+    """Check kit files; a folder stands for its kit files, which must not share an id (as when installed)."""
     failed = 0
-    for path in paths:
-        try:
-            kit = load_kit(path)
-        except KitError as error:
+    for given in map(Path, paths):
+        files = kit_files(given) if given.is_dir() else [given]
+        if not files:
             failed += 1
-            for problem in error.problems:
-                print(f"{error.path}: {problem}", file=sys.stderr)
-        else:
+            print(f"{given}: no kit files (*.yaml) in this folder", file=sys.stderr)
+        seen: dict[str, Path] = {}
+        for path in files:
+            try:
+                kit = load_kit(path)
+            except KitError as error:
+                failed += 1
+                for problem in error.problems:
+                    print(f"{error.path}: {problem}", file=sys.stderr)
+                continue
+            if given.is_dir() and kit.id in seen:
+                failed += 1
+                print(f"{path}: id: kit id {kit.id!r} is used by another kit ({seen[kit.id]})", file=sys.stderr)
+                continue
+            seen[kit.id] = path
             print(f"{path}: ok \u2014 {kit.id}, {kit.length} meetings, {kit.cadence.value}")
     return 1 if failed else 0
 
@@ -71,28 +98,119 @@ def _db_outbox(settings: Settings) -> int:
     return 0
 
 
+def _shown(url: str) -> str:
+    """``url`` as it may be printed: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL is shown by its scheme only
+        return url.partition(":")[0] + ":..."
+
+
+def _engine(url: str, *, migrate: bool) -> Engine:
+    """An engine for ``url`` (brought up to date when ``migrate``).
+
+    Raises:
+        OptionError: the URL names no database this can use, or the database cannot be opened.
+    """
+    from alembic.util import CommandError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from storage.database import make_engine, upgrade
+
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
+        raise OptionError(f"--db {_shown(url)}: not a database URL Circlebot can use ({error})") from None
+    if migrate:
+        try:
+            upgrade(engine)
+        except (SQLAlchemyError, CommandError, OSError) as error:
+            raise OptionError(f"--db {_shown(url)}: cannot open the database ({getattr(error, 'orig', None) or error})") from None
+    return engine
+
+
 def _stats(settings: Settings, database: str | None, place: tuple[str, str] | None) -> int:
     """Print the admins' statistics for one workspace, or for every workspace with circles."""
     from sqlalchemy.exc import DBAPIError
 
     from adapters.console.render import block, message_lines
     from bot.stats import stats_message, workspace_stats
-    from storage.database import make_engine
     from storage.repository import Store
 
     url = database or settings.database_url
     try:
-        with Store(make_engine(url)).transaction() as tx:
+        with Store(_engine(url, migrate=False)).transaction() as tx:
             places = [place] if place else tx.workspaces()
             reports = [(where, stats_message(workspace_stats(tx.circles_in(*where)))) for where in places]
     except DBAPIError as error:
-        print(f"cannot read circles from {url}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
+        print(f"cannot read circles from {_shown(url)}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
         return 1
     if not reports:
         print("no circles yet")
     for (platform, workspace), message in reports:
         print(block(f"{platform} {workspace}", message_lines(message, settings.locale)))
     return 0
+
+
+def _start_time(text: str | None) -> datetime:
+    """The simulated clock's start: ``--start`` (ISO 8601 with a zone), or now.
+
+    Raises:
+        OptionError: not a time, no zone (which zone was meant is not guessed), or outside :data:`START_RANGE`.
+    """
+    if text is None:
+        return datetime.now(UTC)
+    example = "e.g. 2026-12-01T09:00:00+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise OptionError(f"--start {text}: not an ISO 8601 time, {example}") from None
+    if moment.tzinfo is None:
+        raise OptionError(f"--start {text}: add a time zone, e.g. {text}+00:00 or {text}+01:00")
+    earliest, latest = START_RANGE
+    if not earliest <= moment < latest:
+        raise OptionError(f"--start {text}: give a time from {earliest.year} to {latest.year - 1}, {example}")
+    return moment
+
+
+def _folder(option: str, given: str | None, prefix: str) -> Path:
+    """The folder ``option`` names, created if need be and checked writable; a fresh temporary one by default.
+
+    Raises:
+        OptionError: the folder cannot be created or written to.
+    """
+    if given is None:
+        return Path(tempfile.mkdtemp(prefix=prefix))
+    folder = Path(given)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise OptionError(f"{option} {given}: cannot write files there ({error.strerror or error})") from None
+    return folder
+
+
+def _read_lines(interactive: bool, prompt: Callable[[], str], echo: Callable[[str], None]) -> Iterator[str]:
+    """The lines typed (with line editing and history on a terminal) or piped in, until end of input."""
+    if interactive:
+        try:
+            import readline  # noqa: F401 - imported for its effect: input() gains editing and history
+        except ImportError:  # pragma: no cover - not on every platform
+            pass
+    while True:
+        if interactive:
+            try:
+                yield input(prompt())
+            except EOFError:
+                return
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                return
+            echo(f"{prompt()}{line.rstrip()}")
+            yield line
 
 
 def _console(
@@ -105,21 +223,17 @@ def _console(
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
     from scheduler.runner import Runner
-    from storage.database import make_engine, upgrade
     from storage.outbox import Outbox
     from storage.repository import Store
 
+    # Every option is checked before anything starts, so a mistake is one clear line (exit code 2).
+    clock = SystemClock() if live else SimulatedClock(_start_time(start))
+    files_folder = _folder("--files", files, "circlebot-files-")
+    folder = PictureFolder(_folder("--pictures", pictures, "circlebot-pictures-"))
     if database is None:
         # A fresh file per demo: the simulated clock must not meet last session's circles.
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-    engine = make_engine(database)
-    upgrade(engine)
-    if live:
-        clock = SystemClock()
-    else:
-        clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
-        if clock.now().tzinfo is None:
-            raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+    engine = _engine(database, migrate=True)
     store, outbox = Store(engine), Outbox(engine)
     service = CircleService(store, installed_kits(settings), settings.grace)
 
@@ -135,39 +249,52 @@ def _console(
     def write(text: str) -> None:
         print(text, flush=True)
 
-    folder = PictureFolder(Path(pictures) if pictures else Path(tempfile.mkdtemp(prefix="circlebot-pictures-")))
+    # Bytes that are not UTF-8 arrive as U+FFFD (and the grammar cleans the rest); they never end the session.
+    for stream in (sys.stdin, sys.stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     runner = Runner(service, outbox, ConsoleSender(write, clock, zone_of, settings.locale, folder))
-    console = Console(service, runner, clock, write, settings.locale, Path(files) if files else None, folder)
+    console = Console(service, runner, clock, write, settings.locale, files_folder, folder)
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
-    async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+    # The event loop (the console's work and the live scheduler) runs on its own thread; lines are read
+    # here on the main thread, where Ctrl-C arrives as KeyboardInterrupt and input() can use readline.
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
+    thread.start()
+    scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+
+    async def begin() -> None:
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
-        try:
-            while True:
-                if interactive:
-                    try:
-                        line = await asyncio.to_thread(input, f"{console.actor.name}> ")
-                    except EOFError:
-                        return
-                else:
-                    line = await asyncio.to_thread(sys.stdin.readline)
-                    if not line:
-                        return
-                    write(f"{console.actor.name}> {line.rstrip()}")
-                if not await console.handle_line(line):
-                    return
-        finally:
-            if scheduler:
-                await scheduler.shutdown()
-                await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
 
-    asyncio.run(loop())
-    return 0
+    async def finish() -> None:
+        if scheduler:
+            await scheduler.shutdown()
+            await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
+
+    pending = None
+    try:
+        asyncio.run_coroutine_threadsafe(begin(), loop).result()
+        for line in _read_lines(interactive, lambda: f"{console.actor.name}> ", write):
+            pending = asyncio.run_coroutine_threadsafe(console.handle_line(line), loop)
+            if not pending.result():
+                break
+        code = 0
+    except KeyboardInterrupt:
+        write("")  # end the line the ^C was typed on
+        if pending is not None:
+            pending.cancel()  # a long /tick stops at its next step
+        code = 130
+    finally:
+        asyncio.run_coroutine_threadsafe(finish(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as error:
         print(str(error), file=sys.stderr)
         return 1
+    except OptionError as error:
+        print(f"circlebot {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
