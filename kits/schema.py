@@ -12,8 +12,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-#: A lone surrogate (``"\\ud800"`` in a double-quoted YAML string) or a control character other than tab and newline.
-_NOT_TEXT = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: A control character other than tab and newline (``"\\0"`` in a double-quoted YAML string); pydantic itself
+#: refuses lone surrogates.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _storable(text: str) -> str:

@@ -177,3 +177,54 @@ def test_duplicate_key_in_a_mapping_is_a_problem(write):
     with pytest.raises(KitError) as caught:
         load_kit(write(text))
     assert any(p.startswith("name: ") or "name" in p for p in caught.value.problems)
+
+
+# ---------------------------------------------------------------- files that are not kits at all
+
+
+def _starter_text() -> str:
+    return (BUILTIN_DIR / "starter.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"? [a, b]\n: 1\n", "line 1, column 3: not valid YAML (a key must be a plain value, not a list)"),
+        (b"id: x\n? {a: 1}\n: 2\n", "line 2, column 3: not valid YAML (a key must be a plain value, not a dict)"),
+        (b"[" * 500 + b"]" * 500, "not valid YAML (nested too deeply)"),
+        (b"id: x\nwhen: 2026-13-45\n", "not valid YAML (month must be in 1..12)"),
+        (b"id: caf\xe9\n", "not UTF-8 text (byte 0xe9 at offset 7); save the file as UTF-8"),
+        (_starter_text().encode("utf-16"), "the file is UTF-16 text; save it as UTF-8"),
+    ],
+    ids=["list key", "mapping key", "500 nested lists", "impossible date", "latin-1", "utf-16"],
+)
+def test_a_file_that_cannot_be_a_kit_is_one_clear_problem(tmp_path, content, says):
+    path = tmp_path / "kit.yaml"
+    path.write_bytes(content)
+    assert problems_of(path) == [says]
+
+
+def test_a_byte_order_mark_is_allowed(tmp_path):
+    path = tmp_path / "kit.yaml"
+    path.write_bytes(_starter_text().encode("utf-8-sig"))
+    assert load_kit(path) == builtin_kits()["starter"]
+
+
+BOUNDS = [
+    ("tune_ups.weeks_after[1]", lambda d: d["tune_ups"].__setitem__("weeks_after", [4, 600000]), "less than or equal to 52"),
+    ("tune_ups.weeks_after[0]", lambda d: d["tune_ups"].__setitem__("weeks_after", [0, 4]), "greater than or equal to 1"),
+    ("support.reminder_days[1]", lambda d: d["support"].__setitem__("reminder_days", [3, 4000000]), "less than or equal to 730"),
+    ("support.reminder_days[0]", lambda d: d["support"].__setitem__("reminder_days", [-1, 3]), "greater than or equal to 1"),
+    ("support", lambda d: d["support"].__setitem__("reminder_days", [10, 3]), "reminder_days must be strictly increasing"),
+    ("name", lambda d: d.__setitem__("name", "Career\ud800"), "unable to parse raw data as a unicode string"),
+    ("weeks[0].goal", lambda d: d["weeks"][0].__setitem__("goal", "a\x00b"), "contains '\\x00', which is not a printable"),
+]
+
+
+@pytest.mark.parametrize(("where", "change", "says"), BOUNDS, ids=[b[0] for b in BOUNDS])
+def test_values_that_would_break_planning_or_storage_are_refused(tmp_path, career_data, where, change, says):
+    path = tmp_path / "kit.yaml"
+    # Escaped the YAML way (\ud800, \0), as a kit author would have to write them.
+    path.write_text(yaml.safe_dump(_broken(career_data, change), allow_unicode=False), encoding="utf-8")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{where}: ") and says in problem
