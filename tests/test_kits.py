@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+from datetime import date, time
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bot.circle import Anchor, Slot
+from bot.timetable import lay_out
+from bot.turns import days_after
 from kits import KitError, builtin_kits, load_kit, load_kits
 from kits.loader import BUILTIN_DIR
 from kits.schema import Cadence, Kit
@@ -228,3 +234,75 @@ def test_values_that_would_break_planning_or_storage_are_refused(tmp_path, caree
     path.write_text(yaml.safe_dump(_broken(career_data, change), allow_unicode=False), encoding="utf-8")
     (problem,) = problems_of(path)
     assert problem.startswith(f"{where}: ") and says in problem
+
+
+# ---------------------------------------------------------------- fuzz: whatever the file holds, a KitError or a kit
+
+YAML_ISH = st.text(alphabet=st.sampled_from(list("[]{}:,-?!&*|>'\"#%@` \n\t\\abc019.~") + ["\ud800", "\x00", "\ufeff"]))
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(alphabet=st.characters(exclude_categories=())), st.dates()
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+
+
+def _paths(data, prefix=()) -> list[tuple]:
+    """Every place in a kit's data: each mapping key and list index, nested."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    return [p for key, value in items for p in ((*prefix, key), *_paths(value, (*prefix, key)))]
+
+
+#: The kit that sets every number a kit can (timing, tune-ups, care reminders), as data to change.
+BASE = yaml.safe_load((BUILTIN_DIR / "after-loss.yaml").read_text(encoding="utf-8"))
+
+
+def _at(data, path: tuple):
+    for key in path:
+        data = data[key]
+    return data
+
+
+#: The places that hold a number (a day, a week, hours): out of range, these would break planning.
+NUMBERS = [p for p in _paths(BASE) if type(_at(BASE, p)) is int]
+
+
+def _replaced(data, path: tuple, value):
+    data = copy.deepcopy(data)
+    *parents, last = path
+    _at(data, parents)[last] = value
+    return data
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz") / "kit.yaml"
+
+
+def only_kit_errors(path: Path, content: bytes) -> None:
+    """Loading ``content`` gives a kit the core can plan with, or a KitError with problems to show."""
+    path.write_bytes(content)
+    try:
+        kit = load_kit(path)
+    except KitError as error:
+        assert error.problems and all(isinstance(p, str) and p for p in error.problems)
+        return
+    # Planned from the latest start the console allows, in the zone furthest ahead: nothing may overflow.
+    assert lay_out(kit, Slot(6, time(23, 59)), "Pacific/Kiritimati", Anchor(1, date(2099, 12, 31)), frozenset())
+    assert [days_after(date(2099, 12, 31), days) for days in kit.support.reminder_days]
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(content=st.binary(max_size=300) | YAML_ISH.map(lambda text: text.encode("utf-8", "surrogatepass")))
+def test_any_bytes_load_as_a_kit_or_a_kit_error(scratch, content):
+    only_kit_errors(scratch, content)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None)
+@given(
+    change=st.tuples(st.sampled_from(_paths(BASE)), VALUES)
+    | st.tuples(st.sampled_from(NUMBERS), st.integers(min_value=-(10**7), max_value=10**7))
+)
+def test_any_value_anywhere_in_a_kit_loads_or_is_a_kit_error(scratch, change):
+    changed = _replaced(BASE, *change)
+    only_kit_errors(scratch, yaml.safe_dump(changed, allow_unicode=False).encode("utf-8"))
