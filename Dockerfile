@@ -8,7 +8,7 @@ COPY scheduler ./scheduler
 COPY kits ./kits
 COPY storage ./storage
 COPY circlebot ./circlebot
-RUN pip install --no-cache-dir ".[slack,discord]" && useradd --create-home circlebot
+RUN pip install --no-cache-dir ".[slack]" && useradd --create-home circlebot
 USER circlebot
 ENV CIRCLEBOT_DATABASE_URL=sqlite:////home/circlebot/circlebot.db
 ENTRYPOINT ["circlebot"]

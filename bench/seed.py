@@ -37,9 +37,10 @@ from bot import engine as core
 from bot.circle import Actor, Circle, Slot, UserRef
 from bot.effects import DELIVERY_TYPES, Delivery, DirectMessage
 from kits import builtin_kits
-from storage.codec import dump_circle, dump_delivery
+from storage.codec import dump_delivery
 from storage.database import make_engine, normalise_url, upgrade
-from storage.models import CircleRow, MembershipRow, OutboxRow
+from storage.models import CircleRow, InvolvementRow, MembershipRow, OutboxRow
+from storage.repository import circle_columns
 from storage.outbox import SENT, lane_of
 
 MEMBERS = 5
@@ -61,7 +62,7 @@ def build_circle(number: int, kits) -> tuple[Circle, list[Delivery]]:
     kit = kits[KIT]
     moderator = person(number, 0)
     command = c.NewCircle(name=f"Circle {number}", kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
-    decision = core.create_circle(command, moderator, STARTED, kits, taken_ids=())
+    decision = core.create_circle(command, moderator, STARTED, kits, taken_handles=())
     circle, effects = decision.circle, list(decision.effects)
     for member_no in range(1, MEMBERS):
         decision = core.handle(circle, c.Join(None), person(number, member_no), STARTED, kit)
@@ -78,11 +79,7 @@ def rows(circles: int) -> Iterator[tuple[dict, list[dict], list[dict]]]:
     kits = builtin_kits()
     for number in range(circles):
         circle, deliveries = build_circle(number, kits)
-        circle_row = dict(
-            id=circle.id, platform=circle.platform, workspace=circle.workspace, name=circle.name,
-            state=circle.state.value, next_wake_at=circle.next_wake, revision=circle.revision,
-            data=dump_circle(circle), updated_at=STARTED,
-        )
+        circle_row = dict(circle_columns(circle), id=circle.id, updated_at=STARTED)
         members = [dict(circle_id=circle.id, user_key=m.user.key) for m in circle.members]
         outbox = []
         for effect in deliveries:
@@ -112,7 +109,7 @@ def reset(url: str) -> Engine:
         with engine.begin() as connection:
             if schema:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema.group(1)}"'))
-            connection.execute(text("DROP TABLE IF EXISTS memberships, outbox, circles, alembic_version CASCADE"))
+            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, memberships, outbox, circles, alembic_version CASCADE"))
     upgrade(engine)
     return engine
 
@@ -128,6 +125,8 @@ def seed(url: str, circles: int) -> dict:
             for table, values in zip((CircleRow, MembershipRow, OutboxRow), batch):
                 if values:
                     connection.execute(insert(table.__table__), values)
+            if batch[1]:  # every member is a person their circle holds something about
+                connection.execute(insert(InvolvementRow.__table__), batch[1])
         for name, values in zip(counts, batch):
             counts[name] += len(values)
             values.clear()

@@ -28,6 +28,8 @@ from bot.i18n import Text, _
 from bot.timetable import to_local
 from kits.schema import Kit
 
+#: What a member types to open support for themselves: on purpose, never by looking it up.
+OPEN_COMMAND = f"{PREFIX} support open"
 #: After a member declines or ends support, peers cannot suggest it again for this long.
 ASKED_RECENTLY = timedelta(days=90)
 #: A shared date must leave room for the reminder the day before.
@@ -58,6 +60,32 @@ def _replanned(circle: Circle, event: LifeEvent, kit: Kit, after: datetime) -> C
     return _saved(circle, replace(event, planned=turns.plan(circle, event, kit, after)))
 
 
+def _who_can_help(circle: Circle) -> tuple[tuple[UserRef, date | None, str | None], ...]:
+    """What the turns depend on about the members: who is in the circle, their absences and zones."""
+    return tuple((m.user, m.away_until, m.tz) for m in circle.members)
+
+
+def helpers_changed(before: Circle, after: Circle, kit: Kit, now: datetime) -> Circle:
+    """Plan each open event's next reminder again when who can help has changed.
+
+    A helper who left, was removed, went away or was forgotten would otherwise keep
+    the turn they were planned for, and the reminder would be re-planned only when
+    it fell due, too late for the other helpers' mornings of that day.
+    """
+    if _who_can_help(before) == _who_can_help(after):
+        return after
+    return replace(
+        after,
+        life_events=tuple(
+            # A reminder already due (the tick has not run yet) is kept due, not pushed to later.
+            replace(e, planned=turns.plan(after, e, kit, min(now, e.planned.at) if e.planned else now))
+            if e.consent is Consent.GIVEN
+            else e
+            for e in after.life_events
+        ),
+    )
+
+
 def _own_event(circle: Circle, ctx: Context) -> tuple[Member, LifeEvent]:
     """The actor and their consented-to event, for changing its terms."""
     member = require_member(circle, ctx)
@@ -67,7 +95,7 @@ def _own_event(circle: Circle, ctx: Context) -> tuple[Member, LifeEvent]:
             _(
                 "You have no support open in \u201c{name}\u201d. Open it with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} support",
+                command=OPEN_COMMAND,
             )
         )
     return member, event
@@ -91,15 +119,27 @@ def _invite(circle: Circle, before: LifeEvent, after: LifeEvent, out: Out) -> No
 # ---------------------------------------------------------------- the member's side
 
 
-def _open(circle: Circle, cmd: c.OpenSupport, ctx: Context, out: Out) -> Circle:
-    member = require_member(circle, ctx)
+def _shown(circle: Circle, member: Member, ctx: Context, out: Out) -> bool:
+    """Show the member their open support (a peer's question, or their terms); false when none is open."""
     event = open_event(circle, member.user)
     if event is not None and event.consent is Consent.PROPOSED:
         proposer = circle.member(event.proposed_by) if event.proposed_by else None
         out.reply(ctx.actor.user, cm.question(circle, proposer.name if proposer else _("someone in your circle")))
     elif event is not None:
         _show_terms(circle, member, ctx, out)
-    else:
+    return event is not None
+
+
+def _about(circle: Circle, cmd: c.AboutSupport, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    if not _shown(circle, member, ctx, out):
+        out.reply(ctx.actor.user, cm.about(circle, ctx.kit))
+    return circle
+
+
+def _open(circle: Circle, cmd: c.OpenSupport, ctx: Context, out: Out) -> Circle:
+    member = require_member(circle, ctx)
+    if not _shown(circle, member, ctx, out):
         circle = _saved(circle, LifeEvent(len(circle.life_events) + 1, member.user, ctx.now, consent_at=ctx.now))
         _show_terms(circle, member, ctx, out, *cm.opening_lines(ctx.kit))
     return circle
@@ -116,14 +156,14 @@ def _propose(circle: Circle, cmd: c.ProposeSupport, ctx: Context, out: Out) -> C
     peer = require_member(circle, ctx)
     member = find_member(circle, cmd.member)
     if member == peer:
-        raise CircleError(_("To open support for yourself, type {command}.", command=f"{PREFIX} support"))
+        raise CircleError(_("To open support for yourself, type {command}.", command=OPEN_COMMAND))
     if _asked_recently(circle, member, ctx.now):
         # The same words whatever the reason, so the peer learns nothing the member has not shared.
         raise CircleError(
             _(
                 "It is up to {name} now; they can open support themselves at any time with {command}.",
                 name=member.name,
-                command=f"{PREFIX} support",
+                command=OPEN_COMMAND,
             )
         )
     event = LifeEvent(
@@ -147,7 +187,7 @@ def _answer(circle: Circle, cmd: c.AnswerSupport, ctx: Context, out: Out) -> Cir
         raise CircleError(
             _(
                 "Nobody has suggested support for you here. To open it yourself, type {command}.",
-                command=f"{PREFIX} support",
+                command=OPEN_COMMAND,
             )
         )
     if not cmd.yes:
@@ -155,7 +195,7 @@ def _answer(circle: Circle, cmd: c.AnswerSupport, ctx: Context, out: Out) -> Cir
             ctx.actor.user,
             cm.private(
                 _("Understood. Nothing more happens, and nobody is told your answer."),
-                _("If you change your mind, type {command}.", command=f"{PREFIX} support"),
+                _("If you change your mind, type {command}.", command=OPEN_COMMAND),
             ),
         )
         return _saved(circle, replace(event, consent=Consent.DECLINED, consent_at=ctx.now))
@@ -274,7 +314,7 @@ def _end(circle: Circle, cmd: c.EndSupport, ctx: Context, out: Out) -> Circle:
         ctx.actor.user,
         cm.private(
             _("Support has ended and no more reminders will go out; the dates you shared are forgotten."),
-            _("Your circle is still here. To open support again, type {command}.", command=f"{PREFIX} support"),
+            _("Your circle is still here. To open support again, type {command}.", command=OPEN_COMMAND),
         ),
     )
     return _saved(circle, ended(event, ctx.now))
@@ -337,8 +377,8 @@ def _stop_helping(circle: Circle, cmd: c.StopHelping, ctx: Context, out: Out) ->
 # ---------------------------------------------------------------- the clock
 
 
-def _why(step: turns.Step, day: date, name: str) -> Text:
-    """Why a reminder comes now, on the helper's calendar ``day``."""
+def _why(step: turns.Step, opened: date, day: date, name: str) -> Text:
+    """Why a reminder comes now, on the helper's calendar ``day`` (support opened on ``opened``)."""
     if step.shared is not None:
         when, label = cm.format_day(step.shared.on), step.shared.label
         if day < step.shared.on:
@@ -355,8 +395,9 @@ def _why(step: turns.Step, day: date, name: str) -> Text:
             label=label,
         )
     years, rest = divmod(step.days, turns.DAYS_IN_YEAR)
-    if rest:
-        return _("It is {days} days since support for {name} began.", days=step.days, name=name)
+    if rest or day != step.first:
+        # A step that waited for a free helper says how long it has really been.
+        return _("It is {days} days since support for {name} began.", days=(day - opened).days, name=name)
     if years == 1:
         return _("It is a year today since support for {name} began. Anniversaries can be hard.", name=name)
     return _("It is {years} years today since support for {name} began.", years=years, name=name)
@@ -370,9 +411,8 @@ def _send(circle: Circle, event: LifeEvent, kit: Kit, due: CareReminder, out: Ou
     suggestions = kit.support.suggestions
     idea = suggestions[len(event.reminders) % len(suggestions)]
     day = to_local(due.at, turns.tz_of(circle, helper)).date()
-    out.dm(
-        helper.user, cm.reminder(circle, event, member.name, _why(step, day, member.name), idea), suffix=helper.user.key
-    )
+    why = _why(step, turns.opened_on(circle, event), day, member.name)
+    out.dm(helper.user, cm.reminder(circle, event, member.name, why, idea), suffix=helper.user.key)
     return _replanned(circle, replace(event, reminders=(*event.reminders, due), planned=None), kit, due.at)
 
 
@@ -406,6 +446,7 @@ def remind(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> tuple[C
 
 
 HANDLERS = {
+    c.AboutSupport: _about,
     c.OpenSupport: _open,
     c.ProposeSupport: _propose,
     c.AnswerSupport: _answer,

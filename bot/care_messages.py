@@ -12,8 +12,9 @@ from datetime import date
 from bot.circle import Circle, LifeEvent, Reach, UserRef
 from bot.effects import Button, Message
 from bot.grammar import PREFIX
-from bot.i18n import Text, _, join
+from bot.i18n import Text, _, join, join_and
 from bot.messages import NOT_A_CRISIS_SERVICE, SEEN_BY_YOU
+from bot.timetable import format_day
 from kits.schema import Kit
 
 REACH_NAMES = {Reach.MESSAGE: _("a message"), Reach.CALL: _("an offer to call")}
@@ -24,14 +25,9 @@ REACH_LINES = {
 ONLY_THE_HELPER = _("Only you see this reminder. Helpers take turns, so this one thing is plenty for now.")
 
 
-def format_day(day: date) -> str:
-    """A calendar day, e.g. ``Thu 4 Mar 2027``."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 def support_command(circle: Circle, rest: str = "") -> str:
     """A ``support`` command for this circle, for a button or to type."""
-    return f"support #{circle.id} {rest}".rstrip()
+    return f"support #{circle.handle} {rest}".rstrip()
 
 
 def reach_line(event: LifeEvent, name: str) -> Text:
@@ -102,6 +98,30 @@ def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text | st
     buttons.append(Button(_("End support"), support_command(circle, "end")))
     return Message(
         tuple(lines), title=_("Your support in \u201c{circle}\u201d", circle=circle.name), buttons=tuple(buttons)
+    )
+
+
+def about(circle: Circle, kit: Kit) -> Message:
+    """What support is, for a member looking it up: nothing opens until they ask for it."""
+    return Message(
+        (
+            _(
+                "When you go through a loss, an illness or a hard stretch, support keeps your circle's care going "
+                "for a year: the people you choose get a private reminder now and then ({days} days after you "
+                "open it), each with one small idea of something to do. Nobody is reminded about you more than "
+                "once a week.",
+                days=join_and([str(d) for d in kit.support.reminder_days]),
+            ),
+            _("You decide who knows and how you like to be reached, and you can pause or end it at any time."),
+            _("Nothing has started. To open it, type {command}.", command=f"{PREFIX} {support_command(circle, 'open')}"),
+            _(
+                "To suggest it for someone else, type {command}; they are asked privately and decide.",
+                command=f"{PREFIX} {support_command(circle, 'for <member>')}",
+            ),
+            NOT_A_CRISIS_SERVICE,
+            SEEN_BY_YOU,
+        ),
+        title=_("Support after a life event"),
     )
 
 

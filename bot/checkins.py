@@ -19,7 +19,7 @@ from bot.effects import (
     OpenForm,
 )
 from bot.errors import CircleError
-from bot.i18n import _
+from bot.i18n import Text, _, join_and
 from bot.state import State
 
 MAX_ANSWER = 2000
@@ -43,26 +43,41 @@ def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: Context, out: Out) -> C
                 max=MAX_ANSWER,
             )
         )
-    answers = tuple(cmd.answers) + ("",) * (len(questions) - len(cmd.answers))
-    again = circle.checkin(circle.week, member.user) is not None
+    given = tuple(cmd.answers) + ("",) * (len(questions) - len(cmd.answers))
+    earlier = circle.checkin(circle.week, member.user)
+    before = earlier.answers if earlier else ()
+    # An answer left empty keeps the one given earlier this week, rather than blanking it.
+    kept = [n for n, answer in enumerate(given, start=1) if not answer and n <= len(before) and before[n - 1]]
+    answers = tuple(before[n - 1] if n in kept else answer for n, answer in enumerate(given, start=1))
     entry = CheckIn(circle.week, member.user, answers, ctx.now)
     circle = replace(
         circle, checkins=(*(x for x in circle.checkins if (x.week, x.user) != (entry.week, entry.user)), entry)
     )
     # The last question of each week asks what the member will do next: that answer is their commitment.
-    if answers[-1]:
-        circle = record_commitment(circle, member.user, answers[-1], ctx.now)
+    # Only a new one is recorded: a kept answer must not undo a commitment changed since with `commit`.
+    if given[-1]:
+        circle = record_commitment(circle, member.user, given[-1], ctx.now)
     lines = [
         _("{n}. {question} \u2014 {answer}", n=n, question=q, answer=a or "\u2014")
         for n, (q, a) in enumerate(zip(questions, answers), start=1)
     ]
     heading = (
         _("{name} updated their week {week} check-in", name=member.name, week=circle.week)
-        if again
+        if earlier
         else _("{name} checked in for week {week}", name=member.name, week=circle.week)
     )
     out.post(m.plain(*lines, title=heading))
-    out.reply(ctx.actor.user, m.plain(_("Thank you \u2014 your check-in is saved and shared with your circle.")))
+    reply: list[Text] = [_("Thank you \u2014 your check-in is saved and shared with your circle.")]
+    if kept:
+        reply.append(
+            _("You left question {n} empty, so your earlier answer to it stays.", n=kept[0])
+            if len(kept) == 1
+            else _(
+                "You left questions {numbers} empty, so your earlier answers to them stay.",
+                numbers=join_and([str(n) for n in kept]),
+            )
+        )
+    out.reply(ctx.actor.user, m.plain(*reply))
     return circle
 
 

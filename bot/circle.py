@@ -12,10 +12,6 @@ from datetime import date, datetime, time
 
 from bot.state import State
 
-#: Fewer people than this cannot start a circle; 4 or 5 is what works best.
-MIN_MEMBERS_TO_START = 2
-
-
 @dataclass(frozen=True)
 class UserRef:
     """A person on one platform, in one workspace (Slack team, Discord guild)."""
@@ -143,6 +139,14 @@ class RedFlag:
     user: UserRef
     at: datetime
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The moderator removed a member; they may not join this circle again."""
+
+    user: UserRef
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,8 @@ class Circle:
     """One circle: who is in it, where it stands, and what happens next.
 
     Attributes:
+        id: the storage key, unique everywhere; it says nothing about the circle or its workspace.
+        handle: what people see and type (``#crew``), unique within the workspace.
         life_events: care after a life event, one per member at a time (bot/care.py).
         plan: occurrences still to come, in time order (empty unless running).
         done: keys of occurrences already fired or skipped, so none fires twice.
@@ -285,6 +291,7 @@ class Circle:
     """
 
     id: str
+    handle: str
     platform: str
     workspace: str
     name: str
@@ -301,6 +308,7 @@ class Circle:
     attendance: tuple[Attendance, ...] = ()
     red_flags: tuple[RedFlag, ...] = ()
     nudges: tuple[Nudge, ...] = ()
+    removals: tuple[Removal, ...] = ()
     stories: tuple[Story, ...] = ()
     life_events: tuple[LifeEvent, ...] = ()
     plan: tuple[Occurrence, ...] = ()
@@ -320,6 +328,9 @@ class Circle:
     @property
     def is_full(self) -> bool:
         return len(self.members) >= self.capacity
+
+    def removed(self, user: UserRef) -> bool:
+        return any(r.user == user for r in self.removals)
 
     @property
     def next_wake(self) -> datetime | None:

@@ -24,7 +24,8 @@ class NewCircle:
     kit: str
     tz: str
     slot: Slot
-    capacity: int = 5
+    #: places, the moderator included; ``None`` takes the kit's size
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,11 @@ class ForgetMe:
     """Erase the asker's words and identity in every circle of their workspace; ``confirmed`` is the second step."""
 
     confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class AboutSupport(CircleCommand):
+    """What care after a life event is and how to open it; when it is open, your terms."""
 
 
 @dataclass(frozen=True)

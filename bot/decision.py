@@ -23,7 +23,8 @@ from bot.effects import (
 from bot.errors import CircleError
 from bot.i18n import Text, _, join
 from bot.state import STATE_NAMES, State
-from bot.timetable import after_quiet_hours
+from bot.timetable import after_quiet_hours, to_local
+from bot.turns import tz_of
 from kits.schema import Kit
 
 
@@ -71,6 +72,17 @@ class Context:
     actor: Actor
     now: datetime
     kit: Kit
+
+
+def away_at(circle: Circle, member: Member, moment: datetime) -> bool:
+    """Whether ``member`` is away at ``moment``: their away dates are days of their own calendar."""
+    return member.away_on(to_local(moment, tz_of(circle, member)).date())
+
+
+def reader_tz(circle: Circle, ctx: Context) -> str:
+    """The zone the actor reads times in: the platform's, else the one they joined with, else the circle's."""
+    member = circle.member(ctx.actor.user)
+    return ctx.actor.tz or (member.tz if member else None) or circle.tz
 
 
 def require_member(circle: Circle, ctx: Context) -> Member:

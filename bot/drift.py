@@ -12,11 +12,12 @@ from dataclasses import replace
 from bot import commands as c
 from bot import messages as m
 from bot.circle import Attendance, Circle, Kind, Member, Nudge, Role, Rsvp
-from bot.decision import Context, Out, find_member, require_member
+from bot.decision import Context, Out, away_at, find_member, require_member
 from bot.errors import CircleError
 from bot.i18n import _, join
 from bot.plan import meeting
 from bot.timetable import format_when
+from bot.turns import tz_of
 from kits.schema import Kit
 
 #: After one nudge, a member hears nothing more about missing meetings for this many weeks.
@@ -59,9 +60,9 @@ def weekly_care(circle: Circle, kit: Kit, week: int, out: Out) -> Circle:
         return circle
     last = held[-1]
     missed_two, not_checked_in, nudged = [], [], []
-    today = meeting(circle, kit, week).date()
+    next_meeting = meeting(circle, kit, week)
     for member in circle.members:
-        if member.role is Role.MODERATOR or member.away_on(today):
+        if member.role is Role.MODERATOR or away_at(circle, member, next_meeting):
             continue
         recent = [w for w in held[-2:] if _expected(circle, kit, w, member)]
         if len(recent) == 2 and not any(present(circle, w, member) for w in recent):
@@ -71,11 +72,12 @@ def weekly_care(circle: Circle, kit: Kit, week: int, out: Out) -> Circle:
         elif _expected(circle, kit, last, member) and circle.checkin(last, member.user) is None:
             not_checked_in.append(member)
     moderator = circle.moderator
-    if moderator and not moderator.away_on(today) and (missed_two or not_checked_in):
+    if moderator and not away_at(circle, moderator, next_meeting) and (missed_two or not_checked_in):
         out.dm(moderator.user, m.digest_dm(circle, last, missed_two, not_checked_in), suffix="digest")
-    next_meeting = format_when(meeting(circle, kit, week), circle.tz)
     for member in nudged:
-        out.dm(member.user, m.nudge_dm(circle, next_meeting), suffix=f"nudge/{member.user.key}")
+        # A DM: the meeting time in the member's own zone.
+        when = format_when(next_meeting, tz_of(circle, member))
+        out.dm(member.user, m.nudge_dm(circle, when), suffix=f"nudge/{member.user.key}")
     return replace(circle, nudges=(*circle.nudges, *(Nudge(week, x.user) for x in nudged)))
 
 

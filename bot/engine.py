@@ -23,7 +23,7 @@ from bot.circle import (
     Occurrence,
     UserRef,
 )
-from bot.decision import Context, Decision, Out, quiet_hours, require_moderator
+from bot.decision import Context, Decision, Out, away_at, quiet_hours, require_moderator
 from bot.effects import (
     DELIVERY_TYPES,
     WakeAt,
@@ -32,7 +32,6 @@ from bot.forming import create_circle, list_message
 from bot.plan import meeting, tune_up_meeting
 from bot.running import resumed
 from bot.state import Event, transition
-from bot.timetable import to_local
 from kits.schema import Kit
 
 __all__ = ["Decision", "create_circle", "forget", "handle", "list_message", "tick"]
@@ -67,17 +66,23 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
         require_moderator(circle, actor)
     out = Out(circle.id, f"r{circle.revision + 1}")
     after = HANDLERS[type(command)](circle, command, Context(actor, now, kit), out)
-    return _finish(circle, after, out, now)
+    return _finish(circle, care.helpers_changed(circle, after, kit, now), out, now)
 
 
-def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime) -> Decision:
+def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, kit: Kit | None) -> Decision:
     """Erase ``user`` from ``circle``, leaving ``anonymous`` in their records (see :mod:`bot.privacy`).
+
+    ``kit`` is the circle's kit, to plan care reminders again without them; ``None``
+    when it is not installed (they are planned again when they fall due).
 
     Raises:
         CircleError: ``user`` moderates the circle and others remain; nothing changed.
     """
     out = Out(circle.id, f"r{circle.revision + 1}")
-    return _finish(circle, privacy.forgotten(circle, user, anonymous, now, out), out, now)
+    after = privacy.forgotten(circle, user, anonymous, now, out)
+    if kit is not None:
+        after = care.helpers_changed(circle, after, kit, now)
+    return _finish(circle, after, out, now)
 
 
 # ---------------------------------------------------------------- the clock
@@ -86,8 +91,7 @@ def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime) -> 
 def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
     """Carry out one timetable step; its deliveries are keyed by the step."""
     kind, number = occurrence.kind, occurrence.number
-    today = to_local(occurrence.at, circle.tz).date()
-    reachable = [member for member in circle.members if not member.away_on(today)]
+    reachable = [member for member in circle.members if not away_at(circle, member, occurrence.at)]
     if kind is Kind.EXERCISE:
         circle = replace(circle, week=number)
         out.post(m.exercise_post(circle, kit, number, meeting(circle, kit, number)))
@@ -105,7 +109,8 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
                 out.dm(member.user, m.continuity_dm(circle, commitment), suffix=member.user.key)
     elif kind is Kind.GRADUATION:
         circle = replace(circle, state=transition(circle.state, Event.GRADUATE))
-        out.post(progress.with_progress(m.graduation_post(circle, kit), circle))
+        tune_ups = [tune_up_meeting(circle, kit, n) for n in range(1, len(kit.tune_ups.weeks_after) + 1)]
+        out.post(progress.with_progress(m.graduation_post(circle, kit, tune_ups), circle))
     elif kind is Kind.TUNE_UP:
         circle = replace(circle, state=transition(circle.state, Event.TUNE_UP))
         last = number == len(kit.tune_ups.weeks_after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -10,7 +11,6 @@ from datetime import datetime
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
-    MIN_MEMBERS_TO_START,
     Actor,
     Circle,
     Member,
@@ -23,17 +23,31 @@ from bot.effects import (
 )
 from bot.errors import CircleError
 from bot.grammar import PREFIX
-from bot.i18n import _, join
+from bot.plan import next_meeting
+from bot.turns import tz_of
+from bot.i18n import Text, _, join
 from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
 from kits.schema import Kit
 
 MAX_NAME = 60
+#: How many open circles ``list`` shows; it says how many more there are.
+LIST_PAGE = 20
 
 
 def slug(name: str) -> str:
-    """A short circle id from its name: ``Tuesday Crew!`` -> ``tuesday-crew``."""
+    """A short handle from a circle's name: ``Tuesday Crew!`` -> ``tuesday-crew``."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24].strip("-") or "circle"
+
+
+def circle_id(platform: str, workspace: str, handle: str) -> str:
+    """The storage key of the circle called ``handle`` in a workspace.
+
+    Unique everywhere, because the handle is unique in its workspace; a digest, so
+    it tells nobody which names other workspaces use (handles alone would collide,
+    and a second workspace's ``crew-2`` would give the first one's away).
+    """
+    return hashlib.sha256(f"{platform}\n{workspace}\n{handle}".encode()).hexdigest()[:32]
 
 
 def create_circle(
@@ -41,9 +55,12 @@ def create_circle(
     actor: Actor,
     now: datetime,
     kits: Mapping[str, Kit],
-    taken_ids: Iterable[str],
+    taken_handles: Iterable[str],
 ) -> Decision:
     """Form a new circle with ``actor`` as its moderator.
+
+    Args:
+        taken_handles: the handles of ``actor``'s workspace that share the new one's slug.
 
     Raises:
         CircleError: unknown kit or time zone, or an unusable name.
@@ -56,15 +73,28 @@ def create_circle(
             _("Unknown kit \u201c{kit}\u201d. Choose one of: {choices}.", kit=command.kit, choices=join(sorted(kits)))
         )
     tz = parse_zone(command.tz)
-    taken = set(taken_ids)
+    kit = kits[command.kit]
+    size = kit.size
+    capacity = size.places if command.capacity is None else command.capacity
+    if not size.to_start <= capacity <= size.places:
+        raise CircleError(
+            _(
+                "A circle on the {kit} kit has {min} to {max} places, the moderator included.",
+                kit=kit.name,
+                min=size.to_start,
+                max=size.places,
+            )
+        )
+    taken = set(taken_handles)
     base = slug(name)
-    circle_id = next(
+    handle = next(
         candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken
     )
-    kit = kits[command.kit]
+    key = circle_id(actor.user.platform, actor.user.workspace, handle)
     moderator = Member(actor.user, actor.name, Role.MODERATOR, now, actor.tz)
     circle = Circle(
-        id=circle_id,
+        id=key,
+        handle=handle,
         platform=actor.user.platform,
         workspace=actor.user.workspace,
         name=name,
@@ -72,12 +102,12 @@ def create_circle(
         tz=tz,
         slot=command.slot,
         created_at=now,
-        capacity=command.capacity,
+        capacity=capacity,
         members=(moderator,),
         revision=1,
     )
-    out = Out(circle_id, "r1")
-    out.add(lambda key: OpenSpace(key, circle_id, name, (actor.user,)))
+    out = Out(circle.id, "r1")
+    out.add(lambda delivery: OpenSpace(delivery, circle.id, name, (actor.user,)))
     out.post(
         m.plain(
             kit.summary,
@@ -88,12 +118,12 @@ def create_circle(
     out.reply(
         actor.user,
         m.plain(
-            _("You moderate \u201c{name}\u201d (#{id}).", name=name, id=circle_id),
-            _("Invite people with: {command}", command=f"{PREFIX} join {circle_id}"),
+            _("You moderate \u201c{name}\u201d (#{id}).", name=name, id=handle),
+            _("Invite people with: {command}", command=f"{PREFIX} join {handle}"),
             _(
-                "When {min} to {max} people have joined, begin with {command}.",
-                min=MIN_MEMBERS_TO_START,
-                max=command.capacity,
+                "The circle holds {max} people, you included; once there are at least {min}, begin with {command}.",
+                min=size.to_start,
+                max=capacity,
                 command=f"{PREFIX} start",
             ),
             title=_("Circle formed"),
@@ -108,7 +138,7 @@ def form_again(
     actor: Actor,
     now: datetime,
     kits: Mapping[str, Kit],
-    taken_ids: Iterable[str],
+    taken_handles: Iterable[str],
 ) -> tuple[Decision, Decision]:
     """A new run of a graduated circle: same name, slot and zone, ``actor`` moderating.
 
@@ -121,28 +151,39 @@ def form_again(
     require_moderator(old, actor)
     if old.state not in (State.GRADUATED, State.FOLLOWING_UP, State.CLOSED):
         raise CircleError(_("A new run can be formed once \u201c{name}\u201d has graduated.", name=old.name))
-    again = c.NewCircle(old.name, command.kit or old.kit_id, old.tz, old.slot, old.capacity)
-    formed = create_circle(again, actor, now, kits, taken_ids)
+    kit_id = command.kit or old.kit_id
+    # The same places again, within what the new run's kit allows.
+    size = kits[kit_id].size if kit_id in kits else None
+    capacity = min(max(old.capacity, size.to_start), size.places) if size else None
+    again = c.NewCircle(old.name, kit_id, old.tz, old.slot, capacity)
+    formed = create_circle(again, actor, now, kits, taken_handles)
     new = formed.circle
     invites = Out(new.id, "r1/invite")
     for member in old.members:
         if member.user != actor.user:
-            invites.dm(member.user, m.invite_again(old, new, kits[new.kit_id]), suffix=member.user.key)
+            invite = m.invite_again(old, new, kits[new.kit_id], tz_of(new, member), next_meeting(new, kits[new.kit_id], now))
+            invites.dm(member.user, invite, suffix=member.user.key)
     announce = Out(old.id, f"r{old.revision + 1}")
-    announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.id}"), title=_("Going again")))
+    announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.handle}"), title=_("Going again")))
     old_decision = Decision(replace(old, revision=old.revision + 1), tuple(announce.effects))
     invited = tuple(quiet_hours(new, effect, now) for effect in invites.effects)
     return old_decision, replace(formed, effects=(*formed.effects, *invited))
 
 
-def list_message(circles: Iterable[Circle], actor: Actor, kits: Mapping[str, Kit]) -> Message:
-    """The circles ``actor`` is in, and those still open to join."""
-    mine, open_ = [], []
-    for circle in circles:
+def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, kits: Mapping[str, Kit]) -> Message:
+    """The circles a person is in, and a first page of those open to join.
+
+    Args:
+        mine: the person's circles.
+        joinable: the first circles they could join (at most :data:`LIST_PAGE`).
+        more: how many more they could join than ``joinable`` shows.
+    """
+
+    def line(circle: Circle) -> Text:
         kit = kits.get(circle.kit_id)
-        line = _(
+        return _(
             "#{id} \u2014 \u201c{name}\u201d, {kit}, {slot}, {state}, {count}/{capacity}",
-            id=circle.id,
+            id=circle.handle,
             name=circle.name,
             kit=kit.name if kit else circle.kit_id,
             slot=m.slot_text(circle),
@@ -150,11 +191,15 @@ def list_message(circles: Iterable[Circle], actor: Actor, kits: Mapping[str, Kit
             count=len(circle.members),
             capacity=circle.capacity,
         )
-        if circle.member(actor.user):
-            mine.append(line)
-        elif circle.state in (State.FORMING, State.ACTIVE) and not circle.is_full:
-            open_.append(line)
-    lines = [_("Your circles:"), *(mine or [_("(none yet)")]), _("Open to join:"), *(open_ or [_("(none right now)")])]
+
+    lines = [
+        _("Your circles:"),
+        *([line(circle) for circle in mine] or [_("(none yet)")]),
+        _("Open to join:"),
+        *([line(circle) for circle in joinable] or [_("(none right now)")]),
+    ]
+    if more:
+        lines.append(_("\u2026 and {count} more open circles, not shown here.", count=more))
     lines.append(
         _("Join with {join}, or form your own with {new}.", join=f"{PREFIX} join <circle>", new=f"{PREFIX} new")
     )

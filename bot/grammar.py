@@ -50,9 +50,8 @@ def _new(circle: str | None, args: list[str]) -> c.Command:
     if circle is not None or len(args) not in (5, 6):
         raise ValueError("wrong number of arguments")
     name, kit, tz, day, clock, *rest = args
-    capacity = int(rest[0]) if rest else 5
-    if not 2 <= capacity <= 8:
-        raise CircleError(_("A circle has between 2 and 8 places; 4 or 5 works best."))
+    # How many places a circle may have is the kit's to say (bot/forming.py).
+    capacity = int(rest[0]) if rest else None
     return c.NewCircle(name=name.strip(), kit=kit.lower(), tz=tz, slot=parse_slot(day, clock), capacity=capacity)
 
 
@@ -154,9 +153,13 @@ STORY_STEPS = {
 def _share(circle: str | None, args: list[str]) -> c.Command:
     """``share [--named] <story>``, or a step such as ``share confirm 2``."""
     text = " ".join(args).strip()
-    step = re.fullmatch(r"(\w+)\s+#?(\d{1,4})", text)
-    if step and step[1].lower() in STORY_STEPS:
-        return STORY_STEPS[step[1].lower()](circle, int(step[2]))
+    first, rest = (re.split(r"\s+", text, maxsplit=1) + [""])[:2]
+    if first.lower() in STORY_STEPS:
+        # A step takes a story number and nothing else; a story that starts with a step word is quoted.
+        number = re.fullmatch(r"#?(\d{1,9})", rest)
+        if number is None:
+            raise ValueError("a story number")
+        return STORY_STEPS[first.lower()](circle, int(number[1]))
     named = re.match(r"--named(\s+|$)", text)
     story = _unquote(text[named.end():] if named else text)
     if not story:
@@ -193,6 +196,8 @@ def _support(circle: str | None, args: list[str]) -> c.Command:
     choice = words[0].lower() if len(words) == 1 else None
     match form, words:
         case "", []:
+            return c.AboutSupport(circle)
+        case "open", []:
             return c.OpenSupport(circle)
         case "for", [member]:
             return c.ProposeSupport(circle, member)
@@ -299,11 +304,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         ),
         Subcommand(
             "support",
-            "support [#circle] [for <member> | yes | no | who all | who <member>... | reach message|call | "
+            "support [#circle] [open | for <member> | yes | no | who all | who <member>... | reach message|call | "
             "date <YYYY-MM-DD> <what it is> | notnow | resume | tell circle | end | help <member> | stop <member>]",
             _(
-                "care after a loss, an illness or a hard stretch, on your terms: open it for yourself (no "
-                "argument: see your terms), suggest it for someone, or offer to help someone who opened it"
+                "care after a loss, an illness or a hard stretch, on your terms: see what it is (no argument), "
+                "open it for yourself (open), suggest it for someone, or offer to help someone who opened it"
             ),
             c.OpenSupport,
             _support,
@@ -374,6 +379,11 @@ def parse(text: str) -> c.Command:
     if text.lower().startswith(PREFIX):
         text = text[len(PREFIX):]
     name, rest = (re.split(r"\s+", text.strip(), maxsplit=1) + [""])[:2]
+    circle = None
+    if name.startswith("#") and len(name) > 1:
+        # The circle may come first, as people say it: ``/circle #crew info``.
+        circle = name[1:]
+        name, rest = (re.split(r"\s+", rest.strip(), maxsplit=1) + [""])[:2]
     if not name:
         return c.Help()
     name = name.lower()
@@ -383,8 +393,7 @@ def parse(text: str) -> c.Command:
             _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=f"{PREFIX} help")
         )
     rest = rest.strip()
-    circle = None
-    if rest.startswith("#") and len(rest) > 1:
+    if circle is None and rest.startswith("#") and len(rest) > 1:
         ref, rest = (re.split(r"\s+", rest, maxsplit=1) + [""])[:2]
         circle = ref[1:]
     if sub.free_text:

@@ -48,6 +48,13 @@ def join(parts: list[Text | str] | tuple[Text | str, ...], separator: str = ", "
     return text
 
 
+def join_and(parts: list[Text | str] | tuple[Text | str, ...]) -> Text:
+    """Join texts as a list in prose: ``4, 12 and 26``."""
+    if len(parts) < 2:
+        return join(parts)
+    return _("{items} and {last}", items=join(parts[:-1]), last=parts[-1])
+
+
 @lru_cache(maxsize=None)
 def translations(locale: str) -> gettext.NullTranslations:
     """The compiled catalog for ``locale``; English (the msgids) when there is none."""

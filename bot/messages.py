@@ -10,9 +10,9 @@ from datetime import datetime
 from bot.circle import Circle, Commitment, Member, Occurrence, Role, Rsvp, Story
 from bot.effects import Button, FormField, Message
 from bot.grammar import PREFIX, SUBCOMMANDS
-from bot.i18n import Text, _, join
+from bot.i18n import Text, _, join, join_and
 from bot.state import STATE_NAMES, State
-from bot.timetable import WEEKDAY_NAMES, format_when
+from bot.timetable import WEEKDAY_NAMES, format_day, format_when, to_local
 from kits.schema import Kit
 
 SEEN_BY_CIRCLE = _("Only the members of this circle see your answers.")
@@ -63,6 +63,21 @@ def slot_text(circle: Circle) -> Text:
     )
 
 
+def slot_for(circle: Circle, reader_tz: str, upcoming: datetime | None) -> Text:
+    """The slot in the circle's zone and, for a reader in another zone, the ``upcoming`` meeting in theirs.
+
+    A weekly slot is a rule of the circle's zone (across clock changes it has no
+    fixed hour elsewhere), so a reader elsewhere gets a real moment in their own zone.
+    """
+    if reader_tz == circle.tz or upcoming is None:
+        return slot_text(circle)
+    return _(
+        "{slot}; in your time zone the next one is {when}",
+        slot=slot_text(circle),
+        when=format_when(upcoming, reader_tz),
+    )
+
+
 def occurrence_text(occurrence: Occurrence, tz: str) -> Text:
     return _(
         "{what}: {when}",
@@ -77,19 +92,30 @@ def member_line(member: Member, rsvp: Rsvp | None = None) -> Text:
     return _("\u2022 {name}{role}{rsvp}", name=member.name, role=role, rsvp=answer)
 
 
-def info_message(circle: Circle, kit: Kit, viewer_tz: str, next_week: int, upcoming: int = 4) -> Message:
-    week = _("week {week} of {total}", week=circle.week, total=kit.length) if circle.week else _("not started")
+def run_text(circle: Circle, kit: Kit) -> Text:
+    """How far through the kit's meetings the circle is."""
+    if circle.week:
+        return _("week {week} of {total}", week=circle.week, total=kit.length)
+    if circle.state in (State.ACTIVE, State.PAUSED):
+        # Started, but week 1's exercise is not out yet.
+        return _("week 1 of {total} comes next", total=kit.length)
+    return _("{total} meetings", total=kit.length)
+
+
+def info_message(
+    circle: Circle, kit: Kit, viewer_tz: str, next_week: int, next_meeting: datetime | None, upcoming: int = 4
+) -> Message:
     lines: list[Text | str] = [
-        _("Kit: {kit} \u2014 {week}", kit=kit.name, week=week),
+        _("Kit: {kit} \u2014 {week}", kit=kit.name, week=run_text(circle, kit)),
         _("State: {state}", state=STATE_NAMES[circle.state]),
-        _("Meets {slot}", slot=slot_text(circle)),
+        _("Meets {slot}", slot=slot_for(circle, viewer_tz, next_meeting)),
         _("Members ({count} of {capacity}):", count=len(circle.members), capacity=circle.capacity),
         *(member_line(m, circle.rsvp(next_week, m.user)) for m in circle.members),
     ]
     if circle.plan:
         lines.append(_("Coming up (times in {tz}):", tz=viewer_tz))
         lines.extend(_("\u2022 {item}", item=occurrence_text(o, viewer_tz)) for o in circle.plan[:upcoming])
-    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id))
+    return Message(tuple(lines), title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.handle))
 
 
 def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
@@ -161,15 +187,23 @@ def checkin_form(circle: Circle, kit: Kit, week: int) -> tuple[Text, tuple[FormF
     return _("Week {week} check-in \u2014 {circle}", week=week, circle=circle.name), fields
 
 
-def graduation_post(circle: Circle, kit: Kit) -> Message:
+def graduation_post(circle: Circle, kit: Kit, tune_ups: list[datetime]) -> Message:
+    """The graduation post; ``tune_ups`` are the tune-up meetings to come."""
     lines: list[Text | str] = [kit.graduation.closing_words, _("Reflect together:")]
     lines.extend(_("\u2022 {prompt}", prompt=p) for p in kit.graduation.reflection_prompts)
     for member in circle.members:
         kept = [c.text for c in circle.commitments if c.user == member.user]
         journey = join(kept, "; ") if kept else _("(no commitments recorded)")
         lines.append(_("{name}'s journey: {journey}", name=member.name, journey=journey))
-    tune_ups = join([str(w) for w in kit.tune_ups.weeks_after])
-    lines.append(_("Tune-ups will gather the circle again {weeks} weeks from the last meeting.", weeks=tune_ups))
+    lines.append(
+        _(
+            "Tune-ups will gather the circle again {weeks} weeks after the last meeting: {dates}, at {time} ({tz}).",
+            weeks=join_and([str(w) for w in kit.tune_ups.weeks_after]),
+            dates=join_and([format_day(to_local(t, circle.tz).date()) for t in tune_ups]),
+            time=circle.slot.at.strftime("%H:%M"),
+            tz=circle.tz,
+        )
+    )
     return Message(tuple(lines), title=_("Graduation: {circle}", circle=circle.name))
 
 
@@ -264,15 +298,20 @@ def nudge_dm(circle: Circle, next_meeting: str) -> Message:
     )
 
 
-def invite_again(old: Circle, new: Circle, kit: Kit) -> Message:
+def invite_again(old: Circle, new: Circle, kit: Kit, reader_tz: str, first_slot: datetime) -> Message:
     return Message(
         (
-            _("\u201c{name}\u201d is going again: {kit}, {slot}.", name=old.name, kit=kit.name, slot=slot_text(new)),
-            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=f"{PREFIX} join {new.id}"),
+            _(
+                "\u201c{name}\u201d is going again: {kit}, {slot}.",
+                name=old.name,
+                kit=kit.name,
+                slot=slot_for(new, reader_tz, first_slot),
+            ),
+            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=f"{PREFIX} join {new.handle}"),
             SEEN_BY_YOU,
         ),
         title=_("An invitation to go again"),
-        buttons=(Button(_("Join the new run"), f"join {new.id}"),),
+        buttons=(Button(_("Join the new run"), f"join {new.handle}"),),
     )
 
 
@@ -288,7 +327,7 @@ def _quoted(post: Message) -> list[Text]:
 
 
 def story_preview(circle: Circle, story: Story, post: Message) -> Message:
-    command = f"share #{circle.id}"
+    command = f"share #{circle.handle}"
     return Message(
         (
             _("If you confirm and your moderator approves, this is exactly what will be posted in the workspace's community channel, for everyone there to read:"),
@@ -307,7 +346,7 @@ def story_preview(circle: Circle, story: Story, post: Message) -> Message:
 
 
 def story_for_moderator(circle: Circle, story: Story, author: str, post: Message) -> Message:
-    command = f"share #{circle.id}"
+    command = f"share #{circle.handle}"
     return Message(
         (
             _("{name} would like this story posted in the workspace's community channel:", name=author),

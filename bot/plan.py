@@ -10,6 +10,7 @@ from bot.circle import (
     Circle,
     Kind,
 )
+from bot.state import State
 from bot.timetable import first_meeting_on, lay_out, meeting_at, meeting_on
 from kits.schema import Kit
 
@@ -24,6 +25,17 @@ def tune_up_meeting(circle: Circle, kit: Kit, number: int) -> datetime:
     assert circle.anchor is not None
     on = meeting_on(kit, circle.anchor, kit.length) + timedelta(weeks=kit.tune_ups.weeks_after[number - 1])
     return meeting_at(circle.slot, circle.tz, on)
+
+
+def next_meeting(circle: Circle, kit: Kit, now: datetime) -> datetime | None:
+    """The next meeting: the slot's next date while the circle forms, then the planned week or tune-up."""
+    if circle.state is State.FORMING:
+        return meeting_at(circle.slot, circle.tz, first_meeting_on(circle.slot, circle.tz, now))
+    week = next_week(circle, kit)
+    if circle.state is State.ACTIVE and circle.anchor is not None and week <= kit.length:
+        return meeting(circle, kit, week)
+    tune_up = next((o for o in circle.plan if o.kind is Kind.TUNE_UP), None)
+    return tune_up_meeting(circle, kit, tune_up.number) if tune_up else None
 
 
 def next_week(circle: Circle, kit: Kit) -> int:
@@ -44,9 +56,29 @@ def reanchor(circle: Circle, kit: Kit, now: datetime) -> Circle:
     week = next_week(circle, kit)
     if week > kit.length:
         return circle
-    lead = (
-        timedelta(0)
-        if f"{Kind.EXERCISE.value}:{week}" in circle.done
-        else timedelta(hours=kit.timing.exercise_lead_hours)
-    )
-    return replan(circle, kit, Anchor(week, first_meeting_on(circle.slot, circle.tz, now + lead)))
+    return replan(circle, kit, Anchor(week, first_meeting_on(circle.slot, circle.tz, _not_before(circle, kit, week, now))))
+
+
+def _not_before(circle: Circle, kit: Kit, week: int, now: datetime) -> datetime:
+    """The earliest week ``week`` can meet: its exercise, unless already out, must not be late."""
+    if f"{Kind.EXERCISE.value}:{week}" in circle.done:
+        return now
+    return now + timedelta(hours=kit.timing.exercise_lead_hours)
+
+
+def moved_to_slot(circle: Circle, kit: Kit, now: datetime) -> Circle:
+    """Lay the rest of the run out on the circle's new slot.
+
+    The next meeting moves to the new weekday of its own week (Monday to Sunday),
+    so a week that was skipped stays skipped; if that day is too soon, to the next
+    free slot after it.
+    """
+    week = next_week(circle, kit)
+    if week > kit.length or circle.anchor is None:
+        return reanchor(circle, kit, now)
+    planned = meeting_on(kit, circle.anchor, week)
+    on = planned + timedelta(days=circle.slot.weekday - planned.weekday())
+    not_before = _not_before(circle, kit, week, now)
+    if meeting_at(circle.slot, circle.tz, on) < not_before:
+        on = first_meeting_on(circle.slot, circle.tz, not_before)
+    return replan(circle, kit, Anchor(week, on))

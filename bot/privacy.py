@@ -141,7 +141,7 @@ def export_file(circles: Iterable[Circle], user: UserRef, now: datetime) -> Send
         "person": {"platform": user.platform, "workspace": user.workspace, "id": user.id},
         "circles": [
             {
-                "circle": {"id": circle.id, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},
+                "circle": {"id": circle.handle, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},
                 "membership": _plain(circle.member(user), user),
                 **{name: [_plain(r, user) for r in getattr(circle, name) if r.user == user] for name in RECORD_FIELDS},
             }

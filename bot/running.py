@@ -8,17 +8,17 @@ from datetime import datetime, timedelta
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
-    MIN_MEMBERS_TO_START,
     Anchor,
     Attendance,
     Circle,
     Kind,
     Member,
     Occurrence,
+    Removal,
     Role,
     Rsvp,
 )
-from bot.decision import Context, Out, find_member, require_member, require_state
+from bot.decision import Context, Out, find_member, reader_tz, require_member, require_state
 from bot.effects import (
     AddToSpace,
     RemoveFromSpace,
@@ -26,7 +26,7 @@ from bot.effects import (
 from bot.errors import CircleError
 from bot.grammar import PREFIX
 from bot.i18n import _
-from bot.plan import meeting, next_week, reanchor, replan
+from bot.plan import meeting, moved_to_slot, next_meeting, next_week, reanchor, replan
 from bot.state import Event, State, transition
 from bot.timetable import meeting_on, to_local
 from kits.schema import Kit
@@ -35,6 +35,14 @@ from kits.schema import Kit
 def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
     if circle.member(ctx.actor.user):
         raise CircleError(_("You are already in \u201c{name}\u201d.", name=circle.name))
+    if circle.removed(ctx.actor.user):
+        raise CircleError(
+            _(
+                "You were removed from \u201c{name}\u201d, so you cannot join it again. See {command} for other circles.",
+                name=circle.name,
+                command=f"{PREFIX} list",
+            )
+        )
     require_state(circle, (State.FORMING, State.ACTIVE), _("join"))
     if circle.is_full:
         raise CircleError(
@@ -48,10 +56,11 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
     circle = circle.with_member(Member(ctx.actor.user, ctx.actor.name, Role.MEMBER, ctx.now, ctx.actor.tz))
     out.add(lambda key: AddToSpace(key, circle.id, ctx.actor.user))
     out.post(m.plain(_("{name} joined the circle. Welcome!", name=ctx.actor.name)))
+    slot = m.slot_for(circle, reader_tz(circle, ctx), next_meeting(circle, ctx.kit, ctx.now))
     out.reply(
         ctx.actor.user,
         m.plain(
-            _("You joined \u201c{name}\u201d. It meets {slot}.", name=circle.name, slot=m.slot_text(circle)),
+            _("You joined \u201c{name}\u201d. It meets {slot}.", name=circle.name, slot=slot),
             m.state_line(circle),
             _("What members write stays inside the circle."),
             title=_("Welcome"),
@@ -71,7 +80,7 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
             _(
                 "You moderate \u201c{name}\u201d: hand the role on first with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} moderator #{circle.id} <member>",
+                command=f"{PREFIX} moderator #{circle.handle} <member>",
             )
         )
     circle = circle.without_member(member.user)
@@ -91,23 +100,23 @@ def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
 
 
 def _info(circle: Circle, cmd: c.Info, ctx: Context, out: Out) -> Circle:
-    member = circle.member(ctx.actor.user)
-    viewer_tz = ctx.actor.tz or (member.tz if member else None) or circle.tz
-    if member or ctx.actor.is_admin:
-        out.reply(ctx.actor.user, m.info_message(circle, ctx.kit, viewer_tz, next_week(circle, ctx.kit)))
+    viewer_tz = reader_tz(circle, ctx)
+    upcoming = next_meeting(circle, ctx.kit, ctx.now)
+    if circle.member(ctx.actor.user) or ctx.actor.is_admin:
+        out.reply(ctx.actor.user, m.info_message(circle, ctx.kit, viewer_tz, next_week(circle, ctx.kit), upcoming))
     else:
         # People outside the circle see what they need to decide to join, not who is in it.
         out.reply(
             ctx.actor.user,
             m.plain(
-                _("Kit: {kit}. Meets {slot}.", kit=ctx.kit.name, slot=m.slot_text(circle)),
+                _("Kit: {kit}. Meets {slot}.", kit=ctx.kit.name, slot=m.slot_for(circle, viewer_tz, upcoming)),
                 _(
                     "{free} of {capacity} places free; {state}",
                     free=circle.capacity - len(circle.members),
                     capacity=circle.capacity,
                     state=m.state_line(circle),
                 ),
-                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.id),
+                title=_("Circle \u201c{name}\u201d (#{id})", name=circle.name, id=circle.handle),
             ),
         )
     return circle
@@ -115,7 +124,7 @@ def _info(circle: Circle, cmd: c.Info, ctx: Context, out: Out) -> Circle:
 
 def _next(circle: Circle, cmd: c.Next, ctx: Context, out: Out) -> Circle:
     member = require_member(circle, ctx)
-    viewer_tz = ctx.actor.tz or member.tz or circle.tz
+    viewer_tz = reader_tz(circle, ctx)
     lines: list = [m.state_line(circle)]
     if circle.week:
         week = ctx.kit.week(circle.week)
@@ -134,11 +143,11 @@ def _next(circle: Circle, cmd: c.Next, ctx: Context, out: Out) -> Circle:
 
 def _start(circle: Circle, cmd: c.Start, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.START)
-    if len(circle.members) < MIN_MEMBERS_TO_START:
+    if len(circle.members) < ctx.kit.size.to_start:
         raise CircleError(
             _(
-                "A circle needs at least {min} members to start; \u201c{name}\u201d has {count}.",
-                min=MIN_MEMBERS_TO_START,
+                "A circle needs at least {min} people, the moderator included, to start; \u201c{name}\u201d has {count}.",
+                min=ctx.kit.size.to_start,
                 name=circle.name,
                 count=len(circle.members),
             )
@@ -223,8 +232,13 @@ def _reschedule(circle: Circle, cmd: c.Reschedule, ctx: Context, out: Out) -> Ci
         if circle.state is not State.PAUSED:
             circle = replan(circle, ctx.kit, anchor)
     elif circle.state is State.ACTIVE:
-        circle = reanchor(circle, ctx.kit, ctx.now)
-    out.post(m.plain(_("The circle now meets {slot}.", slot=m.slot_text(circle)), title=_("New meeting time")))
+        circle = moved_to_slot(circle, ctx.kit, ctx.now)
+    lines = [_("The circle now meets {slot}.", slot=m.slot_text(circle))]
+    week = next_week(circle, ctx.kit)
+    if circle.state is State.ACTIVE and week <= ctx.kit.length:
+        when = m.format_when(meeting(circle, ctx.kit, week), circle.tz)
+        lines.append(_("The next meeting, week {week}, is {when}.", week=week, when=when))
+    out.post(m.plain(*lines, title=_("New meeting time")))
     return circle
 
 
@@ -232,7 +246,7 @@ def _remove(circle: Circle, cmd: c.Remove, ctx: Context, out: Out) -> Circle:
     member = find_member(circle, cmd.member)
     if member.role is Role.MODERATOR:
         raise CircleError(_("The moderator cannot be removed; hand the role on first."))
-    circle = circle.without_member(member.user)
+    circle = replace(circle.without_member(member.user), removals=(*circle.removals, Removal(member.user, ctx.now)))
     out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
     out.dm(
         member.user,
@@ -249,15 +263,25 @@ def _hand_over(circle: Circle, cmd: c.HandOver, ctx: Context, out: Out) -> Circl
     if member.role is Role.MODERATOR:
         raise CircleError(_("{name} already moderates this circle.", name=member.name))
     members = tuple(replace(x, role=Role.MODERATOR if x.user == member.user else Role.MEMBER) for x in circle.members)
-    out.post(m.plain(_("{name} is now the moderator. Thank you, {old}!", name=member.name, old=ctx.actor.name)))
+    old = circle.moderator
+    # Thanks go to the moderator stepping down, not to an admin who made the change.
+    if old:
+        line = _("{name} is now the moderator. Thank you, {old}!", name=member.name, old=old.name)
+    else:
+        line = _("{name} is now the moderator.", name=member.name)
+    out.post(m.plain(line))
     return replace(circle, members=members)
 
 
 def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.CLOSE)
+    member = circle.member(ctx.actor.user)
+    by_moderator = member is not None and member.role is Role.MODERATOR
     out.post(
         m.plain(
-            _("The moderator has closed the circle. Thank you all."),
+            _("The moderator has closed the circle. Thank you all.")
+            if by_moderator
+            else _("A workspace admin has closed the circle. Thank you all."),
             title=_("\u201c{name}\u201d is closed", name=circle.name),
         )
     )
@@ -277,7 +301,7 @@ def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:
     entry = Attendance(week, member.user, rsvp, ctx.now)
     kept = tuple(a for a in circle.attendance if (a.week, a.user) != (week, member.user))
     circle = replace(circle, attendance=(*kept, entry))
-    when = m.format_when(meeting(circle, ctx.kit, week), member.tz or circle.tz)
+    when = m.format_when(meeting(circle, ctx.kit, week), reader_tz(circle, ctx))
     if cmd.going:
         out.reply(ctx.actor.user, m.plain(_("See you at week {week}'s meeting, {when}.", week=week, when=when)))
     else:
@@ -288,7 +312,7 @@ def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:
 
 def _away(circle: Circle, cmd: c.Away, ctx: Context, out: Out) -> Circle:
     member = require_member(circle, ctx)
-    today = to_local(ctx.now, member.tz or circle.tz).date()
+    today = to_local(ctx.now, reader_tz(circle, ctx)).date()
     if cmd.until is not None and cmd.until < today:
         raise CircleError(
             _("That date has passed; give a date from today on, e.g. {example}.", example=today.isoformat())

@@ -95,7 +95,7 @@ def _confirm(circle: Circle, cmd: c.ConfirmStory, ctx: Context, out: Out) -> Cir
         ctx.actor.user,
         m.plain(
             _("Story {number} is with your moderator, {name}. Nothing is posted unless they approve.", number=story.number, name=moderator.name),
-            _("You can still take it back with {command}.", command=f"{PREFIX} share #{circle.id} withdraw {story.number}"),
+            _("You can still take it back with {command}.", command=f"{PREFIX} share #{circle.handle} withdraw {story.number}"),
         ),
     )
     return _with_story(circle, story)

@@ -3,15 +3,18 @@
 Every figure is computed over a group of people (the members of the circles it
 counts). A figure whose group has fewer than :data:`MIN_PEOPLE` distinct people
 is suppressed (``None``) and shown as hidden, so nobody can be picked out of it.
+
+Storage counts (a :class:`Tally`, from indexed columns and totals it keeps up
+to date: a workspace has tens of thousands of circles); this module says what
+each circle adds to the weekly totals (:func:`week_figures`) and what may be shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-from bot.circle import Actor, Circle, Kind, Rsvp, UserRef
+from bot.circle import Actor, Circle, Kind, Rsvp
 from bot.drift import held_weeks
 from bot.effects import Message
 from bot.errors import CircleError
@@ -66,43 +69,89 @@ class WorkspaceStats:
     attendance: tuple[WeekAttendance, ...]
 
 
-def _people(circles: Iterable[Circle]) -> set[UserRef]:
-    return {member.user for circle in circles for member in circle.members}
+@dataclass(frozen=True)
+class WeekFigures:
+    """Week ``week``'s meeting, over the members of circles that held it.
+
+    Attributes:
+        places: members (a person in two circles counts twice).
+        checked_in: of those, how many checked in for the week.
+        coming: of those, how many said they would come or were marked there.
+    """
+
+    week: int
+    places: int
+    checked_in: int
+    coming: int
 
 
-def _if_enough(value: T, circles: list[Circle]) -> T | None:
-    return value if len(_people(circles)) >= MIN_PEOPLE else None
+@dataclass(frozen=True)
+class Counted(Generic[T]):
+    """A figure about some circles, and whether at least :data:`MIN_PEOPLE` distinct people are behind it."""
+
+    value: T
+    enough_people: bool
+
+    def shown(self) -> T | None:
+        return self.value if self.enough_people else None
 
 
-def _started(circle: Circle) -> bool:
+@dataclass(frozen=True)
+class Tally:
+    """A workspace's figures as storage counts them, before any is hidden.
+
+    Attributes:
+        circles: how many circles.
+        by_state: how many circles in each state that has any, in the order of :class:`State`.
+        completion: circles that reached graduation, of those that started.
+        weeks: the attendance figures of every week some circle has held, by week.
+    """
+
+    circles: Counted[int]
+    by_state: tuple[tuple[State, Counted[int]], ...]
+    completion: Counted[Share]
+    weeks: tuple[Counted[WeekFigures], ...]
+
+
+def started(circle: Circle) -> bool:
     # The timetable is anchored when the circle starts; one closed while forming never was.
     return circle.anchor is not None
 
 
-def _week_attendance(circles: list[Circle], week: int) -> WeekAttendance:
-    held = [circle for circle in circles if week in held_weeks(circle)]
-    places = [(circle, member.user) for circle in held for member in circle.members]
-    checked_in = Share(sum(circle.checkin(week, user) is not None for circle, user in places), len(places))
-    coming = Share(sum(circle.rsvp(week, user) in COMING for circle, user in places), len(places))
-    return WeekAttendance(week, _if_enough(checked_in, held), _if_enough(coming, held))
+def graduated(circle: Circle) -> bool:
+    return GRADUATED in circle.done
 
 
-def workspace_stats(circles: Iterable[Circle]) -> WorkspaceStats:
-    """Aggregate ``circles`` (one workspace's), suppressing figures about too few people."""
-    circles = list(circles)
-    by_state = tuple(
-        (state, _if_enough(len(in_state), in_state))
-        for state in State
-        if (in_state := [circle for circle in circles if circle.state is state])
+def week_figures(circle: Circle) -> tuple[WeekFigures, ...]:
+    """What ``circle`` adds to each held week's figures, among its members now."""
+    checked_in = {(x.week, x.user) for x in circle.checkins}
+    coming = {(x.week, x.user) for x in circle.attendance if x.rsvp in COMING}
+    users = [member.user for member in circle.members]
+    return tuple(
+        WeekFigures(
+            week,
+            len(users),
+            sum((week, user) in checked_in for user in users),
+            sum((week, user) in coming for user in users),
+        )
+        for week in held_weeks(circle)
     )
-    started = [circle for circle in circles if _started(circle)]
-    completion = Share(sum(GRADUATED in circle.done for circle in started), len(started))
-    weeks = sorted({week for circle in circles for week in held_weeks(circle)})
+
+
+def workspace_stats(tally: Tally) -> WorkspaceStats:
+    """What may be shown of ``tally``: every figure about too few people is suppressed."""
     return WorkspaceStats(
-        circles=_if_enough(len(circles), circles),
-        by_state=by_state,
-        completion=_if_enough(completion, started),
-        attendance=tuple(_week_attendance(circles, week) for week in weeks),
+        circles=tally.circles.shown(),
+        by_state=tuple((state, count.shown()) for state, count in tally.by_state),
+        completion=tally.completion.shown(),
+        attendance=tuple(
+            WeekAttendance(
+                week.value.week,
+                Share(week.value.checked_in, week.value.places) if week.enough_people else None,
+                Share(week.value.coming, week.value.places) if week.enough_people else None,
+            )
+            for week in tally.weeks
+        ),
     )
 
 
@@ -140,13 +189,11 @@ def stats_message(stats: WorkspaceStats) -> Message:
     return Message(tuple(lines), title=_("Circle statistics for this workspace"))
 
 
-def admin_stats(circles: Iterable[Circle], actor: Actor) -> Message:
-    """The statistics of ``actor``'s workspace, for a workspace admin.
+def require_admin(actor: Actor) -> None:
+    """Only a workspace admin sees the workspace's statistics.
 
     Raises:
         CircleError: ``actor`` is not a workspace admin.
     """
     if not actor.is_admin:
         raise CircleError(_("Only a workspace admin can see the workspace's statistics."))
-    workspace = (actor.user.platform, actor.user.workspace)
-    return stats_message(workspace_stats(c for c in circles if (c.platform, c.workspace) == workspace))

@@ -141,6 +141,11 @@ def after_quiet_hours(moment: datetime, tz: str) -> datetime:
     return to_utc(datetime.combine(day, QUIET_UNTIL), tz)
 
 
+def format_day(day: date) -> str:
+    """A calendar day, e.g. ``Thu 4 Mar 2027``."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def format_when(moment: datetime, tz: str) -> str:
     """A moment as the reader's local time, e.g. ``Tue 3 Dec 17:00 (Europe/London)``."""
     local = to_local(moment, tz)

@@ -143,7 +143,7 @@ def _stats(settings: Settings, database: str | None, place: tuple[str, str] | No
     try:
         with Store(_engine(url, migrate=False)).transaction() as tx:
             places = [place] if place else tx.workspaces()
-            reports = [(where, stats_message(workspace_stats(tx.circles_in(*where)))) for where in places]
+            reports = [(where, stats_message(workspace_stats(tx.tally(*where)))) for where in places]
     except DBAPIError as error:
         print(f"cannot read circles from {_shown(url)}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
         return 1
@@ -216,7 +216,7 @@ def _read_lines(interactive: bool, prompt: Callable[[], str], echo: Callable[[st
 def _console(
     settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
 ) -> int:
-    from adapters.console.app import Console, ConsoleSender
+    from adapters.console.app import CirclePlace, Console, ConsoleSender
     from adapters.console.render import PictureFolder
     from circlebot.service import CircleService
     from scheduler.clock import SimulatedClock, SystemClock
@@ -237,14 +237,14 @@ def _console(
     store, outbox = Store(engine), Outbox(engine)
     service = CircleService(store, installed_kits(settings), settings.grace)
 
-    zones: dict[str, str] = {}  # a circle's zone never changes: one query per circle, not per message
+    places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
-    def zone_of(circle_id: str) -> str:
-        if circle_id not in zones:
+    def place_of(circle_id: str) -> CirclePlace:
+        if circle_id not in places:
             with store.transaction() as tx:
                 circle = tx.load(circle_id)
-            zones[circle_id] = circle.tz if circle else "UTC"
-        return zones[circle_id]
+            places[circle_id] = CirclePlace(circle.handle, circle.tz) if circle else CirclePlace("?", "UTC")
+        return places[circle_id]
 
     def write(text: str) -> None:
         print(text, flush=True)
@@ -253,8 +253,8 @@ def _console(
     for stream in (sys.stdin, sys.stdout):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="replace")
-    runner = Runner(service, outbox, ConsoleSender(write, clock, zone_of, settings.locale, folder))
-    console = Console(service, runner, clock, write, settings.locale, files_folder, folder)
+    runner = Runner(service, outbox, ConsoleSender(write, clock, place_of, settings.locale, folder))
+    console = Console(service, runner, clock, write, settings.locale, files_folder, folder, place_of=place_of)
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")

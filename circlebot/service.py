@@ -18,12 +18,12 @@ from bot import privacy
 from bot.circle import Actor, Circle
 from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Message, Reply, Response
 from bot.engine import Decision, create_circle, forget, handle, list_message, tick
-from bot.forming import form_again, slug
+from bot.forming import LIST_PAGE, form_again, slug
 from bot.errors import CircleError
 from bot.grammar import PREFIX, parse
 from bot.i18n import _, join
 from bot.messages import help_message, plain
-from bot.stats import admin_stats
+from bot.stats import require_admin, stats_message, workspace_stats
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
 
@@ -83,20 +83,21 @@ class CircleService:
         if isinstance(command, c.Help):
             return [Reply(actor.user, help_message())]
         with self.store.transaction() as tx:
+            user = actor.user
             if isinstance(command, c.ListCircles):
-                circles = tx.circles_in(actor.user.platform, actor.user.workspace)
-                return [Reply(actor.user, list_message(circles, actor, self.kits))]
+                joinable, total = tx.joinable(user, LIST_PAGE)
+                mine = tx.load_many(tx.circle_ids_of(user, closed=True))
+                return [Reply(user, list_message(mine, joinable, total - len(joinable), self.kits))]
             if isinstance(command, c.Stats):
-                circles = tx.circles_in(actor.user.platform, actor.user.workspace)
-                return [Reply(actor.user, admin_stats(circles, actor))]
+                require_admin(actor)
+                return [Reply(user, stats_message(workspace_stats(tx.tally(user.platform, user.workspace))))]
             if isinstance(command, c.Export):
-                circles = tx.circles_in(actor.user.platform, actor.user.workspace)
-                return [privacy.export_file(circles, actor.user, now)]
+                return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now)]
             if isinstance(command, c.ForgetMe):
                 return self._forget(tx, actor, command, now)
             if isinstance(command, c.NewCircle):
-                decision = create_circle(command, actor, now, self.kits, tx.circle_ids(slug(command.name)))
-                return self._apply(tx, None, decision, now)
+                taken = tx.handles(user.platform, user.workspace, slug(command.name))
+                return self._apply(tx, None, create_circle(command, actor, now, self.kits, taken), now)
             circle = self._resolve(tx, actor, command, where)
             if isinstance(command, c.Again):
                 return self._again(tx, circle, command, actor, now)
@@ -104,7 +105,8 @@ class CircleService:
             return self._apply(tx, circle, decision, now)
 
     def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
-        announced, formed = form_again(old, command, actor, now, self.kits, tx.circle_ids(slug(old.name)))
+        taken = tx.handles(old.platform, old.workspace, slug(old.name))
+        announced, formed = form_again(old, command, actor, now, self.kits, taken)
         self._apply(tx, old, announced, now)
         return self._apply(tx, None, formed, now)
 
@@ -114,19 +116,22 @@ class CircleService:
         Circles they left count too: their old answers are still in them.
         """
         user = actor.user
-        workspace = tx.circles_in(user.platform, user.workspace)
-        held = [circle.id for circle in workspace if privacy.holds(circle, user)]
-        circles = tx.load_many(held, lock=True)
+        involved = tx.involved_circle_ids(user)
+        circles = [circle for circle in tx.load_many(involved, lock=True) if privacy.holds(circle, user)]
         # Decided before anything is shown, so a moderator who must hand over first hears it at once.
         # The stand-in's token is random and kept nowhere: nothing leads from it back to the person.
-        decisions = [forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now) for circle in circles]
+        decisions = [
+            forget(circle, user, privacy.stand_in(user, secrets.token_hex(8)), now, self.kits.get(circle.kit_id))
+            for circle in circles
+        ]
         if not command.confirmed:
             return [Reply(user, privacy.forget_preview(circles, user))]
-        # Every circle's outbox: one they joined and left in silence still announced "Bob joined".
+        # Every circle they were ever in: one they joined and left in silence still announced "Bob joined".
         texts = privacy.traces(circles, user) | {actor.name}
-        erased = tx.erase_from_outbox([circle.id for circle in workspace], user, texts)
+        erased = tx.erase_from_outbox(involved, user, texts)
         for before, decision in zip(circles, decisions):
             self._apply(tx, before, decision, now)
+        tx.forget_involvements(user)
         log.info("forgot a person: %d circles, %d outbox rows", len(circles), erased)
         return [Reply(user, privacy.forgotten_message(len(circles)))]
 
@@ -203,13 +208,18 @@ class CircleService:
 
     def _resolve(self, tx: Transaction, actor: Actor, command: c.CircleCommand, where: str | None) -> Circle:
         """The circle a command is about: named, the space it was typed in, or the actor's only one."""
-        wanted = command.circle or where
-        if wanted:
-            circle = tx.load(wanted.lower().lstrip("#"), lock=True)
-            if circle is None or (circle.platform, circle.workspace) != (actor.user.platform, actor.user.workspace):
+        user = actor.user
+        if command.circle:
+            circle = tx.find(user.platform, user.workspace, command.circle.lower().lstrip("#"), lock=True)
+            if circle is None:
                 raise CircleError(
-                    _("There is no circle \u201c{name}\u201d here. See {command}.", name=wanted, command=f"{PREFIX} list")
+                    _("There is no circle \u201c{name}\u201d here. See {command}.", name=command.circle, command=f"{PREFIX} list")
                 )
+            return circle
+        if where:
+            circle = tx.load(where, lock=True)
+            if circle is None or (circle.platform, circle.workspace) != (user.platform, user.workspace):
+                raise CircleError(_("This space belongs to no circle here. See {command}.", command=f"{PREFIX} list"))
             return circle
         if isinstance(command, c.Join):
             raise CircleError(_("Which circle? {usage}. See {command} for open ones.", usage=f"{PREFIX} join <circle>", command=f"{PREFIX} list"))
@@ -223,4 +233,5 @@ class CircleService:
             raise CircleError(
                 _("You are not in a circle yet. Join one ({list}) or form your own ({new}).", list=f"{PREFIX} list", new=f"{PREFIX} new")
             )
-        raise CircleError(_("You are in several circles; name one, e.g. #{first}. Yours: {ids}.", first=mine[0], ids=join([f"#{i}" for i in mine])))
+        handles = sorted(circle.handle for circle in tx.load_many(mine))
+        raise CircleError(_("You are in several circles; name one, e.g. #{first}. Yours: {ids}.", first=handles[0], ids=join([f"#{h}" for h in handles])))

@@ -57,6 +57,19 @@ class Timing(Frozen):
     graduation_delay_hours: int = Field(24, ge=1, le=24 * 6)
 
 
+class Size(Frozen):
+    """How many people a circle holds, the moderator included, and how few can start it."""
+
+    places: int = Field(5, ge=3, le=8)
+    to_start: int = Field(3, ge=2, le=8)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Size:
+        if self.to_start > self.places:
+            raise ValueError("to_start must not be more than places")
+        return self
+
+
 class Exercise(Frozen):
     title: Text
     prompt: Text
@@ -115,6 +128,7 @@ class Kit(Frozen):
     summary: Text
     cadence: Cadence = Cadence.WEEKLY
     timing: Timing = Timing()
+    size: Size = Size()
     weeks: tuple[Week, ...] = Field(min_length=1, max_length=52)
     graduation: Graduation
     tune_ups: TuneUps

@@ -10,14 +10,36 @@ WAITING_ONLY = text("status IN ('pending', 'sending')")
 from sqlmodel import Field, SQLModel
 
 
+#: Circles someone may join: the partial index behind ``list`` holds only these.
+JOINABLE_ONLY = text("state IN ('forming', 'active') AND open_seats > 0")
+
+
 class CircleRow(SQLModel, table=True):
+    """One circle: its JSON, and the columns that let a command find it or count it without reading the JSON.
+
+    ``id`` is the storage key, unique everywhere and telling nothing; ``handle`` is what people
+    see and type (``#crew``), unique within its (platform, workspace).
+    """
+
     __tablename__ = "circles"
+    __table_args__ = (
+        Index("ix_circles_place_handle", "platform", "workspace", "handle", unique=True),
+        Index("ix_circles_place_tally", "platform", "workspace", "state", "started", "graduated"),
+        Index(
+            "ix_circles_joinable", "platform", "workspace", "handle",
+            postgresql_where=JOINABLE_ONLY, sqlite_where=JOINABLE_ONLY,
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     platform: str = Field(max_length=20)
     workspace: str = Field(max_length=64)
+    handle: str = Field(max_length=40)
     name: str = Field(max_length=80)
     state: str = Field(max_length=20)
+    open_seats: int
+    started: bool
+    graduated: bool
     next_wake_at: datetime | None = Field(default=None, index=True)
     revision: int
     data: str
@@ -31,6 +53,47 @@ class MembershipRow(SQLModel, table=True):
     user_key: str = Field(primary_key=True, index=True, max_length=160)
 
 
+class InvolvementRow(SQLModel, table=True):
+    """A circle that holds something about a person: written when they join, kept when they leave.
+
+    Their answers outlive their membership, so ``export`` and ``forget-me`` look here,
+    not in the memberships. Only ``forget-me`` deletes these rows.
+    """
+
+    __tablename__ = "involvements"
+
+    user_key: str = Field(primary_key=True, max_length=160)
+    circle_id: str = Field(primary_key=True, foreign_key="circles.id", max_length=40)
+
+
+class CircleWeekRow(SQLModel, table=True):
+    """One circle's part of a held week's attendance figures (see :func:`bot.stats.week_figures`)."""
+
+    __tablename__ = "circle_weeks"
+    __table_args__ = (Index("ix_circle_weeks_place_week", "platform", "workspace", "week"),)
+
+    circle_id: str = Field(primary_key=True, foreign_key="circles.id", max_length=40)
+    week: int = Field(primary_key=True)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=64)
+    places: int
+    checked_in: int
+    coming: int
+
+
+class WorkspaceWeekRow(SQLModel, table=True):
+    """A workspace's attendance figures for one week: the sum of its circles' rows, kept up to date."""
+
+    __tablename__ = "workspace_weeks"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    workspace: str = Field(primary_key=True, max_length=64)
+    week: int = Field(primary_key=True)
+    places: int
+    checked_in: int
+    coming: int
+
+
 class OutboxRow(SQLModel, table=True):
     """One delivery; ``key`` is unique, so the same occurrence is never queued twice."""
 
@@ -38,6 +101,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_status_not_before", "status", "not_before"),
         Index("ix_outbox_circle_id_recipient", "circle_id", "recipient"),
+        Index("ix_outbox_recipient", "recipient"),  # forget-me finds a person's DMs in any circle
         # Only waiting rows, which stay few however long the history grows: the claim walks
         # them in id order, and checks each one's lane for an earlier row still waiting.
         Index("ix_outbox_waiting_id", "id", postgresql_where=WAITING_ONLY, sqlite_where=WAITING_ONLY),

@@ -7,20 +7,51 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, func, or_, update
+from sqlalchemy import ColumnElement, Engine, delete, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
+from bot.state import State
+from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, started, week_figures
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
-from storage.models import CircleRow, MembershipRow, OutboxRow
+from storage.models import (
+    JOINABLE_ONLY,
+    CircleRow,
+    CircleWeekRow,
+    InvolvementRow,
+    MembershipRow,
+    OutboxRow,
+    WorkspaceWeekRow,
+)
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
+
+
+#: Membership rows read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
+PEOPLE_SAMPLE = 25
 
 
 class StaleCircle(Exception):
     """Someone else saved the circle first; the caller should try again."""
+
+
+def circle_columns(circle: Circle) -> dict:
+    """The circle row's values: its JSON, and the columns commands find and count circles by."""
+    return dict(
+        platform=circle.platform,
+        workspace=circle.workspace,
+        handle=circle.handle,
+        name=circle.name,
+        state=circle.state.value,
+        open_seats=circle.capacity - len(circle.members),
+        started=started(circle),
+        graduated=graduated(circle),
+        next_wake_at=circle.next_wake,
+        revision=circle.revision,
+        data=dump_circle(circle),
+    )
 
 
 @dataclass
@@ -29,21 +60,27 @@ class Transaction:
 
     session: Session
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: Each circle as this transaction read or wrote it last, to tell what a save changes.
+    known: dict[str, Circle] = field(default_factory=dict)
+    #: Changes to workspace_weeks, written once at the end in key order (no deadlocks between transactions).
+    week_changes: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
         found = self.load_many([circle_id], lock=lock)
         return found[0] if found else None
 
-    def circle_ids(self, prefix: str = "") -> set[str]:
-        """The circle ids that start with ``prefix`` (the candidates a new id must avoid)."""
-        query = select(CircleRow.id).where(col(CircleRow.id).startswith(prefix, autoescape=True))
-        return set(self.session.exec(query).all())
+    def find(self, platform: str, workspace: str, handle: str, *, lock: bool = False) -> Circle | None:
+        """The circle people call ``#handle`` in this workspace."""
+        c = CircleRow.__table__.c
+        query = select(c.id).where(c.platform == platform, c.workspace == workspace, c.handle == handle)
+        circle_id = self.session.exec(query).first()
+        return self.load(circle_id, lock=lock) if circle_id else None
 
-    def circles_in(self, platform: str, workspace: str) -> list[Circle]:
-        rows = self.session.exec(
-            select(CircleRow).where(CircleRow.platform == platform, CircleRow.workspace == workspace).order_by(CircleRow.id)
-        )
-        return [load_circle(row.data) for row in rows]
+    def handles(self, platform: str, workspace: str, prefix: str) -> set[str]:
+        """The handles of this workspace that start with ``prefix`` (the candidates a new one must avoid)."""
+        c = CircleRow.__table__.c
+        query = select(c.handle).where(c.platform == platform, c.workspace == workspace, c.handle.startswith(prefix, autoescape=True))
+        return set(self.session.exec(query).all())
 
     def workspaces(self) -> list[tuple[str, str]]:
         """Every (platform, workspace) that has a circle, in order."""
@@ -62,6 +99,67 @@ class Transaction:
             query = query.where(CircleRow.state != "closed")
         return list(self.session.exec(query).all())
 
+    def involved_circle_ids(self, user: UserRef) -> list[str]:
+        """Every circle that holds or held something about ``user``: those they are in, and those they left."""
+        query = select(InvolvementRow.circle_id).where(InvolvementRow.user_key == user.key).order_by(InvolvementRow.circle_id)
+        return list(self.session.exec(query).all())
+
+    def joinable(self, user: UserRef, limit: int) -> tuple[list[Circle], int]:
+        """The first ``limit`` circles of ``user``'s workspace they could join, by handle, and how many there are.
+
+        Circles ``user`` is in are left out. Both queries walk a partial index of joinable circles only.
+        """
+        c = CircleRow.__table__.c
+        theirs = select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)
+        where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY, c.id.not_in(theirs))
+        page = self.session.exec(select(c.data).where(*where).order_by(c.handle).limit(limit)).all()
+        total = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where)).one()
+        return [load_circle(data) for data in page], total
+
+    def tally(self, platform: str, workspace: str) -> Tally:
+        """The workspace's statistics, counted from indexed columns and the weekly totals (no circle is read)."""
+        c = CircleRow.__table__.c
+        here = (c.platform == platform, c.workspace == workspace)
+        counts = self.session.exec(
+            select(c.state, c.started, c.graduated, func.count()).where(*here).group_by(c.state, c.started, c.graduated)
+        ).all()
+        by_state = {State(state): 0 for state, *_ in counts}
+        for state, _started, _graduated, count in counts:
+            by_state[State(state)] += count
+        started_count = sum(count for _s, was_started, _g, count in counts if was_started)
+        graduated_count = sum(count for _s, was_started, did_graduate, count in counts if was_started and did_graduate)
+        w = WorkspaceWeekRow.__table__.c
+        weeks = self.session.exec(
+            select(w.week, w.places, w.checked_in, w.coming).where(w.platform == platform, w.workspace == workspace).order_by(w.week)
+        ).all()
+        cw = CircleWeekRow.__table__.c
+        return Tally(
+            circles=Counted(sum(by_state.values()), self._enough_people(c.id, *here)),
+            by_state=tuple(
+                (state, Counted(by_state[state], self._enough_people(c.id, *here, c.state == state.value)))
+                for state in State if state in by_state
+            ),
+            completion=Counted(Share(graduated_count, started_count), self._enough_people(c.id, *here, c.started)),
+            weeks=tuple(
+                Counted(WeekFigures(*row), self._enough_people(cw.circle_id, cw.platform == platform, cw.workspace == workspace, cw.week == row[0]))
+                for row in weeks
+            ),
+        )
+
+    def _enough_people(self, circle_id: ColumnElement, *where: ColumnElement) -> bool:
+        """Whether the circles whose ``circle_id`` matches ``where`` have :data:`MIN_PEOPLE` different members.
+
+        A few membership rows usually show it (a LIMIT the planner drives from the circles'
+        index); only a group whose first rows repeat the same people is counted in full.
+        """
+        m = MembershipRow.__table__.c
+        members = select(m.user_key).join_from(circle_id.table, MembershipRow.__table__, m.circle_id == circle_id).where(*where)
+        sample = self.session.exec(members.limit(PEOPLE_SAMPLE)).all()
+        if len(set(sample)) >= MIN_PEOPLE or len(sample) < PEOPLE_SAMPLE:
+            return len(set(sample)) >= MIN_PEOPLE
+        everyone = select(func.count(distinct(m.user_key))).join_from(circle_id.table, MembershipRow.__table__, m.circle_id == circle_id)
+        return self.session.exec(everyone.where(*where)).one() >= MIN_PEOPLE
+
     def load_many(self, circle_ids: Iterable[str], *, lock: bool = False) -> list[Circle]:
         """The circles with these ids (those that exist), in one query, by id.
 
@@ -70,7 +168,9 @@ class Transaction:
         query = select(CircleRow.data).where(col(CircleRow.id).in_(list(circle_ids))).order_by(CircleRow.id)
         if lock:
             query = query.with_for_update()
-        return [load_circle(data) for data in self.session.exec(query).all()]
+        circles = [load_circle(data) for data in self.session.exec(query).all()]
+        self.known.update((circle.id, circle) for circle in circles)
+        return circles
 
     def save(self, circle: Circle, *, previous_revision: int | None, members_changed: bool = True) -> None:
         """Insert a new circle (``previous_revision=None``) or update one.
@@ -82,18 +182,10 @@ class Transaction:
         Raises:
             StaleCircle: the stored revision is no longer ``previous_revision``.
         """
-        values = dict(
-            platform=circle.platform,
-            workspace=circle.workspace,
-            name=circle.name,
-            state=circle.state.value,
-            next_wake_at=circle.next_wake,
-            revision=circle.revision,
-            data=dump_circle(circle),
-            updated_at=datetime.now(UTC),
-        )
+        values = dict(circle_columns(circle), updated_at=datetime.now(UTC))
         if previous_revision is None:
             self.session.add(CircleRow(id=circle.id, **values))
+            self.session.flush()  # before the rows that refer to it
         else:
             # A Core UPDATE on the table: the ORM-enabled one spends more than the database does.
             table = CircleRow.__table__
@@ -102,6 +194,8 @@ class Transaction:
             )
             if result.rowcount != 1:
                 raise StaleCircle(circle.id)
+        self._count_weeks(circle, self.known.get(circle.id) if previous_revision is not None else None)
+        self.known[circle.id] = circle
         if not members_changed:
             return
         self.session.flush()
@@ -117,6 +211,47 @@ class Transaction:
             )
         for key in wanted - stored:
             self.session.add(MembershipRow(circle_id=circle.id, user_key=key))
+        self._insert_new_rows(InvolvementRow, [dict(user_key=key, circle_id=circle.id) for key in wanted - stored])
+
+    def _count_weeks(self, circle: Circle, before: Circle | None) -> None:
+        """Keep ``circle``'s rows in circle_weeks, and its workspace's totals, in step with it.
+
+        Args:
+            before: the circle as stored, if this transaction read it; otherwise its rows are read.
+        """
+        figures = week_figures(circle)
+        if before is not None:
+            earlier = week_figures(before)
+        else:
+            cw = CircleWeekRow.__table__.c
+            stored = select(cw.week, cw.places, cw.checked_in, cw.coming).where(cw.circle_id == circle.id).order_by(cw.week)
+            earlier = tuple(WeekFigures(*row) for row in self.session.exec(stored))
+        if figures == earlier:
+            return
+        table = CircleWeekRow.__table__
+        self.session.exec(delete(table).where(table.c.circle_id == circle.id))
+        self._insert_new_rows(CircleWeekRow, [dict(vars(f), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for f in figures])
+        for sign, weeks in ((-1, earlier), (1, figures)):
+            for f in weeks:
+                change = self.week_changes.setdefault((circle.platform, circle.workspace, f.week), [0, 0, 0])
+                for i, value in enumerate((f.places, f.checked_in, f.coming)):
+                    change[i] += sign * value
+
+    def write_week_totals(self) -> None:
+        """Add this transaction's changes to the workspaces' weekly totals (once, at the end, in key order)."""
+        table = WorkspaceWeekRow.__table__
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        for (platform, workspace, week), (places, checked_in, coming) in sorted(self.week_changes.items()):
+            statement = insert(table).values(platform=platform, workspace=workspace, week=week, places=places, checked_in=checked_in, coming=coming)
+            self.session.exec(statement.on_conflict_do_update(
+                index_elements=["platform", "workspace", "week"],
+                set_={name: table.c[name] + statement.excluded[name] for name in ("places", "checked_in", "coming")},
+            ))
+        self.week_changes.clear()
+
+    def forget_involvements(self, user: UserRef) -> None:
+        """Forget which circles ``user`` was in: after ``forget-me`` none holds anything about them."""
+        self.session.exec(delete(InvolvementRow.__table__).where(InvolvementRow.__table__.c.user_key == user.key))
 
     def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
         """Queue deliveries; one whose key is already queued is left as it is."""
@@ -140,7 +275,7 @@ class Transaction:
         )
 
     def erase_from_outbox(self, circle_ids: Iterable[str], user: UserRef, texts: Iterable[str]) -> int:
-        """Delete every delivery of these circles that is for ``user`` or carries one of ``texts``.
+        """Delete every delivery for ``user``, and every one of these circles' that names them or carries one of ``texts``.
 
         Queued and sent ones alike: a person who asked to be forgotten leaves no
         words, name or id behind in the record either. ``texts`` are whole values
@@ -149,15 +284,16 @@ class Transaction:
         Returns:
             How many deliveries were deleted.
         """
-        table = OutboxRow.__table__.c
-        mentions = [table.payload.contains(dump_text(text), autoescape=True) for text in texts]
-        result = self.session.exec(
-            delete(OutboxRow.__table__).where(
-                table.circle_id.in_(list(circle_ids)),
-                or_(table.recipient == user.key, table.key.contains(user.key, autoescape=True), *mentions),
-            )
-        )
-        return result.rowcount
+        table = OutboxRow.__table__
+        # Theirs wherever it is queued: an invitation to a new run lives in a circle they never joined.
+        erased = self.session.exec(delete(table).where(table.c.recipient == user.key)).rowcount
+        mentions = [table.c.payload.contains(dump_text(text), autoescape=True) for text in texts]
+        # Keys are "<circle>/<step>/<suffix>", a suffix being a person's key: whole segments only,
+        # so forgetting slack:T:U2 leaves slack:T:U22's DM alone.
+        segment = f"/{user.key}"
+        names_them = or_(table.c.key.endswith(segment, autoescape=True), table.c.key.contains(f"{segment}/", autoescape=True), *mentions)
+        result = self.session.exec(delete(table).where(table.c.circle_id.in_(list(circle_ids)), names_them))
+        return erased + result.rowcount
 
     def _insert_new(self, rows: Iterable[dict]) -> None:
         rows = list(rows)
@@ -168,6 +304,13 @@ class Transaction:
         # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
         statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
         self.session.exec(statement, params=rows)
+
+    def _insert_new_rows(self, model: type, rows: list[dict]) -> None:
+        """Insert ``rows`` into ``model``'s table, skipping any whose primary key is already there."""
+        if not rows:
+            return
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        self.session.exec(insert(model.__table__).on_conflict_do_nothing(), params=rows)
 
 
 class Store:
@@ -183,6 +326,7 @@ class Store:
                 tx = Transaction(session)
                 try:
                     yield tx
+                    tx.write_week_totals()
                 finally:
                     # A transaction used after its block would silently open another and hold locks.
                     tx.session = None

@@ -100,7 +100,7 @@ def new_circle(kits, moderator, members, t0) -> Callable[..., Circle]:
         now = now or t0
         kit = kit if isinstance(kit, Kit) else kits[kit]
         command = c.NewCircle(name=name, kit=kit.id, tz=tz, slot=slot, capacity=capacity)
-        circle = engine.create_circle(command, moderator, now, {**kits, kit.id: kit}, taken_ids=()).circle
+        circle = engine.create_circle(command, moderator, now, {**kits, kit.id: kit}, taken_handles=()).circle
         for person in members[:joined]:
             circle = engine.handle(circle, c.Join(None), person, now, kit).circle
         return circle

@@ -17,17 +17,19 @@ import pytest
 
 from bot import commands as c
 from bot import engine
-from bot.circle import Consent, Reach
+from bot.circle import CareReminder, Consent, Reach, UserRef
 from bot.effects import DirectMessage, PostToCircle, Reply, WakeAt
 from bot.errors import CircleError
 from bot.grammar import parse
 from bot.i18n import render
+from bot.forming import circle_id
 from bot.state import State
 from bot.turns import days_after
 from kits.schema import Kit
 from storage.codec import dump_circle, load_circle
 
 CREW = "tuesday-crew"
+CREW_ID = circle_id("console", "local", CREW)
 NOT_ALLOWED = "There is no support for you to help with for maya right now."
 YEAR_ON = datetime(2027, 12, 31, tzinfo=UTC)
 
@@ -105,7 +107,7 @@ def error_of(say, *args) -> str:
 
 
 def test_a_member_opens_support_for_themselves_and_nobody_is_told_yet(crew, say, t0, people):
-    decision = say(crew(), "maya", "support", t0)
+    decision = say(crew(), "maya", "support open", t0)
     event = decision.circle.life_events[0]
     assert (event.id, event.user, event.consent, event.consent_at, event.opened_at) == (
         1,
@@ -131,6 +133,22 @@ def test_a_member_opens_support_for_themselves_and_nobody_is_told_yet(crew, say,
     # Asking again shows the terms and changes nothing.
     again = say(decision.circle, "maya", "support", t0)
     assert again.circle == decision.circle and "Open since Tue 1 Dec 2026." in lines(again.effects[0].message)
+
+
+def test_looking_support_up_explains_it_and_opens_nothing(crew, say, t0, people):
+    circle = crew()
+    decision = say(circle, "ben", "support", t0)
+    assert decision.circle == circle and not decision.circle.life_events
+    [reply] = decision.effects
+    assert isinstance(reply, Reply) and reply.to == people["ben"].user
+    text = lines(reply.message)
+    assert render(reply.message.title) == "Support after a life event"
+    assert "(3, 10, 21, 45, 90, 180 and 365 days after you open it)" in text[0]
+    assert f"Nothing has started. To open it, type /circle support #{CREW} open." in text
+    assert text[-1] == "Only you see this."
+    # Once open, the same word shows the terms.
+    opened = say(circle, "ben", "support open", t0).circle
+    assert render(say(opened, "ben", "support", t0).effects[0].message.title) == "Your support in \u201cTuesday crew\u201d"
 
 
 def test_a_peer_suggests_support_and_the_member_says_yes(crew, say, t0, people):
@@ -167,29 +185,29 @@ def test_saying_no_ends_it_quietly_and_peers_cannot_keep_asking(crew, say, t0):
     no = say(proposed, "maya", "support no", t0)
     assert no.circle.life_events[0].consent is Consent.DECLINED
     assert [type(e) for e in no.effects] == [Reply]  # the proposer hears nothing
-    refused = "It is up to maya now; they can open support themselves at any time with /circle support."
+    refused = "It is up to maya now; they can open support themselves at any time with /circle support open."
     assert error_of(say, no.circle, "cleo", "support for maya", t0 + timedelta(days=30)) == refused
     # The same words as while support is open, so a peer cannot tell a "no" from a "yes".
-    opened = crew(("maya", "support"))
+    opened = crew(("maya", "support open"))
     assert error_of(say, opened, "dev", "support for maya", t0) == refused
     # Much later a peer may ask once more; the member can always open it herself.
     assert (
         say(no.circle, "dev", "support for maya", t0 + timedelta(days=91)).circle.life_events[-1].consent
         is Consent.PROPOSED
     )
-    assert say(no.circle, "maya", "support", t0 + timedelta(days=1)).circle.life_events[-1].consent is Consent.GIVEN
+    assert say(no.circle, "maya", "support open", t0 + timedelta(days=1)).circle.life_events[-1].consent is Consent.GIVEN
 
 
 def test_nobody_suggests_support_for_themselves_or_answers_an_unasked_question(crew, say, t0):
     circle = crew()
-    assert error_of(say, circle, "ben", "support for ben", t0) == "To open support for yourself, type /circle support."
+    assert error_of(say, circle, "ben", "support for ben", t0) == "To open support for yourself, type /circle support open."
     assert error_of(say, circle, "ben", "support yes", t0).startswith("Nobody has suggested support for you here.")
     assert error_of(say, circle, "ben", "support who all", t0).startswith("You have no support open in")
 
 
 def test_ending_support_revokes_consent_and_stops_every_reminder(crew, say, run_until, career, t0, people):
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who all"),
         ("maya", "support date 2027-03-04 Mum's birthday"),
         ("ben", "support help maya"),
@@ -212,7 +230,7 @@ def test_ending_support_revokes_consent_and_stops_every_reminder(crew, say, run_
         "You have no support open"
     )
     # Opening again starts a new event, counted from the new day.
-    reopened = say(ended.circle, "maya", "support", utc(2027, 2, 1)).circle
+    reopened = say(ended.circle, "maya", "support open", utc(2027, 2, 1)).circle
     assert [(e.id, e.consent) for e in reopened.life_events] == [(1, Consent.REVOKED), (2, Consent.GIVEN)]
 
 
@@ -220,7 +238,7 @@ def test_ending_support_revokes_consent_and_stops_every_reminder(crew, say, run_
 
 
 def test_only_the_people_the_member_names_are_told_and_may_help(crew, say, t0, people):
-    circle = crew(("maya", "support"))
+    circle = crew(("maya", "support open"))
     named = say(circle, "maya", "support who cleo", t0)
     assert [e.to for e in named.effects if isinstance(e, DirectMessage)] == [people["cleo"].user]
     assert "Who knows: cleo." in lines(named.effects[-1].message)
@@ -241,7 +259,7 @@ def test_only_the_people_the_member_names_are_told_and_may_help(crew, say, t0, p
 
 
 def test_peers_not_named_hear_nothing_all_year(crew, run_until, career, people):
-    circle = crew(("maya", "support"), ("maya", "support who cleo"), ("cleo", "support help maya"))
+    circle = crew(("maya", "support open"), ("maya", "support who cleo"), ("cleo", "support help maya"))
     run = run_until(circle, career, YEAR_ON)
     assert {e.to for e in reminders(run.effects)} == {people["cleo"].user}
     baseline = run_until(crew(), career, YEAR_ON)
@@ -252,16 +270,16 @@ def test_peers_not_named_hear_nothing_all_year(crew, run_until, career, people):
 
 
 def test_strangers_get_nothing(crew, say, actor, career, t0):
-    circle = crew(("maya", "support"), ("maya", "support who all"))
+    circle = crew(("maya", "support open"), ("maya", "support who all"))
     stranger = actor("zed")
-    for text in ("support", "support help maya", "support for maya", "support stop maya"):
+    for text in ("support", "support open", "support help maya", "support for maya", "support stop maya"):
         with pytest.raises(CircleError) as caught:
             engine.handle(circle, parse(text), stranger, t0, career)
         assert render(caught.value.text) == "You are not a member of \u201cTuesday crew\u201d."
 
 
 def test_each_member_changes_only_their_own_terms(crew, say, t0):
-    circle = crew(("maya", "support"), ("maya", "support who all"))
+    circle = crew(("maya", "support open"), ("maya", "support who all"))
     assert error_of(say, circle, "ben", "support end", t0).startswith("You have no support open")
     assert error_of(say, circle, "ben", "support stop maya", t0) == "You are not getting reminders about maya."
     assert circle.life_events[0].consent is Consent.GIVEN
@@ -269,7 +287,7 @@ def test_each_member_changes_only_their_own_terms(crew, say, t0):
 
 def test_the_member_sets_how_to_be_reached_and_helpers_read_it(crew, say, run_until, career, t0):
     circle = crew(
-        ("maya", "support"), ("maya", "support who all"), ("maya", "support reach call"), ("ben", "support help maya")
+        ("maya", "support open"), ("maya", "support who all"), ("maya", "support reach call"), ("ben", "support help maya")
     )
     assert circle.life_events[0].reach is Reach.CALL
     [first] = reminders(run_until(circle, career, utc(2026, 12, 5)).effects)
@@ -277,12 +295,12 @@ def test_the_member_sets_how_to_be_reached_and_helpers_read_it(crew, say, run_un
 
 
 def test_offering_twice_changes_nothing_and_stopping_ends_ones_own_reminders(crew, say, run_until, career, t0, people):
-    circle = crew(("maya", "support"), ("maya", "support who all"), ("ben", "support help maya"))
+    circle = crew(("maya", "support open"), ("maya", "support who all"), ("ben", "support help maya"))
     again = say(circle, "ben", "support help maya", t0)
     assert again.circle.life_events == circle.life_events
     decision = say(circle, "ben", "support stop maya", t0)
     assert decision.circle.life_events[0].helpers == () and decision.circle.life_events[0].planned is None
-    assert of_type(decision, WakeAt) == [WakeAt(CREW, decision.circle.plan[0].at)]
+    assert of_type(decision, WakeAt) == [WakeAt(CREW_ID, decision.circle.plan[0].at)]
     assert not reminders(run_until(decision.circle, career, YEAR_ON).effects)
 
 
@@ -291,7 +309,7 @@ def test_offering_twice_changes_nothing_and_stopping_ends_ones_own_reminders(cre
 
 def test_a_year_of_reminders_in_turns_at_ten_in_each_helpers_zone(crew, run_until, career, people):
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who all"),
         ("cleo", "support help maya"),
         ("dev", "support help maya"),
@@ -322,7 +340,7 @@ def test_a_year_of_reminders_in_turns_at_ten_in_each_helpers_zone(crew, run_unti
         utc(2027, 5, 30, 9),
         utc(2027, 12, 1, 15),  # London and New York on summer time in May
     ]
-    assert sent[0].key == f"{CREW}/care:1:day3/{people['cleo'].user.key}"
+    assert sent[0].key == f"{CREW_ID}/care:1:day3/{people['cleo'].user.key}"
     assert [e.not_before for e in sent] == [ticks[e.key] for e in sent]  # 10:00 is nobody's quiet hours
     # Each reminder carries the next of the kit's suggestions, how maya likes to be reached, and who sees it.
     ideas = [lines(e.message)[1] for e in sent]
@@ -355,7 +373,7 @@ def test_no_helper_hears_about_the_same_person_twice_in_a_week(crew, run_until, 
         update={"support": kits["career"].support.model_copy(update={"reminder_days": tuple(range(1, 15))})}
     )
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who all"),
         ("ben", "support help maya"),
         ("cleo", "support help maya"),
@@ -388,7 +406,7 @@ def test_no_helper_hears_about_the_same_person_twice_in_a_week(crew, run_until, 
 
 def test_a_step_waits_for_a_helper_who_is_away_or_has_not_offered_yet(crew, say, run_until, career, t0, people):
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who all"),
         ("ben", "away 2026-12-05"),
         ("ben", "support help maya"),
@@ -397,15 +415,55 @@ def test_a_step_waits_for_a_helper_who_is_away_or_has_not_offered_yet(crew, say,
     [first, *_] = reminders(run_until(circle, career, YEAR_ON).effects)
     assert (first.key.split("/")[1], first.not_before) == ("care:1:day3", utc(2026, 12, 6, 10))
     # With nobody offering, nothing is planned; an offer on day 5 still catches day 3's week.
-    quiet = crew(("maya", "support"), ("maya", "support who all"), start=False)
+    quiet = crew(("maya", "support open"), ("maya", "support who all"), start=False)
     assert quiet.next_wake is None
     offered = say(quiet, "dev", "support help maya", utc(2026, 12, 6, 9))
     assert offered.circle.next_wake == utc(2026, 12, 7, 1)  # 10:00 in Tokyo on 7 Dec
-    assert of_type(offered, WakeAt) == [WakeAt(CREW, utc(2026, 12, 7, 1))]
+    assert of_type(offered, WakeAt) == [WakeAt(CREW_ID, utc(2026, 12, 7, 1))]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("cleo", "leave"),
+        ("maya", "remove cleo"),
+        ("cleo", "away 2026-12-06"),
+        ("maya", "support who ben dev"),
+        ("cleo", "support stop maya"),
+        "forget",
+    ],
+)
+def test_when_a_helper_drops_out_the_next_one_is_reminded_that_day(crew, say, run_until, career, people, change):
+    circle = crew(
+        ("maya", "support open"),
+        ("maya", "support who all"),
+        ("cleo", "support help maya"),
+        ("ben", "support help maya"),
+    )
+    assert circle.life_events[0].planned.helper == people["cleo"].user  # 10:00 in New York on day 3
+    now = utc(2026, 12, 2, 12)
+    if change == "forget":
+        anonymous = UserRef("console", "local", "former-member-1")
+        changed = engine.forget(circle, people["cleo"].user, anonymous, now, career)
+    else:
+        changed = say(circle, *change, now)
+    # Ben's 10:00 in London on day 3 comes before cleo's would have: planned now, not a day later.
+    assert changed.circle.life_events[0].planned == CareReminder("day3", people["ben"].user, utc(2026, 12, 4, 10))
+    assert WakeAt(CREW_ID, utc(2026, 12, 4, 10)) in of_type(changed, WakeAt)
+    [first, *_] = reminders(run_until(changed.circle, career, utc(2026, 12, 31)).effects)
+    assert (first.to, first.not_before) == (people["ben"].user, utc(2026, 12, 4, 10))
+    assert lines(first.message)[0] == "It is 3 days since support for maya began."
+
+
+def test_a_reminder_that_waited_says_how_many_days_it_has_really_been(crew, say, run_until, career, people):
+    circle = crew(("maya", "support open"), ("maya", "support who all"), ("ben", "away 2026-12-05"), ("ben", "support help maya"))
+    [first, *_] = reminders(run_until(circle, career, utc(2026, 12, 31)).effects)
+    assert first.not_before == utc(2026, 12, 6, 10)  # day 3 waited for ben to come back
+    assert lines(first.message)[0] == "It is 5 days since support for maya began."
 
 
 def test_not_now_pauses_without_moving_the_dates(crew, say, run_until, career, t0):
-    circle = crew(("maya", "support"), ("maya", "support who all"), ("ben", "support help maya"), start=False)
+    circle = crew(("maya", "support open"), ("maya", "support who all"), ("ben", "support help maya"), start=False)
     paused = say(circle, "maya", "support notnow", utc(2026, 12, 2))
     assert paused.circle.life_events[0].not_now and paused.circle.next_wake is None
     assert lines(paused.effects[0].message)[0].startswith("Paused. Nobody is told")
@@ -422,7 +480,7 @@ def test_not_now_pauses_without_moving_the_dates(crew, say, run_until, career, t
 
 def test_shared_dates_remind_the_day_before(crew, say, run_until, career, t0):
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who all"),
         ("ben", "support help maya"),
         ("cleo", "support help maya"),
@@ -434,7 +492,7 @@ def test_shared_dates_remind_the_day_before(crew, say, run_until, career, t0):
     birthday = next(e for e in sent if "date:2027-03-04" in e.key)
     # day90 (1 Mar) went to ben; on 3 Mar it is cleo's turn, at 10:00 in New York.
     assert (birthday.key, birthday.not_before) == (
-        f"{CREW}/care:1:date:2027-03-04/console:local:cleo",
+        f"{CREW_ID}/care:1:date:2027-03-04/console:local:cleo",
         utc(2027, 3, 3, 15),
     )
     assert (
@@ -446,7 +504,7 @@ def test_shared_dates_remind_the_day_before(crew, say, run_until, career, t0):
 
 
 def test_shared_dates_must_leave_room_for_the_day_before(crew, say, t0):
-    circle = crew(("maya", "support"))
+    circle = crew(("maya", "support open"))
     assert error_of(say, circle, "maya", "support date 2026-12-02 tomorrow", t0) == (
         "Give a date from Thu 3 Dec 2026 on, so a helper can be reminded the day before."
     )
@@ -463,7 +521,7 @@ def test_shared_dates_lie_within_two_years(crew, say, t0, day):
 
 
 def test_reminders_go_on_after_the_moderator_closes_the_circle(crew, say, run_until, career, t0):
-    circle = crew(("maya", "support"), ("maya", "support who all"), ("ben", "support help maya"))
+    circle = crew(("maya", "support open"), ("maya", "support who all"), ("ben", "support help maya"))
     closed = say(circle, "maya", "close", utc(2026, 12, 2))
     assert closed.circle.state is State.CLOSED and closed.circle.plan == ()
     assert closed.circle.next_wake == utc(2026, 12, 4, 10)
@@ -472,14 +530,14 @@ def test_reminders_go_on_after_the_moderator_closes_the_circle(crew, say, run_un
 
 def test_a_late_tick_skips_the_reminder_but_moves_the_turns_on(crew, run_until, career, people):
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who all"),
         ("ben", "support help maya"),
         ("cleo", "support help maya"),
         start=False,
     )
     decision = engine.tick(circle, career, utc(2026, 12, 4, 17), timedelta(hours=1))
-    assert decision.skipped == (f"{CREW}/care:1:day3/{people['ben'].user.key}",)
+    assert decision.skipped == (f"{CREW_ID}/care:1:day3/{people['ben'].user.key}",)
     assert not reminders(decision.effects)
     event = decision.circle.life_events[0]
     assert [(r.step, r.sent) for r in event.reminders] == [("day3", False)]
@@ -490,7 +548,7 @@ def test_a_late_tick_skips_the_reminder_but_moves_the_turns_on(crew, run_until, 
 
 
 def test_the_circle_is_told_only_when_the_member_asks(crew, say, t0, people):
-    circle = crew(("maya", "support"), ("maya", "support who ben"), ("maya", "support reach call"))
+    circle = crew(("maya", "support open"), ("maya", "support who ben"), ("maya", "support reach call"))
     told = say(circle, "maya", "support tell circle", t0)
     [post] = of_type(told, PostToCircle)
     assert lines(post.message)[:2] == [
@@ -511,7 +569,7 @@ def test_the_anniversary_is_the_same_date_a_year_on_even_across_a_leap_day():
 
 def test_life_events_survive_storage(crew, run_until, career):
     circle = crew(
-        ("maya", "support"),
+        ("maya", "support open"),
         ("maya", "support who cleo"),
         ("maya", "support date 2027-03-04 Mum's birthday"),
         ("cleo", "support help maya"),

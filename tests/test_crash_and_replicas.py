@@ -95,7 +95,7 @@ def seed_fan_out(url: str, circles: int, due_at: datetime) -> set[str]:
 
                 moderator = person("mod")
                 command = c.NewCircle(name=f"Crash {i:03d}", kit=KIT, tz=zone, slot=slot, capacity=5)
-                circle = create_circle(command, moderator, now, kits, taken_ids=()).circle
+                circle = create_circle(command, moderator, now, kits, taken_handles=()).circle
                 for role in ("ann", "bob", "cat"):
                     circle = handle(circle, c.Join(None), person(role), now, kit).circle
                 circle = handle(circle, c.Start(None), moderator, now, kit).circle

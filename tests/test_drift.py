@@ -122,6 +122,23 @@ def test_two_missed_meetings_bring_one_digest_line_and_one_gentle_nudge(started_
     assert not [e for e in effects if isinstance(e, PostToCircle) and "missed" in " ".join(lines(e.message)).lower()]
 
 
+def test_the_nudge_tells_the_meeting_time_in_the_members_own_zone(new_circle, run_until, kits, members, moderator, actor, t0):
+    kit = kits["career"]
+    ben, cleo, dev = members[0], members[1], actor("dev", "America/New_York")
+    circle = engine.handle(new_circle(joined=2), c.Join(None), dev, t0, kit).circle
+    circle = engine.handle(circle, c.Start(None), moderator, t0, kit).circle
+    effects = []
+    for week in range(1, 5):
+        run = run_until(circle, kit, t0 + timedelta(days=7 * week - 1))
+        effects += run.effects
+        circle = week_of_checkins(run.circle, kit, [ben, cleo], t0 + timedelta(days=7 * week - 1))
+    [nudge] = [e for e in dms_to(effects, "dev") if render(e.message.title) == "We missed you"]
+    # dev missed weeks 1 and 2; week 3 meets Tue 22 Dec 2026 17:00 in London, which is noon in New York.
+    assert lines(nudge.message)[1] == (
+        "The next one is Tue 22 Dec 2026 12:00 (America/New_York); come as you are, even without the exercise done."
+    )
+
+
 def test_an_away_member_is_not_nudged(started_circle, run_until, kits, members, t0):
     kit = kits["career"]
     ben, cleo, dev = members[:3]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
-from bot.circle import Kind, Role, Slot
+from bot.circle import Actor, Kind, Role, Slot, UserRef
 from bot.effects import (
     DELIVERY_TYPES,
     AddToSpace,
@@ -32,6 +32,7 @@ from bot.effects import (
     WakeAt,
 )
 from bot.errors import CircleError
+from bot.forming import form_again
 from bot.i18n import render
 from bot.state import State
 from kits.schema import Kit
@@ -104,9 +105,9 @@ def in_week(started_circle, run_until, career):
 
 def test_create_circle(kits, moderator, t0):
     command = c.NewCircle("Tuesday Crew!", "career", "Europe/London", Slot(1, time(17, 0)))
-    decision = engine.create_circle(command, moderator, t0, kits, taken_ids=["tuesday-crew"])
+    decision = engine.create_circle(command, moderator, t0, kits, taken_handles=["tuesday-crew"])
     circle = decision.circle
-    assert circle.id == "tuesday-crew-2"
+    assert circle.handle == "tuesday-crew-2"
     assert circle.state is State.FORMING
     assert circle.moderator.user == moderator.user
     assert [m.role for m in circle.members] == [Role.MODERATOR]
@@ -119,6 +120,15 @@ def test_create_circle(kits, moderator, t0):
     (reply,) = of_type(decision, Reply)
     assert reply.to == moderator.user
     assert "/circle join tuesday-crew-2" in [render(x) for x in reply.message.lines][1]
+
+
+def test_a_circle_id_is_unique_everywhere_and_tells_nothing_but_its_handle_is_per_workspace(kits, t0):
+    command = c.NewCircle("Crew", "starter", "UTC", Slot(1, time(17, 0)))
+    here, there = (Actor(UserRef("slack", workspace, "maya"), "maya") for workspace in ("T1", "T2"))
+    ours, theirs = (engine.create_circle(command, who, t0, kits, taken_handles=()).circle for who in (here, there))
+    assert ours.handle == theirs.handle == "crew"
+    assert ours.id != theirs.id and "crew" not in ours.id + theirs.id
+    assert all(e.key.startswith(f"{ours.id}/") for e in engine.create_circle(command, here, t0, kits, ()).effects if hasattr(e, "key"))
 
 
 @pytest.mark.parametrize(
@@ -220,11 +230,24 @@ def test_start_twice_is_illegal(started_circle, career, moderator, t0):
     assert text == "A circle that is running cannot start."
 
 
-def test_start_needs_two_members(new_circle, career, moderator, t0):
-    circle = new_circle(joined=0)
+def test_start_needs_the_kits_fewest_people(new_circle, career, moderator, t0):
+    assert (career.size.places, career.size.to_start) == (5, 3)  # a circle is 4 or 5, the moderator included
+    circle = new_circle(joined=1)
     text = error_of(engine.handle, circle, c.Start(None), moderator, t0, career)
-    assert text == "A circle needs at least 2 members to start; \u201cTuesday crew\u201d has 1."
-    assert engine.handle(new_circle(joined=1), c.Start(None), moderator, t0, career).circle.state is State.ACTIVE
+    assert text == "A circle needs at least 3 people, the moderator included, to start; \u201cTuesday crew\u201d has 2."
+    assert engine.handle(new_circle(joined=2), c.Start(None), moderator, t0, career).circle.state is State.ACTIVE
+    small = career.model_copy(update={"size": career.size.model_copy(update={"to_start": 2})})
+    assert engine.handle(circle, c.Start(None), moderator, t0, small).circle.state is State.ACTIVE
+
+
+@pytest.mark.parametrize(("places", "allowed"), [(None, 5), (3, 3), (5, 5), (2, None), (6, None), (8, None), (-1, None)])
+def test_new_takes_as_many_places_as_the_kit_allows(career, moderator, t0, places, allowed):
+    command = c.NewCircle("Crew", "career", "Europe/London", Slot(1, time(17, 0)), places)
+    if allowed is None:
+        text = error_of(engine.create_circle, command, moderator, t0, {"career": career}, ())
+        assert text == f"A circle on the {career.name} kit has 3 to 5 places, the moderator included."
+    else:
+        assert engine.create_circle(command, moderator, t0, {"career": career}, ()).circle.capacity == allowed
 
 
 # ---------------------------------------------------------------- permissions
@@ -341,6 +364,20 @@ def test_check_in_is_shared_and_the_last_answer_becomes_the_commitment(in_week, 
     assert render(of_type(again, PostToCircle)[0].message.title) == "ben updated their week 1 check-in"
 
 
+def test_a_partial_check_in_after_a_full_one_keeps_the_earlier_answers_and_says_so(in_week, career, ben):
+    circle = in_week(1)
+    now = circle.next_wake
+    full = engine.handle(circle, c.CheckInCommand(None, ("Learn research", "I am curious", "Email Sam")), ben, now, career)
+    changed = engine.handle(full.circle, c.Commit(None, "Call Sam instead"), ben, now, career).circle
+    decision = engine.handle(changed, c.CheckInCommand(None, ("Learn user research",)), ben, now, career)
+    assert decision.circle.checkin(1, ben.user).answers == ("Learn user research", "I am curious", "Email Sam")
+    assert decision.circle.commitment(1, ben.user).text == "Call Sam instead"  # a kept answer is not re-recorded
+    post = of_type(decision, PostToCircle)[0]
+    assert render(post.message.lines[1]).endswith("\u2014 I am curious")
+    (reply,) = of_type(decision, Reply)
+    assert render(reply.message.lines[1]) == "You left questions 2 and 3 empty, so your earlier answers to them stay."
+
+
 def test_commit_records_a_commitment(in_week, career, ben):
     circle = in_week(2)
     decision = engine.handle(circle, c.Commit(None, "Ask Sam for coffee"), ben, circle.next_wake, career)
@@ -375,7 +412,7 @@ def test_next_week_checkin_tick_sends_a_continuity_dm(in_week, career, ben, memb
 
 def test_continuity_dm_waits_for_the_end_of_quiet_hours(new_circle, run_until, career, moderator, actor, t0):
     night_owl = actor("kai", tz="Asia/Tokyo")
-    circle = engine.handle(new_circle(joined=0), c.Join(None), night_owl, t0, career).circle
+    circle = engine.handle(new_circle(joined=1), c.Join(None), night_owl, t0, career).circle
     circle = engine.handle(circle, c.Start(None), moderator, t0, career).circle
     circle = run_until(circle, career, utc(2026, 12, 6, 17, 0)).circle
     circle = engine.handle(circle, c.Commit(None, "Sketch a plan"), night_owl, utc(2026, 12, 7, 1, 0), career).circle
@@ -528,6 +565,28 @@ def test_reschedule_changes_the_weekday(in_week, career, moderator):
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "The circle now meets Thursdays at 18:30 (Europe/London)."
 
 
+def test_reschedule_after_a_skip_keeps_the_skipped_week_skipped(in_week, career, moderator):
+    circle = in_week(2)
+    now = circle.next_wake  # Tue 15 Dec, an hour before week 2 would have met
+    skipped = engine.handle(circle, c.Skip(None), moderator, now, career).circle
+    assert meeting_of(skipped, 2) == utc(2026, 12, 22, 17)
+    decision = engine.handle(skipped, c.Reschedule(None, Slot(3, time(18, 0))), moderator, now, career)
+    # Thursday of the week week 2 was moved to, not the Thursday of the skipped week (17 Dec).
+    assert meeting_of(decision.circle, 2) == utc(2026, 12, 24, 18)
+    assert meeting_of(decision.circle, 3) == utc(2026, 12, 31, 18)
+    assert [render(line) for line in of_type(decision, PostToCircle)[0].message.lines] == [
+        "The circle now meets Thursdays at 18:00 (Europe/London).",
+        "The next meeting, week 2, is Thu 24 Dec 2026 18:00 (Europe/London).",
+    ]
+
+
+def test_reschedule_to_a_day_already_past_this_week_moves_to_the_next_free_slot(in_week, career, moderator):
+    circle = in_week(2)
+    now = circle.next_wake  # Tue 15 Dec 16:00 UTC; Monday 14 Dec has passed
+    moved = engine.handle(circle, c.Reschedule(None, Slot(0, time(17, 0))), moderator, now, career).circle
+    assert meeting_of(moved, 2) == utc(2026, 12, 21, 17)
+
+
 def test_reschedule_while_forming_changes_the_first_meeting(new_circle, career, moderator, t0):
     circle = engine.handle(new_circle(), c.Reschedule(None, Slot(4, time(9, 0))), moderator, t0, career).circle
     assert circle.plan == ()
@@ -556,6 +615,16 @@ def test_remove_refuses_the_moderator_and_strangers(started_circle, career, mode
     assert text == "No member \u201czed\u201d in \u201cTuesday crew\u201d. Members: maya, ben, cleo, dev."
 
 
+def test_a_removed_member_cannot_join_again_but_one_who_left_can(new_circle, career, moderator, members, t0):
+    circle = new_circle(joined=3)
+    ben, cleo = members[0], members[1]
+    circle = engine.handle(circle, c.Remove(None, "cleo"), moderator, t0, career).circle
+    circle = engine.handle(circle, c.Leave(None), ben, t0, career).circle
+    text = error_of(engine.handle, circle, c.Join(None), cleo, t0, career)
+    assert text.startswith("You were removed from \u201cTuesday crew\u201d, so you cannot join it again.")
+    assert engine.handle(circle, c.Join(None), ben, t0, career).circle.member(ben.user)
+
+
 def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, members, t0):
     circle = started_circle()
     decision = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)
@@ -569,6 +638,22 @@ def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, m
     assert engine.handle(after, c.Pause(None), members[1], t0, career).circle.state is State.PAUSED
     # ... and now the old moderator may leave.
     assert engine.handle(after, c.Leave(None), moderator, t0, career).circle.member(moderator.user) is None
+
+
+def test_an_admin_handing_over_thanks_the_moderator_stepping_down(started_circle, career, members, actor, t0):
+    decision = engine.handle(started_circle(), c.HandOver(None, "cleo"), actor("root", admin=True), t0, career)
+    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is now the moderator. Thank you, maya!"
+
+
+def test_an_admin_closing_a_circle_is_announced_as_an_admin(started_circle, career, moderator, actor, t0):
+    by_admin = engine.handle(started_circle(), c.Close(None), actor("root", admin=True), t0, career)
+    assert render(of_type(by_admin, PostToCircle)[0].message.lines[0]) == (
+        "A workspace admin has closed the circle. Thank you all."
+    )
+    by_moderator = engine.handle(started_circle(), c.Close(None), moderator, t0, career)
+    assert render(of_type(by_moderator, PostToCircle)[0].message.lines[0]) == (
+        "The moderator has closed the circle. Thank you all."
+    )
 
 
 def test_hand_over_to_the_moderator_is_refused(started_circle, career, moderator, t0):
@@ -777,3 +862,74 @@ def test_kit_timing_that_would_run_out_of_order_is_refused(kits, changes, field)
 def test_the_tightest_valid_timing_runs_to_the_end(started_circle, run_until, kits):
     kit = Kit.model_validate(_timing(kits["starter"], exercise_lead_hours=144, meeting_minutes=15, graduation_delay_hours=1))
     assert run_until(started_circle(kit), kit, FAR_FUTURE).circle.state is State.CLOSED
+
+
+# ---------------------------------------------------------------- what people read, in their own zone
+
+
+def info_lines(circle, person, now, kit) -> list[str]:
+    (reply,) = of_type(engine.handle(circle, c.Info(None), person, now, kit), Reply)
+    return [render(line) for line in reply.message.lines]
+
+
+def test_info_before_week_1_says_what_comes_next_not_that_it_has_not_started(
+    new_circle, started_circle, career, moderator, t0
+):
+    started = info_lines(started_circle(), moderator, t0, career)
+    assert started[:2] == [f"Kit: {career.name} \u2014 week 1 of 12 comes next", "State: running"]
+    forming = info_lines(new_circle(), moderator, t0, career)
+    assert forming[:2] == [f"Kit: {career.name} \u2014 12 meetings", "State: forming (not started yet)"]
+
+
+def test_info_and_joining_tell_the_next_meeting_in_the_readers_zone(started_circle, career, actor, t0):
+    circle = started_circle()
+    tokyo = actor("yui", "Asia/Tokyo")
+    joined = engine.handle(circle, c.Join(None), tokyo, t0, career)
+    (welcome,) = of_type(joined, Reply)
+    # Week 1 meets Tue 8 Dec 2026 17:00 in London: 02:00 on Wednesday in Tokyo.
+    assert render(welcome.message.lines[0]) == (
+        "You joined \u201cTuesday crew\u201d. It meets Tuesdays at 17:00 (Europe/London); "
+        "in your time zone the next one is Wed 9 Dec 2026 02:00 (Asia/Tokyo)."
+    )
+    assert "Meets Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 9 Dec 2026 02:00 (Asia/Tokyo)" in (
+        info_lines(joined.circle, tokyo, t0, career)
+    )
+    # A reader in the circle's own zone reads the slot alone.
+    assert "Meets Tuesdays at 17:00 (Europe/London)" in info_lines(circle, actor("maya"), t0, career)
+
+
+def test_graduation_says_when_the_tune_ups_come_and_from_what(started_circle, run_until, kits, t0):
+    kit = kits["starter"]  # four weekly meetings, the last on Tue 29 Dec 2026 at 17:00 in London
+    run = run_until(started_circle("starter"), kit, utc(2027, 1, 2))
+    [graduation] = [p for p in run.posts if "/graduation:0/" in p.key]
+    assert (
+        "Tune-ups will gather the circle again 4 and 12 weeks after the last meeting: "
+        "Tue 26 Jan 2027 and Tue 23 Mar 2027, at 17:00 (Europe/London)."
+    ) in [render(line) for line in graduation.message.lines]
+
+
+def test_an_invitation_to_go_again_tells_the_slot_in_the_invitees_zone(new_circle, run_until, kits, moderator, actor, t0):
+    kit = kits["starter"]
+    yui = actor("yui", "Asia/Tokyo")
+    circle = engine.handle(new_circle("starter", joined=2), c.Join(None), yui, t0, kit).circle
+    circle = engine.handle(circle, c.Start(None), moderator, t0, kit).circle
+    graduated = run_until(circle, kit, utc(2027, 1, 2)).circle
+    now = utc(2027, 1, 4, 9)  # a Monday: the new run's slot comes next on Tue 5 Jan, 17:00 in London
+    _, formed = form_again(graduated, c.Again(None), moderator, now, kits, taken_handles=[graduated.id])
+    [invite] = [e for e in formed.effects if isinstance(e, DirectMessage) and e.to == yui.user]
+    assert render(invite.message.lines[0]).endswith(
+        "Tuesdays at 17:00 (Europe/London); in your time zone the next one is Wed 6 Jan 2027 02:00 (Asia/Tokyo)."
+    )
+
+
+def test_away_dates_are_days_of_the_members_own_calendar(new_circle, run_until, career, moderator, actor, t0):
+    yui = actor("yui", "Asia/Tokyo")
+    circle = engine.handle(new_circle(joined=2), c.Join(None), yui, t0, career).circle
+    circle = engine.handle(circle, c.Start(None), moderator, t0, career).circle
+    circle = run_until(circle, career, utc(2026, 12, 6, 17, 0)).circle
+    circle = engine.handle(circle, c.Commit(None, "Sketch a plan"), yui, utc(2026, 12, 7, 1, 0), career).circle
+    # Away through 15 Dec in Tokyo: week 2's check-in (18:00 in London on the 15th) is 03:00 on the 16th there.
+    circle = engine.handle(circle, c.Away(None, date(2026, 12, 15)), yui, utc(2026, 12, 7, 1, 0), career).circle
+    run = run_until(circle, career, utc(2026, 12, 15, 18, 0))
+    (dm,) = [e for e in run.dms if e.to == yui.user]
+    assert dm.key.endswith(f"checkin:2/{yui.user.key}") and dm.not_before == utc(2026, 12, 15, 23, 0)

@@ -127,6 +127,10 @@ WRONG_TYPES = [
     ("timing.meeting_minutes", lambda d: d["timing"].__setitem__("meeting_minutes", 5), "greater than or equal to 15"),
     ("tune_ups", lambda d: d["tune_ups"].__setitem__("weeks_after", [12, 4]), "strictly increasing"),
     ("weeks", lambda d: d.__setitem__("weeks", []), "at least 1 item"),
+    ("size.places", lambda d: d.__setitem__("size", {"places": 9}), "less than or equal to 8"),
+    ("size.places", lambda d: d.__setitem__("size", {"places": 2, "to_start": 2}), "greater than or equal to 3"),
+    ("size.to_start", lambda d: d.__setitem__("size", {"to_start": 1}), "greater than or equal to 2"),
+    ("size", lambda d: d.__setitem__("size", {"places": 4, "to_start": 5}), "to_start must not be more than places"),
 ]
 
 

@@ -23,6 +23,7 @@ from bot import messages as m
 from bot.circle import Actor, UserRef
 from bot.effects import OpenForm, PostToCircle, RemoveFromSpace, Reply, SendFile
 from bot.errors import CircleError
+from bot.forming import circle_id
 from bot.grammar import parse
 from bot.i18n import render
 from bot.privacy import RECORD_FIELDS, export_file, stand_in
@@ -94,10 +95,10 @@ def test_export_of_a_stranger_is_empty(week_1, actor):
 # ---------------------------------------------------------------- forgetting, in the core
 
 
-def test_forgetting_erases_text_and_identity_but_counts_stay(week_1, members, moderator):
+def test_forgetting_erases_text_and_identity_but_counts_stay(week_1, members, moderator, kit):
     ben = members[0]
     anonymous = stand_in(ben.user, "3f9a0c")
-    decision = core.forget(week_1, ben.user, anonymous, WEEK_1_OPEN)
+    decision = core.forget(week_1, ben.user, anonymous, WEEK_1_OPEN, kit)
     circle = decision.circle
     assert circle.member(ben.user) is None and len(circle.members) == len(week_1.members) - 1
     assert len([x for x in circle.checkins if x.week == 1]) == 2  # two check-ins for week 1, as before
@@ -119,11 +120,11 @@ def test_forgetting_ends_their_support_and_takes_their_id_out_of_others_support_
     ben, cleo = members[0], members[1]
     circle = week_1
     for person, line in (
-        (ben, "support"),
+        (ben, "support open"),
         (ben, "support who all"),
         (ben, "support date 2027-03-14 Mum's birthday"),
         (cleo, "support help ben"),
-        (cleo, "support"),
+        (cleo, "support open"),
         (cleo, "support who all"),
         (ben, "support help cleo"),
     ):
@@ -134,19 +135,21 @@ def test_forgetting_ends_their_support_and_takes_their_id_out_of_others_support_
     assert "cleo" not in exported  # the helper is someone else: the export does not say who
 
     anonymous = stand_in(ben.user, "77")
-    after = core.forget(circle, ben.user, anonymous, WEEK_1_OPEN).circle
+    after = core.forget(circle, ben.user, anonymous, WEEK_1_OPEN, kit).circle
     bens, cleos = after.life_events
     assert (bens.user, bens.consent.value, bens.dates, bens.planned) == (anonymous, "revoked", (), None)
     assert cleos.helpers == (anonymous,) and cleos.user == cleo.user  # cleo's support is hers, untouched
+    # Her only helper is gone, so no reminder stays planned for them.
+    assert circle.life_events[1].planned is not None and cleos.planned is None
     assert "Mum's birthday" not in repr(after) and "id='ben'" not in repr(after)
 
 
 def test_a_moderator_hands_over_first_and_the_last_one_out_closes_the_circle(week_1, moderator, new_circle, kit):
     with pytest.raises(CircleError) as refused:
-        core.forget(week_1, moderator.user, stand_in(moderator.user, "1"), WEEK_1_OPEN)
+        core.forget(week_1, moderator.user, stand_in(moderator.user, "1"), WEEK_1_OPEN, kit)
     assert "hand the role on first with /circle moderator #tuesday-crew <member>" in render(refused.value.text)
     alone = new_circle(joined=0)
-    closed = core.forget(alone, moderator.user, stand_in(moderator.user, "2"), WEEK_1_OPEN).circle
+    closed = core.forget(alone, moderator.user, stand_in(moderator.user, "2"), WEEK_1_OPEN, None).circle
     assert closed.state.value == "closed" and closed.members == ()
 
 
@@ -175,7 +178,7 @@ def test_every_prompt_says_who_will_see_the_answer(started_circle, run_until, ki
         (cleo, c.Commit(None, "rest more")),
         (cleo, c.Share(None, "Cleo's story")),
         (cleo, c.ConfirmStory(None, 1)),
-        (ben, parse("support")),
+        (ben, parse("support open")),
         (ben, parse("support who all")),  # invites the others to help
         (ben, parse("support tell circle")),
         (cleo, parse("support for dev")),  # asks dev in private
@@ -227,6 +230,7 @@ def person(name: str) -> Actor:
 
 
 ALICE, BOB, CAROL = person("Alice"), person("Bob"), person("Carol")
+CREW, OTHER = circle_id("slack", "T1", "crew"), circle_id("slack", "T1", "other")
 
 
 @pytest.fixture
@@ -260,7 +264,7 @@ async def bob_has_said_a_lot(service: CircleService, engine) -> None:
     say(service, CAROL, '/circle new "Other" starter UTC wed 17:00', T0)
     say(service, BOB, "/circle join other", T0)  # and leaves without a word: only the outbox knows he was there
     say(service, BOB, "/circle leave #other", T0)
-    service.tick("crew", EXERCISE_OUT)
+    service.tick(CREW, EXERCISE_OUT)
     say(service, BOB, "/circle checkin " + " | ".join(BOB_WORDS[:3]))
     say(service, CAROL, "/circle checkin #crew Carol's hope | Carol's reason | Carol will rest")
     say(service, BOB, f"/circle struggling {BOB_WORDS[3]}")
@@ -269,11 +273,11 @@ async def bob_has_said_a_lot(service: CircleService, engine) -> None:
     say(service, BOB, "/circle share confirm 1")
     say(service, ALICE, "/circle share approve 1")
     await deliver_due_messages(Outbox(engine), RecordingSender(), EXERCISE_OUT)  # sent rows hold words too
-    service.tick("crew", WEEK_2_CHECKIN)  # queues Bob's "how did it go?" DM
+    service.tick(CREW, WEEK_2_CHECKIN)  # queues Bob's "how did it go?" DM
     outbox = stored_text(engine)["outbox"]
     assert any("Bob will call his sister" in row and " | pending | " in row for row in outbox)
     assert any("Bob will call his sister" in row and " | sent | " in row for row in outbox)
-    assert any(" | other/" in row and '"Bob"' in row for row in outbox)
+    assert any(f" | {OTHER}/" in row and '"Bob"' in row for row in outbox)
 
 
 async def test_forget_me_asks_first_and_changes_nothing_until_confirmed(service, engine):
@@ -288,7 +292,7 @@ async def test_forget_me_asks_first_and_changes_nothing_until_confirmed(service,
 async def test_forget_me_erases_the_person_everywhere_in_storage_but_counts_stay(service, engine):
     await bob_has_said_a_lot(service, engine)
     with service.store.transaction() as tx:
-        checkins_before = len(tx.load("crew").checkins)
+        checkins_before = len(tx.load(CREW).checkins)
     assert "erased" in say(service, BOB, "/circle forget-me confirm", WEEK_2_CHECKIN)
     stored = stored_text(engine)
     everything = "\n".join(row for rows in stored.values() for row in rows)
@@ -298,12 +302,29 @@ async def test_forget_me_erases_the_person_everywhere_in_storage_but_counts_stay
     assert all("RemoveFromSpace" in row for row in stored["outbox"] if "bob" in row)
     assert not any("bob" in row for row in stored["memberships"] + stored["circles"])
     with service.store.transaction() as tx:
-        circle = tx.load("crew")
+        circle = tx.load(CREW)
         assert tx.circle_ids_of(BOB.user, closed=True) == []
     assert len(circle.checkins) == checkins_before  # "two checked in for week 1" stays true
     assert {x.user.id.startswith("former-member-") for x in circle.checkins if x.user != CAROL.user} == {True}
     assert "Carol will rest" in everything  # Carol keeps every word
     assert [m.name for m in circle.members] == ["Alice", "Carol"]
+
+
+async def test_forget_me_erases_only_the_persons_own_deliveries_not_those_of_an_id_that_contains_theirs(service, engine):
+    u2, u22 = person("U2"), person("U22")
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
+    for someone in (u2, u22):
+        say(service, someone, "/circle join crew", T0)
+    say(service, ALICE, "/circle start", T0)
+    service.tick(CREW, EXERCISE_OUT)
+    say(service, u2, "/circle checkin hope | reason | U2 will walk daily")
+    say(service, u22, "/circle checkin hope | reason | U22 will read a book")
+    service.tick(CREW, WEEK_2_CHECKIN)  # queues each one's "how did it go?" DM
+    pending = Outbox(engine).keys("pending")
+    assert f"{CREW}/checkin:2/slack:T1:u22" in pending and f"{CREW}/checkin:2/slack:T1:u2" in pending
+    assert "erased" in say(service, u2, "/circle forget-me confirm", WEEK_2_CHECKIN)
+    pending = Outbox(engine).keys("pending")
+    assert f"{CREW}/checkin:2/slack:T1:u22" in pending and f"{CREW}/checkin:2/slack:T1:u2" not in pending
 
 
 async def test_a_moderator_must_hand_over_before_being_forgotten(service, engine):

@@ -152,7 +152,7 @@ def test_a_queued_post_keeps_its_card_and_older_posts_still_load(scripted):
 def test_the_console_saves_the_picture_and_prints_its_path_and_words(tmp_path):
     script = "\n".join([
         '/circle new "Crew" starter Europe/London tue 17:00',
-        "/as bob", "/circle join crew", "/as alice", "/circle start",
+        "/as bob", "/circle join crew", "/as carol", "/circle join crew", "/as alice", "/circle start",
         "/tick 7d", "/as bob", "/circle checkin a | b | c", "/circle progress",
         "/as mallory", "/circle progress #crew",
     ]) + "\n"

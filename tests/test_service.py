@@ -9,6 +9,7 @@ from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
 
 from bot.circle import Actor, UserRef
 from bot.effects import OpenForm, Reply
+from bot.forming import circle_id
 from bot.i18n import render
 from circlebot.cli import main as cli_main
 from circlebot.service import CircleService
@@ -25,6 +26,7 @@ def person(name: str, workspace: str = "T1", admin: bool = False) -> Actor:
 
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
+CREW, CREW_2 = circle_id("slack", "T1", "crew"), circle_id("slack", "T1", "crew-2")
 
 
 @pytest.fixture
@@ -49,6 +51,20 @@ def test_a_circle_in_another_workspace_is_invisible(service):
     assert "#crew" not in say(service, stranger, "/circle list")
 
 
+def test_handles_are_per_workspace_so_a_name_elsewhere_shows_nowhere(service, engine):
+    say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
+    stranger = person("mallory", workspace="T2")
+    assert "You moderate \u201cCrew\u201d (#crew)." in say(service, stranger, '/circle new "Crew" starter UTC wed 17:00')
+    say(service, BOB, "/circle join crew")
+    say(service, person("trent", workspace="T2"), "/circle join #crew")
+    assert "Tuesdays" in say(service, BOB, "/circle info") and "Wednesdays" in say(service, stranger, "/circle info crew")
+    with service.store.transaction() as tx:
+        ours, theirs = (tx.find("slack", workspace, "crew") for workspace in ("T1", "T2"))
+    assert [m.user.id for m in ours.members] == ["alice", "bob"] and [m.user.id for m in theirs.members] == ["mallory", "trent"]
+    queued = Outbox(engine).keys("pending")  # both circles' deliveries were queued: their keys never collide
+    assert len([k for k in queued if k.startswith(f"{ours.id}/")]) == len([k for k in queued if k.startswith(f"{theirs.id}/")])
+
+
 def test_outsiders_see_no_member_names(service):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
@@ -62,13 +78,14 @@ def test_the_circle_is_found_from_the_space_or_by_name_when_someone_is_in_severa
     say(service, ALICE, '/circle new "Crew" starter UTC wed 17:00')  # same name: a second id
     assert "#crew" in say(service, ALICE, "/circle list") and "#crew-2" in say(service, ALICE, "/circle list")
     assert "You are in several circles; name one, e.g. #crew." in say(service, ALICE, "/circle info")
-    assert "Wednesdays" in say(service, ALICE, "/circle info", where="crew-2")
+    assert "Wednesdays" in say(service, ALICE, "/circle info", where=CREW_2)
     assert "Tuesdays" in say(service, ALICE, "/circle info #crew")
 
 
 def test_a_workspace_admin_may_run_moderator_commands(service):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
+    say(service, CAROL, "/circle join crew")
     assert "Only the moderator" in say(service, BOB, "/circle start")
     admin = person("root", admin=True)
     assert "Sorry" not in say(service, admin, "/circle start #crew")
@@ -79,19 +96,20 @@ def test_a_refused_command_changes_nothing_and_queues_nothing(service, engine):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     before = Outbox(engine).counts()
     with service.store.transaction() as tx:
-        circle = tx.load("crew")
+        circle = tx.load(CREW)
     for text in ("/circle start", "/circle checkin hi", "/circle remove nobody", "/circle frob", "/circle join crew"):
         assert "Sorry" in say(service, ALICE, text)
     with service.store.transaction() as tx:
-        assert tx.load("crew") == circle
+        assert tx.load(CREW) == circle
     assert Outbox(engine).counts() == before
 
 
 def test_checkin_without_answers_opens_a_form(service):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
+    say(service, CAROL, "/circle join crew")
     say(service, ALICE, "/circle start")
-    service.tick("crew", T0 + timedelta(days=6))
+    service.tick(CREW, T0 + timedelta(days=6))
     [form] = service.run(BOB, "/circle checkin", T0 + timedelta(days=6))
     assert isinstance(form, OpenForm) and form.submit == "checkin" and len(form.fields) >= 2
 
@@ -100,7 +118,7 @@ def test_a_missing_kit_is_a_clear_error_not_a_crash(engine):
     CircleService(Store(engine), builtin_kits(), timedelta(hours=6)).run(ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
     without = CircleService(Store(engine), {}, timedelta(hours=6))
     assert "kit \u201cstarter\u201d is not installed" in say(without, ALICE, "/circle info")
-    without.tick("crew", T0)  # logged and skipped
+    without.tick(CREW, T0)  # logged and skipped
 
 
 def test_kits_validate_command(tmp_path, capsys):
@@ -121,23 +139,24 @@ def test_kits_validate_command(tmp_path, capsys):
 def test_again_forms_a_new_run_and_invites_the_members_back(service, engine):
     say(service, ALICE, '/circle new "Crew" starter UTC tue 17:00')
     say(service, BOB, "/circle join crew")
+    say(service, CAROL, "/circle join crew")
     assert "cannot" not in say(service, ALICE, "/circle start")
     assert "once \u201cCrew\u201d has graduated" in say(service, ALICE, "/circle again")
-    service.tick("crew", T0 + timedelta(days=400))  # long past the last tune-up: closed
+    service.tick(CREW, T0 + timedelta(days=400))  # long past the last tune-up: closed
     assert "Only the moderator" in say(service, BOB, "/circle again #crew")
     reply = say(service, ALICE, "/circle again #crew career")
     assert "You moderate \u201cCrew\u201d (#crew-2)." in reply
     with service.store.transaction() as tx:
-        new, old = tx.load("crew-2"), tx.load("crew")
+        new, old = tx.load(CREW_2), tx.load(CREW)
     assert (new.kit_id, new.slot, [m.user for m in new.members]) == ("career", old.slot, [ALICE.user])
     outbox = Outbox(engine)
     queued = {q.effect.key: q.effect for q in outbox.claim(T0 + timedelta(days=401), 100)}
-    invite = queued[f"crew-2/r1/invite/{BOB.user.key}"]
+    invite = queued[f"{CREW_2}/r1/invite/{BOB.user.key}"]
     assert invite.to == BOB.user and invite.message.buttons[0].command == "join crew-2"
-    assert any(key.startswith("crew/") and "join crew-2" in render(e.message.lines[0]) for key, e in queued.items() if hasattr(e, "message"))
+    assert any(key.startswith(f"{CREW}/") and "join crew-2" in render(e.message.lines[0]) for key, e in queued.items() if hasattr(e, "message"))
     say(service, BOB, "/circle " + invite.message.buttons[0].command)
     with service.store.transaction() as tx:
-        assert [m.user for m in tx.load("crew-2").members] == [ALICE.user, BOB.user]
+        assert [m.user for m in tx.load(CREW_2).members] == [ALICE.user, BOB.user]
 
 
 def test_the_workplaces_own_support_resources_come_first(monkeypatch):
@@ -155,9 +174,10 @@ def test_tick_due_pages_through_every_due_circle_and_never_spins(engine):
     for name in ("a", "b", "c"):
         say(service, ALICE, f'/circle new "{name}" starter UTC tue 17:00')
         say(service, BOB, f"/circle join {name}")
+        say(service, CAROL, f"/circle join {name}")
         say(service, ALICE, f"/circle start #{name}")
     later = T0 + timedelta(days=6)
-    assert Store(engine).due_circle_ids(later) == ["a", "b", "c"]
+    assert Store(engine).due_circle_ids(later) == sorted(circle_id("slack", "T1", name) for name in "abc")
     assert service.tick_due(later, page=1) == 3
     assert Store(engine).due_circle_ids(later) == []
     # A circle whose kit is gone stays due; each call visits it once and returns.

@@ -11,7 +11,8 @@ from bot import commands as c
 from bot import engine
 from bot.circle import StoryStatus
 from bot.effects import DELIVERY_TYPES, DirectMessage, PostToCircle, PostToCommunity, Reply
-from bot.errors import CircleError
+from bot.errors import CircleError, UsageError
+from bot.grammar import parse
 from bot.i18n import render
 from storage.codec import dump_delivery, load_delivery
 
@@ -139,6 +140,13 @@ def test_strangers_others_and_admins_are_refused(circle, ben, members, moderator
         assert "Only the moderator" in refusal(say, pending.circle, person, c.DeclineStory(None, 1))
 
 
+def test_a_step_on_a_story_that_does_not_exist_makes_no_draft(circle, ben, say):
+    for line in ("share confirm 99999", "share withdraw 7"):
+        assert refusal(say, circle, ben, parse(line)).startswith("You have no story")
+    with pytest.raises(UsageError):
+        parse("share withdraw -1")
+
+
 def test_stories_are_numbered_per_circle_and_a_closed_circle_takes_none(circle, ben, members, moderator, say):
     first = say(circle, ben, c.Share(None, "one"))
     second = say(first.circle, members[1], c.Share(None, "two"))
@@ -151,5 +159,5 @@ def test_a_community_post_survives_the_outbox_and_the_console_shows_where_it_goe
     pending = say(say(circle, ben, c.Share(None, STORY)).circle, ben, c.ConfirmStory(None, 1))
     [post] = of_type(say(pending.circle, moderator, c.ApproveStory(None, 1)), PostToCommunity)
     assert load_delivery(*dump_delivery(post)) == post
-    header, body = effect_lines(post, "en")
+    header, body = effect_lines(post, "en", handle_of=lambda circle_id: circle.handle)
     assert header == "#community" and body[1] == STORY

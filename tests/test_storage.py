@@ -23,7 +23,7 @@ BOB = UserRef("slack", "T1", "U2")
 
 def make_circle(circle_id: str = "crew", **changes) -> Circle:
     circle = Circle(
-        id=circle_id, platform="slack", workspace="T1", name="Crew", kit_id="career", tz="Europe/London",
+        id=circle_id, handle=circle_id, platform="slack", workspace="T1", name="Crew", kit_id="career", tz="Europe/London",
         slot=Slot(1, time(17)), created_at=T0, revision=1,
         members=(Member(ALICE, "Alice", Role.MODERATOR, T0),),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,14 @@ CONSOLE_HELP = """Console commands:
   /quit                              leave"""
 
 
+@dataclass(frozen=True)
+class CirclePlace:
+    """What the console shows of a circle: ``#handle``, and times in its zone."""
+
+    handle: str
+    zone: str
+
+
 class ConsoleSender:
     """Prints deliveries as they leave the outbox, stamped in the circle's own zone."""
 
@@ -50,20 +59,20 @@ class ConsoleSender:
         self,
         write: Callable[[str], None],
         clock: Clock,
-        zone_of: Callable[[str], str],
+        place_of: Callable[[str], CirclePlace],
         locale: str,
         pictures: PictureFolder | None = None,
     ):
         self.write = write
         self.clock = clock
-        self.zone_of = zone_of
+        self.place_of = place_of
         self.locale = locale
         self.pictures = pictures
 
     async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
         # Printing cannot half-succeed, so a resend is simply printed.
-        header, body = effect_lines(effect, self.locale, self.pictures)
-        self.write(block(header, body, format_when(self.clock.now(), self.zone_of(effect.circle_id))))
+        header, body = effect_lines(effect, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle)
+        self.write(block(header, body, format_when(self.clock.now(), self.place_of(effect.circle_id).zone)))
 
 
 class Console:
@@ -76,8 +85,11 @@ class Console:
         locale: str = "en",
         files: Path | None = None,
         pictures: PictureFolder | None = None,
+        *,
+        place_of: Callable[[str], CirclePlace],
     ):
         self.service = service
+        self.place_of = place_of
         self.runner = runner
         self.clock = clock
         self.write = write
@@ -158,7 +170,7 @@ class Console:
 
     async def _circle(self, line: str) -> None:
         for response in self.service.run(self.actor, line, self.clock.now()):
-            header, body = effect_lines(response, self.locale, self.pictures)
+            header, body = effect_lines(response, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle)
             if isinstance(response, SendFile):
                 body.append(f"saved to {self._save(response)}")
             self.write(block(header, body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 
@@ -52,17 +53,21 @@ def message_lines(message: Message, locale: str, pictures: PictureFolder | None 
     return lines
 
 
-def form_lines(form: OpenForm, locale: str) -> list[str]:
+def form_lines(form: OpenForm, locale: str, handle_of: Callable[[str], str]) -> list[str]:
     lines = [f"== {render(form.title, locale)} =="]
     if form.intro:
         lines.append(render(form.intro, locale))
     lines += [f"{n}. {render(f.label, locale)}" for n, f in enumerate(form.fields, start=1)]
-    lines.append(f"(answer in one line: {PREFIX} {form.submit} #{form.circle_id} answer 1 | answer 2 | ...)")
+    lines.append(f"(answer in one line: {PREFIX} {form.submit} #{handle_of(form.circle_id)} answer 1 | answer 2 | ...)")
     return lines
 
 
-def effect_lines(effect, locale: str, pictures: PictureFolder | None = None) -> tuple[str, list[str]]:
+def effect_lines(
+    effect, locale: str, pictures: PictureFolder | None = None, *, handle_of: Callable[[str], str]
+) -> tuple[str, list[str]]:
     """A header naming where the effect appears, and its body lines (pictures saved in ``pictures``).
+
+    ``handle_of`` gives a circle's handle (``crew`` for ``#crew``) from its id.
 
     Raises:
         TypeError: an effect type the console does not know, so tests catch it.
@@ -71,9 +76,9 @@ def effect_lines(effect, locale: str, pictures: PictureFolder | None = None) -> 
         case Reply(to=to, message=message):
             return f"(only {to.id} sees this)", message_lines(message, locale, pictures)
         case OpenForm(to=to):
-            return f"(form for {to.id})", form_lines(effect, locale)
+            return f"(form for {to.id})", form_lines(effect, locale, handle_of)
         case PostToCircle(circle_id=circle_id, message=message):
-            return f"#{circle_id}", message_lines(message, locale, pictures)
+            return f"#{handle_of(circle_id)}", message_lines(message, locale, pictures)
         case PostToCommunity(message=message):
             return COMMUNITY, message_lines(message, locale, pictures)
         case SendFile(to=to, filename=filename, content=content, note=note):
@@ -82,11 +87,11 @@ def effect_lines(effect, locale: str, pictures: PictureFolder | None = None) -> 
         case DirectMessage(to=to, message=message):
             return f"DM to {to.id}", message_lines(message, locale, pictures)
         case OpenSpace(circle_id=circle_id, members=members):
-            return f"#{circle_id}", [f"(private space created for {', '.join(u.id for u in members)})"]
+            return f"#{handle_of(circle_id)}", [f"(private space created for {', '.join(u.id for u in members)})"]
         case AddToSpace(circle_id=circle_id, user=user):
-            return f"#{circle_id}", [f"({user.id} was added to the space)"]
+            return f"#{handle_of(circle_id)}", [f"({user.id} was added to the space)"]
         case RemoveFromSpace(circle_id=circle_id, user=user):
-            return f"#{circle_id}", [f"({user.id} was removed from the space)"]
+            return f"#{handle_of(circle_id)}", [f"({user.id} was removed from the space)"]
     raise TypeError(f"the console cannot render {type(effect).__name__}")
 
 
