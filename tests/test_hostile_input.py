@@ -129,7 +129,7 @@ def test_an_impossible_hour_in_reschedule_is_a_usage_error(service, engine):
 @pytest.mark.parametrize("day", ["9999-12-31", "9999-12-30", "2029-01-01"])
 def test_a_shared_date_far_ahead_is_refused(service, engine, day):
     command(service, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
-    command(service, ALICE, "/circle support", T0)
+    command(service, ALICE, "/circle support open", T0)
     before = rows(engine)
     answer = command(service, ALICE, f"/circle support date {day} far future", T0)
     assert refused(answer) and "Give a date within two years, up to Thu 30 Nov 2028" in said(answer)
@@ -162,15 +162,16 @@ def test_a_circle_id_or_text_with_such_characters_is_cleaned_before_the_database
 
 def test_free_text_with_such_characters_is_stored_cleaned(service):
     command(service, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
-    command(service, ALICE, "/circle support", T0)
+    command(service, ALICE, "/circle support open", T0)
     answer = said(command(service, ALICE, "/circle support date 2027-01-05 Mum\x00\ud800 day", T0))
     assert "A date you shared: Tue 5 Jan 2027 \u2014 Mum\ufffd day" in answer
 
 
-def test_oversized_input_is_refused_and_changes_nothing(service, engine):
+@pytest.mark.parametrize("line", ["/circle commit " + "x" * MAX_INPUT, '/circle new "Crew" career UTC tue 17:00 ' + "9" * 5000])
+def test_oversized_input_is_refused_and_changes_nothing(service, engine, line):
     command(service, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
     before = rows(engine)
-    answer = command(service, ALICE, "/circle commit " + "x" * MAX_INPUT, T0)
+    answer = command(service, ALICE, line, T0)
     assert refused(answer) and f"at most {MAX_INPUT} characters" in said(answer)
     assert rows(engine) == before
 
@@ -192,7 +193,7 @@ SETUP = (
     (1, "/circle join crew"),
     (2, "/circle join crew"),
     (0, "/circle start"),
-    (1, "/circle support"),
+    (1, "/circle support open"),
     (1, "/circle support who all"),
     (2, "/circle support help bob"),
     (3, '/circle new "Book club" career Europe/London wed 18:00'),
@@ -232,7 +233,7 @@ SHAPES = (
     "checkin {ref}{text} | {text} | {text}", "checkin {ref}", "commit {ref}{text}", "journal {ref}", "progress {ref}",
     "struggling {ref}{text}", "attended {ref}{member}", "attended {ref}", "rsvp {ref}{yesno}", "away {ref}{date}",
     "away {ref}back", "share {ref}{text}", "share {ref}--named {text}", "share {ref}{step} {number}",
-    "support {ref}", "support {ref}for {member}", "support {ref}{yesno}", "support {ref}who all",
+    "support {ref}", "support {ref}open", "support {ref}for {member}", "support {ref}{yesno}", "support {ref}who all",
     "support {ref}who {member}", "support {ref}reach {text}", "support {ref}date {date} {text}", "support {ref}date {date}",
     "support {ref}notnow", "support {ref}resume", "support {ref}tell circle", "support {ref}end",
     "support {ref}help {member}", "support {ref}stop {member}", "export", "forget-me", "forget-me confirm",
