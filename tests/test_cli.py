@@ -114,8 +114,9 @@ class Terminal:
         raise AssertionError(f"the console did not exit: {self.output!r}")
 
 
-def test_ctrl_c_leaves_the_interactive_console_at_once_without_a_traceback():
-    terminal = Terminal()
+@pytest.mark.parametrize("options", [[], ["--live"]], ids=["simulated clock", "live"])
+def test_ctrl_c_leaves_the_interactive_console_at_once_without_a_traceback(options):
+    terminal = Terminal(*options)
     terminal.read_until(b"alice> ")
     terminal.type(b"\x03")  # Ctrl-C, and no Enter after it
     assert terminal.exit_code() == 130, terminal.output
