@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_DB = f"sqlite:///{Path(tempfile.gettempdir()) / 'circlebot-bench.db'}"
+#: A schema of its own, so a run neither touches nor blocks the test suite's.
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dcirclebot_bench"
 DEFAULT_CIRCLES = 35_000
-#: When every seeded circle's week-1 exercise comes due: 48 h before its first meeting, Tue 8 Dec 17:00 London.
+#: When every seeded circle's next exercise comes due: 48 h before its meeting on Tue 8 Dec 17:00 London.
 DUE = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)

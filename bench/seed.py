@@ -1,16 +1,21 @@
-"""Seed a benchmark database: N circles of 5 members, all due for week 1 at the same moment.
+"""Seed a benchmark database: N circles of 5 members, all due for one week's exercise at the same moment.
 
-Every circle is formed, joined and started by the real engine (``create_circle``,
-``handle(Join)``, ``handle(Start)``), exactly as the service would, so its plan,
-revision and JSON are real. Only the writing is done in bulk: the circle rows,
-their memberships, and the deliveries those commands queued (recorded as already
-sent, as they would be by the time week 1 comes due) go in with executemany.
+One circle is built by the real engine (``create_circle``, four ``handle(Join)``,
+``handle(Start)``), and for a mature seed (``--week 8``) run through weeks 1 to
+7 as a live one would be: every timetable step ticked at its moment, most
+members checking in and recording that they attended, one member drifting (so
+digests and nudges happen). Its JSON and the deliveries it queued are then
+copied for each of the N circles under that circle's own id, name and members:
+every circle's next step, week ``week``'s exercise, comes due at :data:`DUE`,
+the synchronized fan-out :mod:`bench.fanout` measures. The deliveries are stored
+as sent, so the outbox holds the rows (keys, lanes, recipients) a live database
+would have by then; their payloads are left empty ("{}"): nothing reads a sent
+row's payload in a fan-out, and the posts' texts would make the file 5 GB.
 
-All circles use the same kit, slot and time zone and are started at the same
-moment, so every circle's first step, week 1's exercise, comes due at
-:data:`DUE` — the synchronized fan-out :mod:`bench.fanout` measures.
+A few circles (:func:`forming_count`) are left forming, with only their
+moderator, for the ``join`` commands the benchmark sends during the fan-out.
 
-    .venv/bin/python -m bench.seed [--circles 35000] [--db URL]
+    .venv/bin/python -m bench.seed [--circles 35000] [--week 8] [--db URL]
 
 The database's circlebot tables are dropped and recreated (a SQLite file is
 deleted first). For PostgreSQL use a dedicated schema, e.g.
@@ -23,8 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from urllib.parse import unquote
@@ -36,62 +40,145 @@ from bot import commands as c
 from bot import engine as core
 from bot.circle import Actor, Circle, Slot, UserRef
 from bot.effects import DELIVERY_TYPES, Delivery, DirectMessage
+from bot.errors import CircleError
+from bot.forming import circle_id
+from bot.stats import week_figures
 from kits import builtin_kits
-from storage.codec import dump_delivery
+from storage.codec import dump_circle, dump_delivery
 from storage.database import make_engine, normalise_url, upgrade
-from storage.models import CircleRow, InvolvementRow, MembershipRow, OutboxRow
-from storage.repository import circle_columns
+from storage.models import CircleRow, CircleWeekRow, InvolvementRow, MembershipRow, OutboxRow, WorkspaceWeekRow
 from storage.outbox import SENT, lane_of
+from storage.repository import circle_columns
 
 MEMBERS = 5
 KIT = "career"
 ZONE = "Europe/London"
 SLOT = Slot(weekday=1, at=clock_time(17, 0))  # Tuesdays 17:00 London
 PLATFORM, WORKSPACE = "discord", "bench-guild"
-#: When every circle is formed, joined and started (a Tuesday morning).
+#: When week-1 circles are formed, joined and started (a Tuesday morning); a week-N circle, N - 1 weeks earlier.
 STARTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+GRACE = timedelta(hours=6)
 CHUNK = 2000
+#: Placeholders in the template circle, replaced by each copy's own (none is a substring of another).
+TEMPLATE_NAME, TEMPLATE_USER = "Zqxtemplate", "zqxuser-"
 
 
-def person(circle_no: int, member_no: int) -> Actor:
-    return Actor(UserRef(PLATFORM, WORKSPACE, f"u{circle_no}-{member_no}"), f"Person {circle_no}.{member_no}")
+def handle(number: int) -> str:
+    """What people call circle ``number``: ``#circle-<number>``."""
+    return f"circle-{number}"
 
 
-def build_circle(number: int, kits) -> tuple[Circle, list[Delivery]]:
-    """One circle, formed by its moderator, joined by four people and started, all via the engine."""
+def person(number: int, member_no: int) -> Actor:
+    """Member ``member_no`` of circle ``number`` (0 is its moderator)."""
+    return Actor(UserRef(PLATFORM, WORKSPACE, f"u{number}-{member_no}"), f"Person {number}.{member_no}")
+
+
+def forming_count(circles: int) -> int:
+    """How many forming circles are seeded beside the running ones, for ``join`` commands."""
+    return max(50, circles // 100)
+
+
+def _template_actor(member_no: int) -> Actor:
+    return Actor(UserRef(PLATFORM, WORKSPACE, f"{TEMPLATE_USER}{member_no}"), f"{TEMPLATE_NAME} person {member_no}")
+
+
+def _members_act(circle: Circle, kit, week: int, now: datetime) -> tuple[Circle, list]:
+    """After week ``week``'s exercise: members say they attended the last meeting and check in.
+
+    Member 4 drifts: checks in only on odd weeks, and never records attendance.
+    """
+    effects = []
+    for member_no in range(MEMBERS):
+        actor = _template_actor(member_no)
+        drifting = member_no == MEMBERS - 1
+        wanted = [] if drifting else [c.Attended(None)]
+        if not drifting or week % 2:
+            answers = tuple(f"week {week}, answer {n}: a few honest lines about how it went" for n in range(1, 4))
+            wanted.append(c.CheckInCommand(None, answers))
+        for command in wanted:
+            try:
+                decision = core.handle(circle, command, actor, now, kit)
+            except CircleError:
+                continue  # e.g. no meeting held yet in week 1
+            circle, effects = decision.circle, effects + list(decision.effects)
+    return circle, effects
+
+
+def template(week: int) -> tuple[Circle, list[Delivery]]:
+    """One circle whose next step is week ``week``'s exercise at :data:`DUE`, with the weeks before lived."""
+    kits = builtin_kits()
     kit = kits[KIT]
-    moderator = person(number, 0)
-    command = c.NewCircle(name=f"Circle {number}", kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
-    decision = core.create_circle(command, moderator, STARTED, kits, taken_handles=())
+    started = STARTED - timedelta(weeks=week - 1)
+    moderator = _template_actor(0)
+    command = c.NewCircle(name=TEMPLATE_NAME, kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
+    decision = core.create_circle(command, moderator, started, kits, taken_handles=())
     circle, effects = decision.circle, list(decision.effects)
     for member_no in range(1, MEMBERS):
-        decision = core.handle(circle, c.Join(None), person(number, member_no), STARTED, kit)
+        decision = core.handle(circle, c.Join(None), _template_actor(member_no), started, kit)
         circle, effects = decision.circle, effects + list(decision.effects)
-    decision = core.handle(circle, c.Start(None), moderator, STARTED, kit)
+    decision = core.handle(circle, c.Start(None), moderator, started, kit)
     circle, effects = decision.circle, effects + list(decision.effects)
-    if circle.next_wake != DUE or circle.plan[0].key != "exercise:1":
-        raise SystemExit(f"circle {circle.id}: first step {circle.plan[0]} is not week 1's exercise at {DUE}")
+    while circle.next_wake is not None and circle.next_wake < DUE:
+        moment, week_before = circle.next_wake, circle.week
+        decision = core.tick(circle, kit, moment, GRACE)
+        circle, effects = decision.circle, effects + list(decision.effects)
+        if circle.week != week_before:
+            circle, done = _members_act(circle, kit, circle.week, moment + timedelta(hours=1))
+            effects += done
+    first = circle.plan[0] if circle.plan else None
+    if circle.next_wake != DUE or first is None or first.key != f"exercise:{week}":
+        raise SystemExit(f"template circle: first step {first} is not week {week}'s exercise at {DUE}")
     return circle, [e for e in effects if isinstance(e, DELIVERY_TYPES)]
 
 
-def rows(circles: int) -> Iterator[tuple[dict, list[dict], list[dict]]]:
-    """Per circle: its circle row, membership rows and (already sent) outbox rows."""
-    kits = builtin_kits()
-    for number in range(circles):
-        circle, deliveries = build_circle(number, kits)
-        circle_row = dict(circle_columns(circle), id=circle.id, updated_at=STARTED)
-        members = [dict(circle_id=circle.id, user_key=m.user.key) for m in circle.members]
-        outbox = []
-        for effect in deliveries:
-            kind, payload = dump_delivery(effect)
-            direct = isinstance(effect, DirectMessage)
-            outbox.append(dict(
-                key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=SENT,
-                recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=1,
-                not_before=(effect.not_before if direct else None) or STARTED, created_at=STARTED,
-                sent_at=STARTED, last_error=None,
-            ))
-        yield circle_row, members, outbox
+def forming_template() -> Circle:
+    """A circle with only its moderator, open for people to join."""
+    command = c.NewCircle(name=TEMPLATE_NAME, kit=KIT, tz=ZONE, slot=SLOT, capacity=MEMBERS)
+    return core.create_circle(command, _template_actor(0), STARTED, builtin_kits(), taken_handles=()).circle
+
+
+class Copier:
+    """Copies a template's text for circle ``number``: its id, handle, name and members' ids and names."""
+
+    def __init__(self, template: Circle):
+        self.template = template
+        words = (template.id, template.handle, TEMPLATE_NAME, TEMPLATE_USER)
+        self.pattern = re.compile("|".join(re.escape(word) for word in words))
+
+    def __call__(self, text: str, number: int) -> str:
+        names = {
+            self.template.id: circle_id(PLATFORM, WORKSPACE, handle(number)), self.template.handle: handle(number),
+            TEMPLATE_NAME: f"Circle {number}", TEMPLATE_USER: f"u{number}-",
+        }
+        return self.pattern.sub(lambda match: names[match.group(0)], text)
+
+
+def circle_rows(circle: Circle, deliveries: list[Delivery], numbers: range, copy: Copier):
+    """The rows of every copy of ``circle``: circle, memberships, (already sent) outbox, weekly figures."""
+    data = dump_circle(circle)
+    base = dict(circle_columns(circle), updated_at=STARTED)
+    weeks = [vars(f) for f in week_figures(circle)]
+    history = []
+    for effect in deliveries:
+        kind, _payload = dump_delivery(effect)
+        direct = isinstance(effect, DirectMessage)
+        history.append(dict(
+            key=effect.key, circle_id=effect.circle_id, kind=kind, payload="{}", status=SENT,
+            recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=1,
+            not_before=(effect.not_before if direct else None) or STARTED, created_at=STARTED,
+            sent_at=STARTED, last_error=None,
+        ))
+    members = [m.user.key for m in circle.members]
+    for number in numbers:
+        row = dict(base, id=copy(circle.id, number), handle=handle(number), name=f"Circle {number}", data=copy(data, number))
+        memberships = [dict(circle_id=row["id"], user_key=copy(key, number)) for key in members]
+        week_rows = [dict(w, circle_id=row["id"], platform=PLATFORM, workspace=WORKSPACE) for w in weeks]
+        outbox = [
+            {**h, "key": copy(h["key"], number), "circle_id": row["id"],
+             "recipient": h["recipient"] and copy(h["recipient"], number), "lane": copy(h["lane"], number)}
+            for h in history
+        ]
+        yield row, memberships, outbox, week_rows
 
 
 def reset(url: str) -> Engine:
@@ -109,20 +196,22 @@ def reset(url: str) -> Engine:
         with engine.begin() as connection:
             if schema:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema.group(1)}"'))
-            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, memberships, outbox, circles, alembic_version CASCADE"))
+            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, memberships, outbox, "
+                                    "circles, alembic_version CASCADE"))
     upgrade(engine)
     return engine
 
 
-def seed(url: str, circles: int) -> dict:
+def seed(url: str, circles: int, week: int = 8) -> dict:
     started = time.perf_counter()
     engine = reset(url)
-    counts = {"circles": 0, "memberships": 0, "outbox": 0}
-    batch: tuple[list, list, list] = ([], [], [])
+    counts = {"circles": 0, "memberships": 0, "outbox": 0, "circle_weeks": 0}
+    tables = (CircleRow, MembershipRow, OutboxRow, CircleWeekRow)
+    batch: tuple[list, ...] = tuple([] for _ in tables)
 
     def flush() -> None:
         with engine.begin() as connection:
-            for table, values in zip((CircleRow, MembershipRow, OutboxRow), batch):
+            for table, values in zip(tables, batch):
                 if values:
                     connection.execute(insert(table.__table__), values)
             if batch[1]:  # every member is a person their circle holds something about
@@ -131,29 +220,46 @@ def seed(url: str, circles: int) -> dict:
             counts[name] += len(values)
             values.clear()
 
-    for circle_row, members, outbox in rows(circles):
-        batch[0].append(circle_row)
-        batch[1].extend(members)
-        batch[2].extend(outbox)
-        if len(batch[0]) >= CHUNK:
-            flush()
+    running, deliveries = template(week)
+    forming = forming_template()
+    copies = (
+        circle_rows(running, deliveries, range(circles), Copier(running)),
+        circle_rows(forming, [], range(circles, circles + forming_count(circles)), Copier(forming)),
+    )
+    for rows in copies:
+        for circle_row, *others in rows:
+            batch[0].append(circle_row)
+            for values, more in zip(batch[1:], others):
+                values.extend(more)
+            if len(batch[0]) >= CHUNK:
+                flush()
     flush()
+    totals = [  # the workspace's weekly figures: the sum of its circles' rows
+        dict(vars(f), platform=PLATFORM, workspace=WORKSPACE, places=f.places * circles,
+             checked_in=f.checked_in * circles, coming=f.coming * circles)
+        for f in week_figures(running)
+    ]
+    if totals:
+        with engine.begin() as connection:
+            connection.execute(insert(WorkspaceWeekRow.__table__), totals)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # A live database has statistics; give the planner the same (autovacuum would, soon after a load).
         connection.execute(text("ANALYZE"))
     engine.dispose()
-    return {**counts, "seconds": time.perf_counter() - started}
+    return {**counts, "week": week, "json_bytes": len(dump_circle(running)), "seconds": time.perf_counter() - started}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.seed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--circles", type=int, default=DEFAULT_CIRCLES, help=f"how many circles (default {DEFAULT_CIRCLES:,})")
+    parser.add_argument("--week", type=int, default=8, help="the week whose exercise comes due (default 8: mature circles)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"database URL (default {DEFAULT_DB})")
     args = parser.parse_args(argv)
-    result = seed(args.db, args.circles)
+    result = seed(args.db, args.circles, args.week)
     print(
-        f"seeded {result['circles']:,} circles, {result['memberships']:,} memberships, "
-        f"{result['outbox']:,} sent deliveries in {result['seconds']:.1f} s; week 1 due at {DUE.isoformat()}"
+        f"seeded {result['circles']:,} circles ({forming_count(args.circles)} forming), {result['memberships']:,} memberships, "
+        f"{result['outbox']:,} sent deliveries in {result['seconds']:.1f} s; week {args.week} due at {DUE.isoformat()}, "
+        f"{result['json_bytes']:,} bytes of JSON a circle"
     )
     return 0
 

@@ -145,8 +145,9 @@ class CircleService:
         If another process changed one of them meanwhile, each is retried on its own.
         """
         try:
-            with self.store.transaction() as tx:
+            with self.store.transaction(background=True) as tx:
                 for circle in tx.load_many(circle_ids, lock=True):
+                    self.store.let_commands_first()
                     self._tick_one(tx, circle, now)
             return
         except StaleCircle:
@@ -154,7 +155,7 @@ class CircleService:
         for circle_id in circle_ids:
             for _attempt in range(RETRIES):
                 try:
-                    with self.store.transaction() as tx:
+                    with self.store.transaction(background=True) as tx:
                         for circle in tx.load_many([circle_id], lock=True):
                             self._tick_one(tx, circle, now)
                     break
@@ -172,7 +173,7 @@ class CircleService:
             log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped))
             tx.record_skipped(circle.id, decision.skipped, now)
 
-    def tick_due(self, now: datetime, page: int = 200) -> int:
+    def tick_due(self, now: datetime, page: int = 50) -> int:
         """Tick every circle whose next step is due; returns how many were ticked.
 
         Pages go by circle id, so a circle that stays due (its kit is gone) is

@@ -11,6 +11,7 @@ Two jobs, both carrying no state of their own:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +48,9 @@ class LiveScheduler:
 
     def start(self) -> None:
         """Start; needs a running asyncio loop."""
+        # Start-up is done and what it loaded lives on: the cyclic collector need not walk it again on
+        # every pass (in a fan-out those ran through thousands of loaded circles).
+        gc.freeze()
         self.scheduler.add_job(
             self._wake, IntervalTrigger(seconds=self.heartbeat.total_seconds()), id="heartbeat",
             next_run_time=datetime.now(UTC),

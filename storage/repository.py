@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Engine, delete, distinct, func, or_, update
+from sqlalchemy import ColumnElement, Engine, Update, bindparam, delete, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -31,6 +33,8 @@ from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 #: Membership rows read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
 PEOPLE_SAMPLE = 25
+#: How long a background transaction waits for commands before it starts, and between its circles (seconds).
+BACKGROUND_WAIT, IN_TRANSACTION_WAIT = 1.0, 0.1
 
 
 class StaleCircle(Exception):
@@ -54,9 +58,27 @@ def circle_columns(circle: Circle) -> dict:
     )
 
 
+@lru_cache(maxsize=None)
+def _update_circle(columns: tuple[str, ...]) -> Update:
+    """One UPDATE for a batch of circles (executemany): each column bound by its name, id and revision checked."""
+    table = CircleRow.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.revision == bindparam("b_revision"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
 @dataclass
 class Transaction:
-    """Everything done to storage for one command or tick; commits or rolls back whole."""
+    """Everything done to storage for one command or tick; commits or rolls back whole.
+
+    Updates of existing circles, their weekly figures and new deliveries are
+    held until :meth:`flush` (before the commit, or before a query that could
+    see them): a tick of many circles then writes them with one executemany
+    each, and on SQLite holds the single write lock only for those statements
+    and the commit, not while it computes.
+    """
 
     session: Session
     after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -64,6 +86,34 @@ class Transaction:
     known: dict[str, Circle] = field(default_factory=dict)
     #: Changes to workspace_weeks, written once at the end in key order (no deadlocks between transactions).
     week_changes: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    _updates: list[dict] = field(default_factory=list)
+    _week_rows: dict[str, list[dict]] = field(default_factory=dict)  # circle id -> its circle_weeks rows
+    _deliveries: list[dict] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Write the held circle updates, weekly figures and deliveries, one executemany each.
+
+        Raises:
+            StaleCircle: a circle's stored revision was no longer the one it was loaded at.
+        """
+        if self._updates:
+            updates, self._updates = self._updates, []
+            statement = _update_circle(tuple(name for name in updates[0] if not name.startswith("b_")))
+            if self.session.exec(statement, params=updates).rowcount != len(updates):
+                raise StaleCircle(", ".join(u["b_id"] for u in updates))
+        if self._week_rows:
+            weeks, self._week_rows = self._week_rows, {}
+            table = CircleWeekRow.__table__
+            self.session.exec(delete(table).where(table.c.circle_id.in_(list(weeks))))
+            self._insert_new_rows(CircleWeekRow, [row for rows in weeks.values() for row in rows])
+        if self._deliveries:
+            rows, self._deliveries = self._deliveries, []
+            # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
+            statement = self._insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+            self.session.exec(statement, params=rows)
+
+    def _insert(self, table):
+        return (pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
     def load(self, circle_id: str, *, lock: bool = False) -> Circle | None:
         found = self.load_many([circle_id], lock=lock)
@@ -78,6 +128,7 @@ class Transaction:
 
     def handles(self, platform: str, workspace: str, prefix: str) -> set[str]:
         """The handles of this workspace that start with ``prefix`` (the candidates a new one must avoid)."""
+        self.flush()
         c = CircleRow.__table__.c
         query = select(c.handle).where(c.platform == platform, c.workspace == workspace, c.handle.startswith(prefix, autoescape=True))
         return set(self.session.exec(query).all())
@@ -89,6 +140,7 @@ class Transaction:
 
     def circle_ids_of(self, user: UserRef, *, closed: bool = False) -> list[str]:
         """The circles ``user`` belongs to; closed ones only when ``closed`` is true."""
+        self.flush()
         query = (
             select(MembershipRow.circle_id)
             .join(CircleRow, CircleRow.id == MembershipRow.circle_id)
@@ -109,6 +161,7 @@ class Transaction:
 
         Circles ``user`` is in are left out. Both queries walk a partial index of joinable circles only.
         """
+        self.flush()
         c = CircleRow.__table__.c
         theirs = select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)
         where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY, c.id.not_in(theirs))
@@ -118,6 +171,7 @@ class Transaction:
 
     def tally(self, platform: str, workspace: str) -> Tally:
         """The workspace's statistics, counted from indexed columns and the weekly totals (no circle is read)."""
+        self.flush()
         c = CircleRow.__table__.c
         here = (c.platform == platform, c.workspace == workspace)
         counts = self.session.exec(
@@ -165,6 +219,7 @@ class Transaction:
 
         Only the JSON column is read: no ORM object to build, or to keep in step with save's UPDATE.
         """
+        self.flush()
         query = select(CircleRow.data).where(col(CircleRow.id).in_(list(circle_ids))).order_by(CircleRow.id)
         if lock:
             query = query.with_for_update()
@@ -180,24 +235,21 @@ class Transaction:
                 which spares the membership index a query (every clock tick).
 
         Raises:
-            StaleCircle: the stored revision is no longer ``previous_revision``.
+            StaleCircle: the stored revision is no longer ``previous_revision`` (here
+                or, for an update, when the transaction flushes).
         """
         values = dict(circle_columns(circle), updated_at=datetime.now(UTC))
         if previous_revision is None:
             self.session.add(CircleRow(id=circle.id, **values))
             self.session.flush()  # before the rows that refer to it
         else:
-            # A Core UPDATE on the table: the ORM-enabled one spends more than the database does.
-            table = CircleRow.__table__
-            result = self.session.exec(
-                update(table).where(table.c.id == circle.id, table.c.revision == previous_revision).values(**values)
-            )
-            if result.rowcount != 1:
-                raise StaleCircle(circle.id)
+            # Held for one Core executemany at flush: the ORM-enabled UPDATE spends more than the database does.
+            self._updates.append(dict(values, b_id=circle.id, b_revision=previous_revision))
         self._count_weeks(circle, self.known.get(circle.id) if previous_revision is not None else None)
         self.known[circle.id] = circle
         if not members_changed:
             return
+        self.flush()
         self.session.flush()
         wanted = {m.user.key for m in circle.members}
         stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
@@ -223,14 +275,15 @@ class Transaction:
         if before is not None:
             earlier = week_figures(before)
         else:
+            self.flush()
             cw = CircleWeekRow.__table__.c
             stored = select(cw.week, cw.places, cw.checked_in, cw.coming).where(cw.circle_id == circle.id).order_by(cw.week)
             earlier = tuple(WeekFigures(*row) for row in self.session.exec(stored))
         if figures == earlier:
             return
-        table = CircleWeekRow.__table__
-        self.session.exec(delete(table).where(table.c.circle_id == circle.id))
-        self._insert_new_rows(CircleWeekRow, [dict(vars(f), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for f in figures])
+        self._week_rows[circle.id] = [
+            dict(vars(f), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for f in figures
+        ]
         for sign, weeks in ((-1, earlier), (1, figures)):
             for f in weeks:
                 change = self.week_changes.setdefault((circle.platform, circle.workspace, f.week), [0, 0, 0])
@@ -240,9 +293,8 @@ class Transaction:
     def write_week_totals(self) -> None:
         """Add this transaction's changes to the workspaces' weekly totals (once, at the end, in key order)."""
         table = WorkspaceWeekRow.__table__
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         for (platform, workspace, week), (places, checked_in, coming) in sorted(self.week_changes.items()):
-            statement = insert(table).values(platform=platform, workspace=workspace, week=week, places=places, checked_in=checked_in, coming=coming)
+            statement = self._insert(table).values(platform=platform, workspace=workspace, week=week, places=places, checked_in=checked_in, coming=coming)
             self.session.exec(statement.on_conflict_do_update(
                 index_elements=["platform", "workspace", "week"],
                 set_={name: table.c[name] + statement.excluded[name] for name in ("places", "checked_in", "coming")},
@@ -251,6 +303,7 @@ class Transaction:
 
     def forget_involvements(self, user: UserRef) -> None:
         """Forget which circles ``user`` was in: after ``forget-me`` none holds anything about them."""
+        self.flush()
         self.session.exec(delete(InvolvementRow.__table__).where(InvolvementRow.__table__.c.user_key == user.key))
 
     def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
@@ -284,6 +337,7 @@ class Transaction:
         Returns:
             How many deliveries were deleted.
         """
+        self.flush()
         table = OutboxRow.__table__
         # Theirs wherever it is queued: an invitation to a new run lives in a circle they never joined.
         erased = self.session.exec(delete(table).where(table.c.recipient == user.key)).rowcount
@@ -296,42 +350,68 @@ class Transaction:
         return erased + result.rowcount
 
     def _insert_new(self, rows: Iterable[dict]) -> None:
-        rows = list(rows)
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        # executemany of one cached statement; a multi-row VALUES is compiled afresh on every call.
-        statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
-        self.session.exec(statement, params=rows)
+        """Hold ``rows`` for the outbox; at flush, one whose key is already there is left as it is."""
+        self._deliveries.extend(rows)
 
     def _insert_new_rows(self, model: type, rows: list[dict]) -> None:
         """Insert ``rows`` into ``model``'s table, skipping any whose primary key is already there."""
-        if not rows:
-            return
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        self.session.exec(insert(model.__table__).on_conflict_do_nothing(), params=rows)
+        if rows:
+            self.session.exec(self._insert(model.__table__).on_conflict_do_nothing(), params=rows)
 
 
 class Store:
-    """Opens transactions on one database engine."""
+    """Opens transactions on one database engine.
+
+    People's commands go first: a clock tick (``background=True``) waits while a
+    command's transaction is open, before it starts and between circles
+    (:meth:`let_commands_first`). A person is waiting for the command; the
+    clock can wait a few milliseconds. The tick then neither holds SQLite's one
+    write lock nor takes the interpreter's turns while a command runs.
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._commands = 0  # command transactions open now
+        self._commands_changed = threading.Condition()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                tx = Transaction(session)
-                try:
-                    yield tx
-                    tx.write_week_totals()
-                finally:
-                    # A transaction used after its block would silently open another and hold locks.
-                    tx.session = None
+    def transaction(self, *, background: bool = False) -> Iterator[Transaction]:
+        """One transaction; ``background`` for the clock's, which lets commands go first."""
+        if background:
+            self.let_commands_first(BACKGROUND_WAIT)
+        else:
+            self._count_command(+1)
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    tx = Transaction(session)
+                    try:
+                        yield tx
+                        tx.flush()
+                        tx.write_week_totals()
+                    finally:
+                        # A transaction used after its block would silently open another and hold locks.
+                        tx.session = None
+        finally:
+            if not background:
+                self._count_command(-1)
         for callback in dict.fromkeys(tx.after_commit):  # once each, and only once committed
             callback()
+
+    def let_commands_first(self, at_most: float = IN_TRANSACTION_WAIT) -> None:
+        """Wait, up to ``at_most`` seconds, while any command's transaction is open.
+
+        Bounded: inside a background transaction that holds a row a command needs
+        (PostgreSQL), the command waits for the tick, not the other way round.
+        """
+        with self._commands_changed:
+            self._commands_changed.wait_for(lambda: self._commands == 0, timeout=at_most)
+
+    def _count_command(self, change: int) -> None:
+        with self._commands_changed:
+            self._commands += change
+            if not self._commands:
+                self._commands_changed.notify_all()
 
     def due_circle_ids(self, now: datetime, limit: int = 1000, after: str | None = None) -> list[str]:
         """Up to ``limit`` circles due at ``now``, by id, starting after the id ``after`` (paging)."""

@@ -62,6 +62,32 @@ def test_stale_revision_is_refused_and_nothing_changes(engine):
         assert tx.load("crew").name == "Crew"
 
 
+def test_a_batch_of_updates_with_one_stale_circle_changes_nothing(engine):
+    store = Store(engine)
+    with store.transaction() as tx:
+        for circle_id in ("a", "b", "c"):
+            tx.save(make_circle(circle_id), previous_revision=None)
+    with pytest.raises(StaleCircle):
+        with store.transaction() as tx:
+            tx.save(make_circle("a", name="A2", revision=2), previous_revision=1)
+            tx.save(make_circle("b", name="B2", revision=3), previous_revision=2)  # b is at revision 1
+            tx.enqueue([post("a/exercise:1/0", "a")], T0)
+    with store.transaction() as tx:
+        assert [c.name for c in tx.load_many(["a", "b"])] == ["Crew", "Crew"]
+    assert Outbox(engine).counts() == {}
+
+
+def test_held_writes_are_seen_by_later_queries_in_the_transaction(engine):
+    store = Store(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+    with store.transaction() as tx:
+        tx.save(make_circle(name="Renamed", revision=2), previous_revision=1)
+        tx.enqueue([DirectMessage("crew/exercise:1/dm", "crew", BOB, Message(("hi",)))], T0)
+        assert tx.load("crew").name == "Renamed"
+        assert tx.erase_from_outbox(["crew"], BOB, []) == 1
+
+
 def test_membership_index_follows_the_members(engine):
     store = Store(engine)
     with store.transaction() as tx:

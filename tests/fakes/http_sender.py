@@ -20,16 +20,17 @@ def nonce_for(key: str) -> str:
 
 
 class HttpSender:
-    def __init__(self, base_url: str, pacer: Pacer | None = None):
+    def __init__(self, base_url: str, pacer: Pacer | None = None, connections: int = 64):
         self.base_url = base_url
         self.pacer = pacer or Pacer()
+        self.connections = connections
         self._session: aiohttp.ClientSession | None = None
 
     async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
         channel = f"dm:{effect.to.key}" if isinstance(effect, DirectMessage) else effect.circle_id
         await self.pacer.wait(channel)
         if self._session is None:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections))
         body = {"channel": channel, "key": effect.key, "nonce": nonce_for(effect.key), "enforce_nonce": True}
         try:
             async with self._session.post(f"{self.base_url}/api/messages", json=body) as response:

@@ -4,13 +4,17 @@ It accepts ``POST /api/messages`` with ``{"channel", "key", "nonce"}``, enforces
 rate limit the way Discord does (HTTP 429 with ``Retry-After`` and a JSON
 ``retry_after``), and honours ``enforce_nonce`` as Discord's create-message
 does: a second message with a nonce it has seen returns the first one and
-creates nothing. It runs its own event loop in a thread, so tests and other
+creates nothing. It can answer after a random ``latency`` (seconds, low and
+high), as a real platform's API takes 100-200 ms, and notes when it created the
+first and the last message (``time.monotonic``, comparable across processes on
+Linux), so a benchmark counts messages where they arrive. It runs its own event loop in a thread, so tests and other
 processes can post to it while the test waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections import Counter
@@ -19,8 +23,14 @@ from aiohttp import web
 
 
 class FakePlatform:
-    def __init__(self, rate_per_second: float | None = None):
+    #: Seconds of requests the rate limit lets through at once after a quiet spell.
+    BURST_SECONDS = 1.0
+
+    def __init__(self, rate_per_second: float | None = None, latency: tuple[float, float] | None = None):
         self.rate = rate_per_second
+        self.latency = latency
+        self.first_at: float | None = None
+        self.last_at: float | None = None
         self.created: dict[str, dict] = {}  # nonce -> message
         self.order: list[str] = []  # keys in creation order
         self.requests = 0
@@ -37,7 +47,7 @@ class FakePlatform:
         if not self.rate:
             return 0.0
         now = time.monotonic()
-        self._tokens = min(self.rate, self._tokens + (now - self._refilled) * self.rate)
+        self._tokens = min(self.rate * self.BURST_SECONDS, self._tokens + (now - self._refilled) * self.rate)
         self._refilled = now
         if self._tokens >= 1:
             self._tokens -= 1
@@ -46,6 +56,8 @@ class FakePlatform:
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.latency:
+            await asyncio.sleep(random.uniform(*self.latency))
         with self._lock:
             self.requests += 1
             wait = self._allow()
@@ -61,6 +73,8 @@ class FakePlatform:
             message = {"id": str(len(self.created) + 1), "channel_id": body["channel"], "key": body["key"], "nonce": nonce}
             self.created[nonce] = message
             self.order.append(body["key"])
+            self.last_at = time.monotonic()
+            self.first_at = self.first_at or self.last_at
         return web.json_response(message)
 
     def start(self) -> str:
