@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import io
 import logging
+import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -192,6 +194,23 @@ def _folder(option: str, given: str | None, prefix: str) -> Path:
     return folder
 
 
+@contextmanager
+def _main_thread_only(signum: int) -> Iterator[None]:
+    """Threads started inside never receive ``signum``; it goes to the main thread alone.
+
+    The kernel hands a signal to any thread that does not block it. Handled on another thread, it
+    would not interrupt the main thread's ``input()``, so Ctrl-C could go unnoticed until Enter.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows delivers signals to the main thread
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+
+
 def _read_lines(interactive: bool, prompt: Callable[[], str], echo: Callable[[str], None]) -> Iterator[str]:
     """The lines typed (with line editing and history on a terminal) or piped in, until end of input."""
     if interactive:
@@ -216,55 +235,58 @@ def _read_lines(interactive: bool, prompt: Callable[[], str], echo: Callable[[st
 def _console(
     settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
 ) -> int:
-    from adapters.console.app import CirclePlace, Console, ConsoleSender
-    from adapters.console.render import PictureFolder
-    from circlebot.service import CircleService
-    from scheduler.clock import SimulatedClock, SystemClock
-    from scheduler.leader import leader_for
-    from scheduler.live import LiveScheduler
-    from scheduler.runner import Runner
-    from storage.outbox import Outbox
-    from storage.repository import Store
+    # Threads started while setting up (the event loop's, the scheduler's, those libraries start on import)
+    # and the threads they start never receive Ctrl-C; see _main_thread_only.
+    with _main_thread_only(signal.SIGINT):
+        from adapters.console.app import CirclePlace, Console, ConsoleSender
+        from adapters.console.render import PictureFolder
+        from circlebot.service import CircleService
+        from scheduler.clock import SimulatedClock, SystemClock
+        from scheduler.leader import leader_for
+        from scheduler.live import LiveScheduler
+        from scheduler.runner import Runner
+        from storage.outbox import Outbox
+        from storage.repository import Store
 
-    # Every option is checked before anything starts, so a mistake is one clear line (exit code 2).
-    clock = SystemClock() if live else SimulatedClock(_start_time(start))
-    files_folder = _folder("--files", files, "circlebot-files-")
-    folder = PictureFolder(_folder("--pictures", pictures, "circlebot-pictures-"))
-    if database is None:
-        # A fresh file per demo: the simulated clock must not meet last session's circles.
-        database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-    engine = _engine(database, migrate=True)
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, installed_kits(settings), settings.grace)
+        # Every option is checked before anything starts, so a mistake is one clear line (exit code 2).
+        clock = SystemClock() if live else SimulatedClock(_start_time(start))
+        files_folder = _folder("--files", files, "circlebot-files-")
+        folder = PictureFolder(_folder("--pictures", pictures, "circlebot-pictures-"))
+        if database is None:
+            # A fresh file per demo: the simulated clock must not meet last session's circles.
+            database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
+        engine = _engine(database, migrate=True)
+        store, outbox = Store(engine), Outbox(engine)
+        service = CircleService(store, installed_kits(settings), settings.grace)
 
-    places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
+        places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
-    def place_of(circle_id: str) -> CirclePlace:
-        if circle_id not in places:
-            with store.transaction() as tx:
-                circle = tx.load(circle_id)
-            places[circle_id] = CirclePlace(circle.handle, circle.tz) if circle else CirclePlace("?", "UTC")
-        return places[circle_id]
+        def place_of(circle_id: str) -> CirclePlace:
+            if circle_id not in places:
+                with store.transaction() as tx:
+                    circle = tx.load(circle_id)
+                places[circle_id] = CirclePlace(circle.handle, circle.tz) if circle else CirclePlace("?", "UTC")
+            return places[circle_id]
 
-    def write(text: str) -> None:
-        print(text, flush=True)
+        def write(text: str) -> None:
+            print(text, flush=True)
 
-    # Bytes that are not UTF-8 arrive as U+FFFD (and the grammar cleans the rest); they never end the session.
-    for stream in (sys.stdin, sys.stdout):
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="replace")
-    runner = Runner(service, outbox, ConsoleSender(write, clock, place_of, settings.locale, folder))
-    console = Console(service, runner, clock, write, settings.locale, files_folder, folder, place_of=place_of)
-    interactive = sys.stdin.isatty()
-    if interactive:
-        write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
+        # Bytes that are not UTF-8 arrive as U+FFFD (and the grammar cleans the rest); they never end the session.
+        for stream in (sys.stdin, sys.stdout):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors="replace")
+        runner = Runner(service, outbox, ConsoleSender(write, clock, place_of, settings.locale, folder))
+        console = Console(service, runner, clock, write, settings.locale, files_folder, folder, place_of=place_of)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
-    # The event loop (the console's work and the live scheduler) runs on its own thread; lines are read
-    # here on the main thread, where Ctrl-C arrives as KeyboardInterrupt and input() can use readline.
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
-    thread.start()
-    scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+        # The event loop (the console's work and the live scheduler) runs on its own thread; lines are read
+        # here on the main thread, where Ctrl-C arrives as KeyboardInterrupt and input() can use readline.
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
+        thread.start()
+        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
 
     async def begin() -> None:
         if scheduler:
@@ -341,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     except OptionError as error:
         print(f"circlebot {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the console was ready, or in another command: leave quietly
+        print(file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
