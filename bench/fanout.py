@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", action="append", help="the platform's answer latency: 0, or low,high seconds such as 0.1,0.2 (default 0; repeat for more)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each combination (default 3)")
     parser.add_argument("--commands", type=float, default=5.0, help="commands typed a second during the fan-out (default 5)")
-    parser.add_argument("--concurrency", type=int, default=64, help="the sender's connections (default 64)")
+    parser.add_argument("--concurrency", type=int, default=256, help="the sender's connections (default 256, as many as lanes in flight)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
     databases = [DATABASES.get(db, db) for db in args.db or ["sqlite"]]

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.profile_tick [--circles 3000] [--db URL] [--top 25] [--no-profile]
 
 Seeds ``--circles`` mature circles (:mod:`bench.seed`), then ticks them all at
-the due moment with ``CircleService.tick_due``, once under cProfile (unless
+the due moment with ``Ticker.tick_due``, once under cProfile (unless
 ``--no-profile``), and prints ms per circle, the collector's passes and the
 functions that took the most time. The database is seeded again before each
 measured tick, since a tick uses the week up.
@@ -22,18 +22,18 @@ from pathlib import Path
 
 from bench import DUE
 from bench.seed import seed
+from scheduler.live import settle_collector
 
 DEFAULT_PROFILE_DB = f"sqlite:///{Path(tempfile.gettempdir()) / 'circlebot-profile.db'}"
 
 
 def tick_all(url: str, profile: cProfile.Profile | None) -> dict:
-    from circlebot.service import CircleService
+    from circlebot.wiring import wire
     from kits import builtin_kits
     from storage.database import make_engine
-    from storage.repository import Store
 
     engine = make_engine(url)
-    service = CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+    service = wire(engine, builtin_kits(), timedelta(hours=6)).ticker
     collections = sum(s["collections"] for s in gc.get_stats())
     began, cpu = time.perf_counter(), time.process_time()
     if profile:
@@ -54,14 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="time the tick only")
     parser.add_argument("--gc", choices=("on", "freeze", "tuned", "off"), default="on",
-                        help="the cyclic collector: as it is, frozen after seeding, frozen with rarer young passes, or off")
+                        help="the cyclic collector: as it is, frozen after seeding, settled as the live scheduler does, or off")
     args = parser.parse_args(argv)
     seed(args.db, args.circles, args.week)
     if args.gc == "freeze":
         gc.freeze()
     elif args.gc == "tuned":
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+        settle_collector()
     elif args.gc == "off":
         gc.disable()
     profile = None if args.no_profile else cProfile.Profile()

@@ -214,31 +214,28 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.http_sender import HttpSender
 
-    from circlebot.service import CircleService
+    from circlebot.wiring import wire
     from kits import builtin_kits
     from scheduler.leader import leader_for
-    from scheduler.live import LiveScheduler
+    from scheduler.live import LiveScheduler, settle_collector
     from scheduler.pacing import Pacer
-    from scheduler.runner import Runner
     from storage.database import make_engine, upgrade
-    from storage.outbox import Outbox
-    from storage.repository import Store
 
     from bench import DUE
 
     imported = time.perf_counter()
     engine = make_engine(url)
     upgrade(engine)
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, builtin_kits(), timedelta(hours=6))
+    app = wire(engine, builtin_kits(), timedelta(hours=6))
+    store, outbox = app.store, app.outbox
     sender = HttpSender(platform_url, Pacer(per_second=rate), connections=concurrency)
     clock = BenchClock(DUE)
-    runner = Runner(service, outbox, sender)
+    runner = app.runner(sender)
     live = LiveScheduler(runner, leader_for(engine), clock)  # built, not started: the loop below drives it
     # What LiveScheduler._run does before its first run_due, and what it asks after every run.
     if not live.leader.acquire():
         raise SystemExit("another process holds the scheduler lock")
-    gc.freeze()  # as LiveScheduler.start does
+    settle_collector()  # as LiveScheduler.start does
     recovered = outbox.recover(clock.now())
     wake = runner.next_wake()
     due = store.due_circle_ids(clock.now())
@@ -247,7 +244,7 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
         seconds=took, import_seconds=imported - begun, cpu_seconds=cpu_seconds() - cpu,
         rss_mb=rss_mb(), rss_before_mb=rss_before, recovered=recovered, next_wake=wake, first_due_batch=len(due),
     )
-    return dict(result=result, engine=engine, store=store, outbox=outbox, service=service, runner=runner,
+    return dict(result=result, engine=engine, store=store, outbox=outbox, ticker=app.ticker, commands=app.commands, runner=runner,
                 sender=sender, clock=clock, live=live)
 
 
@@ -255,12 +252,12 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
     """Loop run_due from the due moment until nothing is due, while people type commands."""
     from datetime import timedelta
 
-    from bench.commands import CommandLoad
+    from bench.people import CommandLoad
     from scheduler.delivery import DeliveryReport
 
-    runner, clock, service, outbox = parts["runner"], parts["clock"], parts["service"], parts["outbox"]
+    runner, clock, ticker, outbox = parts["runner"], parts["clock"], parts["ticker"], parts["outbox"]
     horizon = clock.start + timedelta(seconds=HORIZON_SECONDS)
-    tick = Timed(service, "tick_due")
+    tick = Timed(ticker, "tick_due")
     claim = Timed(outbox, "claim")
     finish = Timed(outbox, "finish")
     wake = Timed(runner, "next_wake")
@@ -287,7 +284,7 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
     cpu = cpu_seconds()
     shown = time.perf_counter()
     done = asyncio.get_running_loop().create_future()
-    load = CommandLoad(service, circles, commands_per_second, clock.now)
+    load = CommandLoad(parts["commands"], circles, commands_per_second, clock.now)
     typing = asyncio.ensure_future(load.run(done)) if commands_per_second else None
     try:
         while True:
@@ -338,7 +335,15 @@ def run(args) -> dict:
         results["startup"] = parts["result"]
         print(f"  start-up {results['startup']['seconds']:.2f} s, RSS {results['startup']['rss_mb']:.0f} MB; "
               f"next wake {results['startup']['next_wake']}", file=sys.stderr, flush=True)
-        results["fanout"] = asyncio.run(fan_out(parts, args.circles, args.commands))
+        if args.profile:  # the event loop's thread: delivery, pacing, HTTP (ticks and claims run in others)
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            results["fanout"] = profile.runcall(asyncio.run, fan_out(parts, args.circles, args.commands))
+            pstats.Stats(profile, stream=sys.stderr).strip_dirs().sort_stats("tottime").print_stats(30)
+        else:
+            results["fanout"] = asyncio.run(fan_out(parts, args.circles, args.commands))
         results["log_records"] = dict(counter.counts)
         results["peak_rss_mb"] = peak_rss_mb()
         results["outbox"] = parts["outbox"].counts()
@@ -355,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, required=True, help="the platform's rate limit and the pacer's, per second")
     parser.add_argument("--latency", default="", help="the platform's answer latency: low,high seconds (default none)")
     parser.add_argument("--commands", type=float, default=5.0, help="commands typed a second during the fan-out")
-    parser.add_argument("--concurrency", type=int, default=64, help="the sender's connections")
+    parser.add_argument("--concurrency", type=int, default=256, help="the sender's connections")
+    parser.add_argument("--profile", action="store_true", help="cProfile the event loop's thread; print to stderr")
     parser.add_argument("--json", required=True, help="where to write the figures")
     args = parser.parse_args(argv)
     Path(args.json).write_text(json.dumps(run(args), default=str))

@@ -122,6 +122,20 @@ def graduated(circle: Circle) -> bool:
     return GRADUATED in circle.done
 
 
+def same_week_figures(before: Circle, after: Circle) -> bool:
+    """Whether ``after`` surely has ``before``'s :func:`week_figures`: all they read is the very same.
+
+    A clock tick keeps members, check-ins and attendance as they were (the same
+    tuples), so it is told without computing the figures twice.
+    """
+    return (
+        before.members is after.members
+        and before.checkins is after.checkins
+        and before.attendance is after.attendance
+        and held_weeks(before) == held_weeks(after)
+    )
+
+
 def week_figures(circle: Circle) -> tuple[WeekFigures, ...]:
     """What ``circle`` adds to each held week's figures, among its members now."""
     checked_in = {(x.week, x.user) for x in circle.checkins}

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from circlebot.config import Settings
-from kits import KitError, builtin_kits, load_kit, load_kits
+from kits import KitError, load_kit
 from kits.loader import kit_files
-from kits.schema import Kit
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,21 +31,6 @@ START_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC
 
 class OptionError(Exception):
     """A command-line option that cannot be used; the message says which and why."""
-
-
-def installed_kits(settings: Settings) -> dict[str, Kit]:
-    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id).
-
-    The workplace's own support resources come first in every kit's list.
-    """
-    kits = builtin_kits()
-    if settings.kits_dir:
-        kits.update(load_kits(kit_files(settings.kits_dir)))
-    if settings.support_resources:
-        for kit_id, kit in kits.items():
-            resources = (*settings.support_resources, *kit.support.resources)
-            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
-    return kits
 
 
 def _validate(paths: list[str]) -> int:
@@ -74,6 +60,8 @@ def _validate(paths: list[str]) -> int:
 
 
 def _list_kits(settings: Settings) -> int:
+    from circlebot.wiring import installed_kits
+
     for kit in installed_kits(settings).values():
         print(f"{kit.id:12} {kit.length:2} meetings, {kit.cadence.value:8} {kit.name}")
     return 0
@@ -238,15 +226,12 @@ def _console(
     # Threads started while setting up (the event loop's, the scheduler's, those libraries start on import)
     # and the threads they start never receive Ctrl-C; see _main_thread_only.
     with _main_thread_only(signal.SIGINT):
-        from adapters.console.app import CirclePlace, Console, ConsoleSender
-        from adapters.console.render import PictureFolder
-        from circlebot.service import CircleService
+        from adapters.console.app import CirclePlace, Console, ConsoleAdapter
+        from adapters.console.render import Choices, PictureFolder
+        from circlebot.wiring import installed_kits, wire
         from scheduler.clock import SimulatedClock, SystemClock
         from scheduler.leader import leader_for
         from scheduler.live import LiveScheduler
-        from scheduler.runner import Runner
-        from storage.outbox import Outbox
-        from storage.repository import Store
 
         # Every option is checked before anything starts, so a mistake is one clear line (exit code 2).
         clock = SystemClock() if live else SimulatedClock(_start_time(start))
@@ -255,9 +240,14 @@ def _console(
         if database is None:
             # A fresh file per demo: the simulated clock must not meet last session's circles.
             database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-        engine = _engine(database, migrate=True)
-        store, outbox = Store(engine), Outbox(engine)
-        service = CircleService(store, installed_kits(settings), settings.grace)
+        app = wire(_engine(database, migrate=True), installed_kits(settings), settings.grace, settings.locale)
+        store, service = app.store, app.commands
+        # One process delivers from a database at a time. A live console beside a running bot stands
+        # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+        leader = leader_for(app.engine)
+        if not live and not leader.acquire():
+            raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                             "simulated clock needs it to itself: stop that process, or use --live beside it.")
 
         places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
@@ -275,8 +265,11 @@ def _console(
         for stream in (sys.stdin, sys.stdout):
             if isinstance(stream, io.TextIOWrapper):
                 stream.reconfigure(errors="replace")
-        runner = Runner(service, outbox, ConsoleSender(write, clock, place_of, settings.locale, folder))
-        console = Console(service, runner, clock, write, settings.locale, files_folder, folder, place_of=place_of)
+        choices = Choices()
+        runner = app.runner(ConsoleAdapter(write, clock, place_of, folder, choices))
+        console = Console(
+            service, runner, clock, write, settings.locale, files_folder, folder, place_of=place_of, choices=choices
+        )
         interactive = sys.stdin.isatty()
         if interactive:
             write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
@@ -286,7 +279,7 @@ def _console(
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
         thread.start()
-        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None
 
     async def begin() -> None:
         if scheduler:
@@ -295,13 +288,12 @@ def _console(
 
     async def finish() -> None:
         if scheduler:
-            await scheduler.shutdown()
-            await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
+            await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
 
     pending = None
     try:
         asyncio.run_coroutine_threadsafe(begin(), loop).result()
-        for line in _read_lines(interactive, lambda: f"{console.actor.name}> ", write):
+        for line in _read_lines(interactive, lambda: console.prompt, write):
             pending = asyncio.run_coroutine_threadsafe(console.handle_line(line), loop)
             if not pending.result():
                 break
@@ -316,12 +308,54 @@ def _console(
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+        leader.release()
     return code
+
+
+def _run(settings: Settings) -> int:
+    """Serve every chat platform that has settings, with the scheduler, until SIGINT or SIGTERM."""
+    import signal
+
+    from adapters.contract import AdapterRouter
+    from adapters.slack import app as slack
+    from circlebot.wiring import build
+    from scheduler.clock import SystemClock
+    from scheduler.leader import leader_for
+    from scheduler.live import LiveScheduler
+
+    platforms = {"slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start)}
+    problems = [problem for _on, problem, _start in platforms.values() if problem]
+    starts = [start for on, problem, start in platforms.values() if on and not problem]
+    if problems or not starts:
+        print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
+              + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+        return 2
+    app, clock = build(settings), SystemClock()
+
+    async def serve() -> None:
+        running = [await start(settings, app, clock) for start in starts]
+        runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}))
+        scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
+        app.commands.on_change = scheduler.poke
+        scheduler.start()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await scheduler.shutdown()
+            for platform in running:
+                await platform.stop()
+
+    asyncio.run(serve())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="circlebot", description="Peer-support circles for Slack and Discord.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Slack and Discord (those with settings) and run the scheduler")
     console = sub.add_parser("console", help="a terminal chat with a simulated clock")
     console.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
     console.add_argument("--start", help="simulated start time, ISO 8601 with zone (default: now)")
@@ -345,7 +379,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # a bad setting is named, not a traceback
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"invalid settings: {problems}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in ("console", "stats"):
         logging.getLogger().setLevel(logging.WARNING)  # their own output is the conversation, or the report
@@ -354,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
+        if args.command == "run":
+            return _run(settings)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)

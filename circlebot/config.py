@@ -9,6 +9,11 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _slack(name: str, description: str, default: str | None = None):
+    """A Slack setting under Slack's own name, with ``CIRCLEBOT_<name>`` as an alias."""
+    return Field(default, validation_alias=AliasChoices(name, f"CIRCLEBOT_{name}"), description=description)
+
+
 class Settings(BaseSettings):
     """Every setting has a working default, so the console runs with none set.
 
@@ -31,9 +36,19 @@ class Settings(BaseSettings):
         '(a JSON list, e.g. ["Our assistance programme: call 0800 ..."]).',
     )
     log_level: str = Field("INFO", description="Python logging level.")
-    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
-    slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")
-    slack_app_token: SecretStr | None = Field(None, description="Slack app-level token for Socket Mode (xapp-...).")
+    slack_bot_token: SecretStr | None = _slack("SLACK_BOT_TOKEN", "Bot token (xoxb-...) of a single-workspace install.")
+    slack_signing_secret: SecretStr | None = _slack("SLACK_SIGNING_SECRET", "Verifies that requests come from Slack.")
+    slack_client_id: str | None = _slack("SLACK_CLIENT_ID", "OAuth v2 client id, to install in many workspaces.")
+    slack_client_secret: SecretStr | None = _slack("SLACK_CLIENT_SECRET", "OAuth v2 client secret.")
+    slack_app_token: SecretStr | None = _slack("SLACK_APP_TOKEN", "App-level token (xapp-...): Socket Mode instead of HTTP.")
+    slack_api_url: str = _slack("SLACK_API_URL", "Slack Web API base URL (a local fake or a proxy).", "https://slack.com/api/")
+    slack_community_channel: str | None = _slack(
+        "SLACK_COMMUNITY_CHANNEL", "Channel id where approved stories are posted (the bot must be a member)."
+    )
+    port: int = Field(3000, validation_alias=AliasChoices("PORT", "CIRCLEBOT_PORT"), description="HTTP port for Slack.")
+    secret_key: SecretStr | None = Field(
+        None, min_length=16, description="Any string of 16+ characters; the key that encrypts stored tokens is derived from it."
+    )
     discord_token: SecretStr | None = Field(None, description="Discord bot token.")
 
     @property

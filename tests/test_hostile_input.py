@@ -8,6 +8,7 @@ service and that a refused command leaves every stored row as it was.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,18 +23,21 @@ from bot.effects import Reply, Response
 from bot.grammar import SUBCOMMANDS
 from bot.i18n import _, render
 from bot.text import MAX_INPUT
-from circlebot.service import CircleService
+from bot.inputs import Request, Typed
+from circlebot.wiring import Wiring, wire
 from kits import builtin_kits
 from storage.database import make_engine, upgrade
-from storage.repository import Store
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SORRY = _("Sorry")
 
 
-def command(service: CircleService, actor: Actor, text: str, now: datetime) -> list[Response]:
+REQUEST_IDS = itertools.count()
+
+
+def command(service: Wiring, actor: Actor, text: str, now: datetime) -> list[Response]:
     """One typed command, as an adapter hands it to the service: the only place these tests call it."""
-    return service.run(actor, text, now)
+    return service.commands.handle(Request(actor, Typed(text), f"hostile-{next(REQUEST_IDS)}"), now)
 
 
 def refused(responses: list[Response]) -> bool:
@@ -85,18 +89,18 @@ def rows(engine: Engine) -> dict[str, list[dict]]:
 
 
 @pytest.fixture
-def service(engine) -> CircleService:
-    return CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+def service(engine) -> Wiring:
+    return wire(engine, builtin_kits(), timedelta(hours=6))
 
 
 @pytest.fixture
 def fuzz_world(engine):
     """The service, its tables, the rows of the world every fuzz example starts from, and its time."""
-    service = CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+    service = wire(engine, builtin_kits(), timedelta(hours=6))
     for who, text in SETUP:
         assert not refused(command(service, PEOPLE[who], text, T0)), text
     start = T0 + timedelta(days=8)
-    service.tick_due(start)
+    service.ticker.tick_due(start)
     tables = Tables(engine)
     return service, tables, tables.rows(), start
 
@@ -278,7 +282,7 @@ def test_no_typed_command_escapes_the_service_or_changes_anything_when_refused(f
         for wait, who, text in steps:
             if wait:
                 now += wait
-                service.tick_due(now)
+                service.ticker.tick_due(now)
                 before = tables.rows()
             answer = command(service, PEOPLE[who], text, now)
             after = tables.rows()  # and the next line's "before"

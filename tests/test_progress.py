@@ -7,9 +7,12 @@ at t0 (Tue 1 Dec 2026), week 1 meets Tue 8 Dec and week 2 Tue 15 Dec 17:00.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,7 +25,7 @@ from bot.effects import Message, PostToCircle, ProgressCell, Reply
 from bot.errors import CircleError
 from bot.i18n import render
 from bot.progress import card_lines, progress_card
-from circlebot.pictures import render_progress_png
+from adapters.pictures import render_progress_png
 from storage.codec import dump_delivery, load_delivery
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -162,3 +165,21 @@ def test_the_console_saves_the_picture_and_prints_its_path_and_words(tmp_path):
     assert picture.read_bytes().startswith(PNG_SIGNATURE)
     assert "bob \u2014 checked in: week 1; made a commitment: week 1." in output
     assert "You are not a member of \u201cCrew\u201d." in output.split("mallory> /circle progress #crew")[1]
+
+
+def test_the_card_is_drawn_once_per_picture(scripted, monkeypatch):
+    from matplotlib.figure import Figure
+
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda figure, renderer: draws.append(1) or draw(figure, renderer))
+    render_progress_png(progress_card(scripted))
+    assert len(draws) == 1
+
+
+def test_the_console_starts_without_matplotlib():
+    # matplotlib and numpy cost a third of a second at start; a session that draws nothing never loads them.
+    code = "import sys, circlebot.cli, adapters.console.app; print(sorted({'matplotlib', 'numpy'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.strip() == "[]"

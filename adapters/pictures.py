@@ -9,15 +9,15 @@ names each one; the message's lines say the same in words.
 from __future__ import annotations
 
 from io import BytesIO
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from typing import TYPE_CHECKING
 
 from bot.circle import Rsvp
 from bot.effects import ProgressCard
 from bot.i18n import Text, render
 from bot.progress import ATTENDANCE_NAMES, CHECKED_IN, COMMITTED, WEEK
+
+if TYPE_CHECKING:
+    from matplotlib.lines import Line2D
 
 BLUE, GREEN, VERMILION, ORANGE = "#0072B2", "#009E73", "#D55E00", "#E69F00"
 
@@ -39,6 +39,8 @@ DPI = 100
 COLUMN, ROW, MIN_WIDTH, MAX_WIDTH, LEGEND = 0.75, 0.5, 6.5, 18.0, 0.8
 #: Names are cut to this many characters; each takes about this many inches.
 NAME_CHARS, CHAR_WIDTH, MARGINS = 24, 0.09, 1.0
+#: Inches above the grid for the title and the week numbers, and on the other edges.
+TOP, EDGE = 0.9, 0.2
 
 
 def _short(name: str) -> str:
@@ -46,6 +48,8 @@ def _short(name: str) -> str:
 
 
 def _legend_handle(mark: tuple[str, str, str], label: Text, locale: str) -> Line2D:
+    from matplotlib.lines import Line2D
+
     marker, face, edge = mark
     return Line2D(
         [], [], linestyle="none", marker=marker, markersize=MARKER_SIZE,
@@ -63,6 +67,10 @@ def render_progress_png(card: ProgressCard, locale: str = "en") -> bytes:
     Returns:
         The picture as PNG bytes.
     """
+    # matplotlib and numpy take a third of a second to import: only a session that draws pays for them.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     weeks, rows = len(card.weeks), len(card.rows)
     names = [_short(row.name) for row in card.rows]
     labels = MARGINS + CHAR_WIDTH * max((len(name) for name in names), default=0)
@@ -71,6 +79,11 @@ def render_progress_png(card: ProgressCard, locale: str = "en") -> bytes:
     marker_size = min(MARKER_SIZE, (width - labels) / max(weeks, 1) * 72 / 5)
     height = 2.4 + ROW * max(rows, 1)
     figure = Figure(figsize=(width, height), dpi=DPI)
+    # Margins from the sizes worked out above: a layout engine (tight_layout) draws the whole figure
+    # once more just to measure it.
+    figure.subplots_adjust(
+        left=labels / width, right=1 - EDGE / width, top=1 - TOP / height, bottom=(LEGEND + EDGE) / height
+    )
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for y, row in enumerate(card.rows):
@@ -106,7 +119,6 @@ def render_progress_png(card: ProgressCard, locale: str = "en") -> bytes:
     ]
     figure.legend(handles=handles, loc="lower center", ncols=3, frameon=False, fontsize=10)
     figure.suptitle(render(card.title, locale), fontsize=14, fontweight="bold")
-    figure.tight_layout(rect=(0, LEGEND / height, 1, 1))
     buffer = BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
