@@ -14,6 +14,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from decisions import without_home_refresh
 
 from bot import commands as c
 from bot.actions import Action, Verb
@@ -76,7 +77,7 @@ def say(people, career):
     """``say(circle, who, text, now, kit=career)``: one person types one ``/circle`` line; returns the decision."""
 
     def run(circle, who: str, text: str, now: datetime, kit: Kit | None = None):
-        return engine.handle(circle, parse(text), people[who], now, kit or career)
+        return without_home_refresh(engine.handle(circle, parse(text), people[who], now, kit or career))
 
     return run
 
