@@ -258,9 +258,9 @@ def typed(draw: st.DrawFn) -> str:
 #: Before a line is typed, the clock usually stands still and sometimes moves on (running whatever falls due).
 WAIT = st.sampled_from([None] * 9 + [timedelta(minutes=20), timedelta(hours=7), timedelta(days=3), timedelta(weeks=5)])
 STEP = st.tuples(WAIT, st.sampled_from(range(len(PEOPLE))), typed())
-#: Typed lines per example, and examples per database: 10,000 typed commands on SQLite, 1,500 on PostgreSQL.
+#: Typed lines per example, and examples per database: 10,000 typed commands on SQLite, 1,000 on PostgreSQL.
 STEPS = 10
-EXAMPLES = {"sqlite": 1_000, "postgresql": 150}
+EXAMPLES = {"sqlite": 1_000, "postgresql": 100}
 
 
 @pytest.mark.slow

@@ -302,7 +302,7 @@ def test_any_bytes_load_as_a_kit_or_a_kit_error(scratch, content):
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     change=st.tuples(st.sampled_from(_paths(BASE)), VALUES)
     | st.tuples(st.sampled_from(NUMBERS), st.integers(min_value=-(10**7), max_value=10**7))
