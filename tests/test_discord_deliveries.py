@@ -9,11 +9,10 @@ import pytest
 from discordfixtures import fake  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
-from adapters.contract import Outgoing, Receipt
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.discord.deliveries import DiscordDeliveries
 from bot import effects as fx
 from bot.circle import UserRef
-from scheduler.delivery import DeliveryFailed
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
