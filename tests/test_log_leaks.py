@@ -13,9 +13,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from circlebot.config import Settings
 from circlebot.logs import CHATTY, QUIET, JsonLines, Readable, about, configure_logging, secrets_of
+from storage.database import make_engine
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.specs import spec_path
 from tests.slack_world import SECRET, TOKEN, SlackWorld
@@ -102,3 +105,11 @@ def test_known_secrets_are_masked_in_either_format():
     assert (as_json["circle"], as_json["key"], as_json["level"]) == ("c1", "c1/k/2", "warning")
     text = Readable(secrets).format(line)
     assert "xoxb" not in text and "pg-password" not in text and text.endswith("[circle=c1 key=c1/k/2]")
+
+
+def test_a_failed_statement_does_not_show_what_it_carried():
+    """A traceback in the log (a failed run) holds the database error: never the answers it was saving."""
+    engine = make_engine("sqlite://")
+    with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+        connection.execute(text("INSERT INTO nowhere VALUES (:answer)"), {"answer": ANSWERS[0]})
+    assert "nowhere" in str(failed.value) and ANSWERS[0] not in str(failed.value)
