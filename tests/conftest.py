@@ -17,6 +17,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -44,6 +45,20 @@ MEMBER_NAMES = ("ben", "cleo", "dev", "eli", "fay", "gus", "hal")
 def make_actor(name: str, tz: str | None = None, admin: bool = False) -> Actor:
     return Actor(UserRef(PLATFORM, WORKSPACE, name), name, tz, admin)
 
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was():
+    """``circlebot`` commands set up logging for a whole process: a test that runs one leaves it as it found it."""
+    from circlebot.logs import CHATTY, QUIET
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in CHATTY + QUIET}
+    yield
+    root.handlers[:], root.level = handlers, level
+    for name, was in levels.items():
+        logging.getLogger(name).setLevel(was)
 
 @pytest.fixture(scope="session")
 def kits() -> dict[str, Kit]:

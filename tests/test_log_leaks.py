@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from circlebot.config import Settings
-from circlebot.logs import CHATTY, QUIET, JsonLines, Readable, about, configure_logging, secrets_of
+from circlebot.logs import JsonLines, Readable, about, configure_logging, secrets_of
 from storage.database import make_engine
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.specs import spec_path
@@ -31,15 +31,10 @@ TYPED = ["Tangerine-mood-6604", "Wombat-step-2219", "Halibut-commit-8835"]
 
 @pytest.fixture
 def captured():
-    """Every log line of the test, as ``circlebot run`` writes them; logging as it was afterwards."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level, {name: logging.getLogger(name).level for name in CHATTY + QUIET})
+    """Every log line of the test, as ``circlebot run`` writes them (conftest puts logging back afterwards)."""
     stream = io.StringIO()
     configure_logging("DEBUG", "json", secrets=(), stream=stream)
-    yield stream
-    root.handlers[:], root.level = saved[0], saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
+    return stream
 
 
 @pytest.fixture
