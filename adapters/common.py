@@ -5,20 +5,20 @@ from __future__ import annotations
 import math
 
 from bot.effects import Message
-from bot.i18n import Text, render
+from bot.i18n import HintStyle, Text, render, typed_hint
 
 FILLED, EMPTY = "\u25b0", "\u25b1"  # ▰ ▱
 
 
-def message_lines(message: Message, locale: str) -> list[str]:
-    """The message's title (if any) and lines, in ``locale``."""
-    title = [render(message.title, locale)] if message.title else []
-    return title + [render(line, locale) for line in message.lines]
+def message_lines(message: Message, locale: str, hints: HintStyle = typed_hint) -> list[str]:
+    """The message's title (if any) and lines, in ``locale``, commands spelled by ``hints``."""
+    title = [render(message.title, locale, hints)] if message.title else []
+    return title + [render(line, locale, hints) for line in message.lines]
 
 
-def message_text(message: Message, locale: str) -> str:
+def message_text(message: Message, locale: str, hints: HintStyle = typed_hint) -> str:
     """The whole message as one plain text: notifications, screen readers and text-only surfaces read it."""
-    return "\n".join(message_lines(message, locale))
+    return "\n".join(message_lines(message, locale, hints))
 
 
 def week_of(message: Message) -> tuple[int, int] | None:

@@ -13,6 +13,7 @@ cycles through three commands, as members of the seeded circles:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import statistics
 import time
@@ -21,6 +22,7 @@ from collections import defaultdict
 from bench.seed import MEMBERS, PLATFORM, WORKSPACE, forming_count, handle
 from bot.circle import Actor, UserRef
 from bot.effects import Reply
+from bot.inputs import Request, Typed
 from bot.i18n import render
 
 KINDS = ("join", "info", "checkin")
@@ -43,7 +45,8 @@ class CommandLoad:
     """
 
     def __init__(self, service, circles: int, per_second: float, now, seed: int = 14):
-        self.service = service
+        self.service = service  # the command service
+        self._ids = itertools.count()
         self.circles = circles
         self.interval = 1.0 / per_second if per_second else float("inf")
         self.now = now
@@ -76,7 +79,7 @@ class CommandLoad:
         def command():
             nonlocal started
             started = time.perf_counter()
-            return self.service.run(actor, text, self.now())
+            return self.service.handle(Request(actor, Typed(text), f"bench-{next(self._ids)}"), self.now())
 
         responses = await asyncio.to_thread(command)
         self.latencies[kind].append(time.perf_counter() - typed)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.profile_tick [--circles 3000] [--db URL] [--top 25] [--no-profile]
 
 Seeds ``--circles`` mature circles (:mod:`bench.seed`), then ticks them all at
-the due moment with ``CircleService.tick_due``, once under cProfile (unless
+the due moment with ``Ticker.tick_due``, once under cProfile (unless
 ``--no-profile``), and prints ms per circle, the collector's passes and the
 functions that took the most time. The database is seeded again before each
 measured tick, since a tick uses the week up.
@@ -28,13 +28,12 @@ DEFAULT_PROFILE_DB = f"sqlite:///{Path(tempfile.gettempdir()) / 'circlebot-profi
 
 
 def tick_all(url: str, profile: cProfile.Profile | None) -> dict:
-    from circlebot.service import CircleService
+    from circlebot.wiring import wire
     from kits import builtin_kits
     from storage.database import make_engine
-    from storage.repository import Store
 
     engine = make_engine(url)
-    service = CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+    service = wire(engine, builtin_kits(), timedelta(hours=6)).ticker
     collections = sum(s["collections"] for s in gc.get_stats())
     began, cpu = time.perf_counter(), time.process_time()
     if profile:

@@ -214,26 +214,23 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.http_sender import HttpSender
 
-    from circlebot.service import CircleService
+    from circlebot.wiring import wire
     from kits import builtin_kits
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler, settle_collector
     from scheduler.pacing import Pacer
-    from scheduler.runner import Runner
     from storage.database import make_engine, upgrade
-    from storage.outbox import Outbox
-    from storage.repository import Store
 
     from bench import DUE
 
     imported = time.perf_counter()
     engine = make_engine(url)
     upgrade(engine)
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, builtin_kits(), timedelta(hours=6))
+    app = wire(engine, builtin_kits(), timedelta(hours=6))
+    store, outbox = app.store, app.outbox
     sender = HttpSender(platform_url, Pacer(per_second=rate), connections=concurrency)
     clock = BenchClock(DUE)
-    runner = Runner(service, outbox, sender)
+    runner = app.runner(sender)
     live = LiveScheduler(runner, leader_for(engine), clock)  # built, not started: the loop below drives it
     # What LiveScheduler._run does before its first run_due, and what it asks after every run.
     if not live.leader.acquire():
@@ -247,7 +244,7 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
         seconds=took, import_seconds=imported - begun, cpu_seconds=cpu_seconds() - cpu,
         rss_mb=rss_mb(), rss_before_mb=rss_before, recovered=recovered, next_wake=wake, first_due_batch=len(due),
     )
-    return dict(result=result, engine=engine, store=store, outbox=outbox, service=service, runner=runner,
+    return dict(result=result, engine=engine, store=store, outbox=outbox, ticker=app.ticker, commands=app.commands, runner=runner,
                 sender=sender, clock=clock, live=live)
 
 
@@ -258,9 +255,9 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
     from bench.people import CommandLoad
     from scheduler.delivery import DeliveryReport
 
-    runner, clock, service, outbox = parts["runner"], parts["clock"], parts["service"], parts["outbox"]
+    runner, clock, ticker, outbox = parts["runner"], parts["clock"], parts["ticker"], parts["outbox"]
     horizon = clock.start + timedelta(seconds=HORIZON_SECONDS)
-    tick = Timed(service, "tick_due")
+    tick = Timed(ticker, "tick_due")
     claim = Timed(outbox, "claim")
     finish = Timed(outbox, "finish")
     wake = Timed(runner, "next_wake")
@@ -287,7 +284,7 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
     cpu = cpu_seconds()
     shown = time.perf_counter()
     done = asyncio.get_running_loop().create_future()
-    load = CommandLoad(service, circles, commands_per_second, clock.now)
+    load = CommandLoad(parts["commands"], circles, commands_per_second, clock.now)
     typing = asyncio.ensure_future(load.run(done)) if commands_per_second else None
     try:
         while True:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -46,9 +47,9 @@ from bot.stats import week_figures
 from kits import builtin_kits
 from storage.codec import dump_circle, dump_delivery
 from storage.database import make_engine, normalise_url, upgrade
-from storage.models import CircleRow, CircleWeekRow, InvolvementRow, MembershipRow, OutboxRow, WorkspaceWeekRow
+from storage.models import CircleRow, CircleWeekRow, InvolvementRow, MembershipRow, OutboxRow, WorkspaceCountRow
 from storage.outbox import SENT, lane_of
-from storage.repository import circle_columns
+from storage.repository import circle_columns, workspace_counts
 
 MEMBERS = 5
 KIT = "career"
@@ -194,10 +195,11 @@ def reset(url: str) -> Engine:
         engine = make_engine(url)
         schema = re.search(r"search_path(?:=|%3D)([A-Za-z_][A-Za-z0-9_]*)", unquote(url))
         with engine.begin() as connection:
-            if schema:
-                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema.group(1)}"'))
-            connection.execute(text("DROP TABLE IF EXISTS involvements, circle_weeks, workspace_weeks, memberships, outbox, "
-                                    "circles, alembic_version CASCADE"))
+            if not schema:
+                raise SystemExit("name a schema of the benchmark's own in the URL: ...?options=-csearch_path%3D<schema>")
+            # The whole schema: every table any migration made goes, whatever the migrations become.
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema.group(1)}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema.group(1)}"'))
     upgrade(engine)
     return engine
 
@@ -234,14 +236,14 @@ def seed(url: str, circles: int, week: int = 8) -> dict:
             if len(batch[0]) >= CHUNK:
                 flush()
     flush()
-    totals = [  # the workspace's weekly figures: the sum of its circles' rows
-        dict(vars(f), platform=PLATFORM, workspace=WORKSPACE, places=f.places * circles,
-             checked_in=f.checked_in * circles, coming=f.coming * circles)
-        for f in week_figures(running)
-    ]
-    if totals:
-        with engine.begin() as connection:
-            connection.execute(insert(WorkspaceWeekRow.__table__), totals)
+    totals = Counter()  # the workspace's running counts: every copy adds what its template does
+    for template_circle, copies in ((running, circles), (forming, forming_count(circles))):
+        for figure, count in workspace_counts(template_circle).items():
+            totals[figure] += count * copies
+    with engine.begin() as connection:
+        connection.execute(insert(WorkspaceCountRow.__table__), [
+            dict(platform=PLATFORM, workspace=WORKSPACE, figure=figure, count=count) for figure, count in totals.items()
+        ])
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # A live database has statistics; give the planner the same (autovacuum would, soon after a load).
         connection.execute(text("ANALYZE"))

@@ -23,13 +23,12 @@ from bot.circle import CareReminder, Circle, Consent, LifeEvent, Member, SharedD
 from bot.decision import Context, Out, find_member, require_member
 from bot.effects import Effect
 from bot.errors import CircleError
-from bot.grammar import PREFIX
-from bot.i18n import Text, _
+from bot.i18n import Text, _, hint
 from bot.timetable import to_local
 from kits.schema import Kit
 
 #: What a member types to open support for themselves: on purpose, never by looking it up.
-OPEN_COMMAND = f"{PREFIX} support open"
+OPEN_COMMAND = hint("support", "open")
 #: After a member declines or ends support, peers cannot suggest it again for this long.
 ASKED_RECENTLY = timedelta(days=90)
 #: A shared date must leave room for the reminder the day before.
@@ -345,7 +344,7 @@ def _offer_help(circle: Circle, cmd: c.OfferHelp, ctx: Context, out: Out) -> Cir
             _(
                 "{name} can see that you offered. To stop, type {command}.",
                 name=member.name,
-                command=f"{PREFIX} {cm.support_command(circle, f'stop {member.user.id}')}",
+                command=cm.support_hint(circle, 'stop', f'@{member.user.id}'),
             ),
         ),
     )

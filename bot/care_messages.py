@@ -1,7 +1,7 @@
 """The messages of care after a life event (bot/care.py); each says who sees it.
 
-Buttons name the circle (``support #crew yes``) because they are pressed in a
-DM, where no circle is implied.
+Buttons carry the circle in their action because they are pressed in a DM,
+where no circle is implied.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import date
 
 from bot.circle import Circle, LifeEvent, Reach, UserRef
 from bot.effects import Button, Message
-from bot.grammar import PREFIX
-from bot.i18n import Text, _, join, join_and
+from bot.actions import Action, Verb
+from bot.i18n import Hint, Text, _, hint, join, join_and
 from bot.messages import NOT_A_CRISIS_SERVICE, SEEN_BY_YOU
 from bot.timetable import format_day
 from kits.schema import Kit
@@ -25,9 +25,9 @@ REACH_LINES = {
 ONLY_THE_HELPER = _("Only you see this reminder. Helpers take turns, so this one thing is plenty for now.")
 
 
-def support_command(circle: Circle, rest: str = "") -> str:
-    """A ``support`` command for this circle, for a button or to type."""
-    return f"support #{circle.handle} {rest}".rstrip()
+def support_hint(circle: Circle, *args: str) -> Hint:
+    """A ``support`` command for this circle, to type."""
+    return hint("support", *args, circle=circle.handle)
 
 
 def reach_line(event: LifeEvent, name: str) -> Text:
@@ -60,8 +60,8 @@ def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text | st
         lines.append(
             _(
                 "Who knows: nobody yet. Let everyone in the circle know with {all}, or only some people with {some}.",
-                all=f"{PREFIX} {support_command(circle, 'who all')}",
-                some=f"{PREFIX} {support_command(circle, 'who <names>')}",
+                all=support_hint(circle, 'who', 'all'),
+                some=support_hint(circle, 'who', '<names>'),
             )
         )
     helpers = [user for user in event.helpers if circle.member(user)]
@@ -73,29 +73,29 @@ def terms(circle: Circle, event: LifeEvent, opened: date, intro: tuple[Text | st
     lines.append(
         _(
             "Add a date helpers should remember (a birthday, a holiday) with {command}.",
-            command=f"{PREFIX} {support_command(circle, 'date <YYYY-MM-DD> <what it is>')}",
+            command=support_hint(circle, 'date', '<YYYY-MM-DD>', '<what it is>'),
         )
     )
     if not event.told_circle:
         lines.append(
             _(
                 "Nothing is posted in the circle unless you ask with {command}.",
-                command=f"{PREFIX} {support_command(circle, 'tell circle')}",
+                command=support_hint(circle, 'tell', 'circle'),
             )
         )
     lines.append(SEEN_BY_YOU)
     buttons = []
     if not event.everyone_knows:
-        buttons.append(Button(_("Let everyone in the circle know"), support_command(circle, "who all")))
+        buttons.append(Button(_("Let everyone in the circle know"), Action(Verb.SUPPORT_EVERYONE, circle.id)))
     if event.reach is Reach.MESSAGE:
-        buttons.append(Button(_("I'd welcome a call"), support_command(circle, "reach call")))
+        buttons.append(Button(_("I'd welcome a call"), Action(Verb.REACH_CALL, circle.id)))
     else:
-        buttons.append(Button(_("Messages are better"), support_command(circle, "reach message")))
+        buttons.append(Button(_("Messages are better"), Action(Verb.REACH_MESSAGE, circle.id)))
     if event.not_now:
-        buttons.append(Button(_("Resume"), support_command(circle, "resume")))
+        buttons.append(Button(_("Resume"), Action(Verb.SUPPORT_RESUME, circle.id)))
     else:
-        buttons.append(Button(_("Not now"), support_command(circle, "notnow")))
-    buttons.append(Button(_("End support"), support_command(circle, "end")))
+        buttons.append(Button(_("Not now"), Action(Verb.SUPPORT_NOT_NOW, circle.id)))
+    buttons.append(Button(_("End support"), Action(Verb.SUPPORT_END, circle.id)))
     return Message(
         tuple(lines), title=_("Your support in \u201c{circle}\u201d", circle=circle.name), buttons=tuple(buttons)
     )
@@ -113,10 +113,10 @@ def about(circle: Circle, kit: Kit) -> Message:
                 days=join_and([str(d) for d in kit.support.reminder_days]),
             ),
             _("You decide who knows and how you like to be reached, and you can pause or end it at any time."),
-            _("Nothing has started. To open it, type {command}.", command=f"{PREFIX} {support_command(circle, 'open')}"),
+            _("Nothing has started. To open it, type {command}.", command=support_hint(circle, 'open')),
             _(
                 "To suggest it for someone else, type {command}; they are asked privately and decide.",
-                command=f"{PREFIX} {support_command(circle, 'for <member>')}",
+                command=support_hint(circle, 'for', '<member>'),
             ),
             NOT_A_CRISIS_SERVICE,
             SEEN_BY_YOU,
@@ -159,14 +159,14 @@ def question(circle: Circle, proposer: Text | str) -> Message:
         ),
         title=_("{proposer} is thinking of you", proposer=proposer),
         buttons=(
-            Button(_("Yes, please"), support_command(circle, "yes")),
-            Button(_("No, thank you"), support_command(circle, "no")),
+            Button(_("Yes, please"), Action(Verb.CONSENT_YES, circle.id)),
+            Button(_("No, thank you"), Action(Verb.CONSENT_NO, circle.id)),
         ),
     )
 
 
 def help_button(circle: Circle, event: LifeEvent) -> Button:
-    return Button(_("I'd like to help"), support_command(circle, f"help {event.user.id}"))
+    return Button(_("I'd like to help"), Action(Verb.OFFER_HELP, circle.id, item=event.user.id))
 
 
 def invitation(circle: Circle, event: LifeEvent, name: str) -> Message:
@@ -196,7 +196,7 @@ def circle_post(circle: Circle, event: LifeEvent, name: str) -> Message:
             _(
                 "If you would like to help, you will get an occasional private reminder, each with one idea; "
                 "offer with the button or {command}.",
-                command=f"{PREFIX} {support_command(circle, f'help {event.user.id}')}",
+                command=support_hint(circle, 'help', f'@{event.user.id}'),
             ),
             _("Only {name} will see that you offered.", name=name),
         ),
@@ -215,7 +215,7 @@ def reminder(circle: Circle, event: LifeEvent, name: str, why: Text, suggestion:
             ONLY_THE_HELPER,
         ),
         title=_("{circle}: thinking of {name}", circle=circle.name, name=name),
-        buttons=(Button(_("Stop these reminders"), support_command(circle, f"stop {event.user.id}")),),
+        buttons=(Button(_("Stop these reminders"), Action(Verb.STOP_REMINDERS, circle.id, item=event.user.id)),),
     )
 
 

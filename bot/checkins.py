@@ -14,7 +14,8 @@ from bot.circle import (
     RedFlag,
     UserRef,
 )
-from bot.decision import Context, Out, require_member, require_state
+from bot.actions import Action, Verb
+from bot.decision import Context, Out, require_member, require_state, weekly_post_key
 from bot.effects import (
     OpenForm,
 )
@@ -30,10 +31,15 @@ def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: Context, out: Out) -> C
     require_state(circle, (State.ACTIVE,), _("check in"))
     if not circle.week:
         raise CircleError(_("Check-ins open when week 1's exercise is posted."))
-    questions = ctx.kit.week(circle.week).checkin_questions
+    # A form or button remembers its week: answers sent after the next week began still belong to theirs.
+    week = cmd.week or circle.week
+    if not 1 <= week <= circle.week:
+        raise CircleError(_("Week {week}'s check-in is not open yet.", week=week))
+    questions = ctx.kit.week(week).checkin_questions
     if not cmd.answers:
-        title, fields = m.checkin_form(circle, ctx.kit, circle.week)
-        out.effects.append(OpenForm(member.user, circle.id, title, fields, "checkin", intro=m.SEEN_BY_CIRCLE))
+        title, fields = m.checkin_form(circle, ctx.kit, week)
+        action = Action(Verb.SUBMIT_CHECKIN, circle.id, week)
+        out.effects.append(OpenForm(member.user, circle.id, title, fields, action, intro=m.SEEN_BY_CIRCLE))
         return circle
     if len(cmd.answers) > len(questions) or any(len(a) > MAX_ANSWER for a in cmd.answers):
         raise CircleError(
@@ -44,29 +50,29 @@ def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: Context, out: Out) -> C
             )
         )
     given = tuple(cmd.answers) + ("",) * (len(questions) - len(cmd.answers))
-    earlier = circle.checkin(circle.week, member.user)
+    earlier = circle.checkin(week, member.user)
     before = earlier.answers if earlier else ()
-    # An answer left empty keeps the one given earlier this week, rather than blanking it.
+    # An answer left empty keeps the one given earlier that week, rather than blanking it.
     kept = [n for n, answer in enumerate(given, start=1) if not answer and n <= len(before) and before[n - 1]]
     answers = tuple(before[n - 1] if n in kept else answer for n, answer in enumerate(given, start=1))
-    entry = CheckIn(circle.week, member.user, answers, ctx.now)
+    entry = CheckIn(week, member.user, answers, ctx.now)
     circle = replace(
         circle, checkins=(*(x for x in circle.checkins if (x.week, x.user) != (entry.week, entry.user)), entry)
     )
     # The last question of each week asks what the member will do next: that answer is their commitment.
     # Only a new one is recorded: a kept answer must not undo a commitment changed since with `commit`.
     if given[-1]:
-        circle = record_commitment(circle, member.user, given[-1], ctx.now)
+        circle = record_commitment(circle, member.user, given[-1], ctx.now, week)
     lines = [
         _("{n}. {question} \u2014 {answer}", n=n, question=q, answer=a or "\u2014")
         for n, (q, a) in enumerate(zip(questions, answers), start=1)
     ]
     heading = (
-        _("{name} updated their week {week} check-in", name=member.name, week=circle.week)
+        _("{name} updated their week {week} check-in", name=member.name, week=week)
         if earlier
-        else _("{name} checked in for week {week}", name=member.name, week=circle.week)
+        else _("{name} checked in for week {week}", name=member.name, week=week)
     )
-    out.post(m.plain(*lines, title=heading))
+    out.post_in_thread(weekly_post_key(circle.id, week), m.plain(*lines, title=heading))
     reply: list[Text] = [_("Thank you \u2014 your check-in is saved and shared with your circle.")]
     if kept:
         reply.append(
@@ -81,8 +87,9 @@ def _checkin(circle: Circle, cmd: c.CheckInCommand, ctx: Context, out: Out) -> C
     return circle
 
 
-def record_commitment(circle: Circle, user: UserRef, text: str, now: datetime) -> Circle:
-    entry = Commitment(circle.week, user, text, now)
+def record_commitment(circle: Circle, user: UserRef, text: str, now: datetime, week: int | None = None) -> Circle:
+    """``week``: the week the commitment follows (default: the current one)."""
+    entry = Commitment(week or circle.week, user, text, now)
     kept = tuple(x for x in circle.commitments if (x.week, x.user) != (entry.week, entry.user))
     return replace(circle, commitments=(*kept, entry))
 

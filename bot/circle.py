@@ -32,14 +32,16 @@ class Actor:
     Attributes:
         user: the person.
         name: their display name.
-        tz: their IANA time zone, when the platform tells it.
+        tz: their IANA time zone, when the platform tells it (or they set their own).
         is_admin: a workspace admin may run moderator commands in any circle.
+        locale: their language (``en``, ``es``, ...), when the platform tells it (or they set their own).
     """
 
     user: UserRef
     name: str
     tz: str | None = None
     is_admin: bool = False
+    locale: str | None = None
 
 
 class Role(str, enum.Enum):

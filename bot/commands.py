@@ -19,6 +19,14 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Me:
+    """Show the person's own settings, or set their time zone or language (``None``: unchanged)."""
+
+    tz: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
 class NewCircle:
     name: str
     kit: str
@@ -119,9 +127,10 @@ class Close(ModeratorCommand):
 
 @dataclass(frozen=True)
 class Attend(CircleCommand):
-    """Will the person be at the next meeting?"""
+    """Will the person be at a meeting? ``week``: the meeting's week (``None``: the next one)."""
 
     going: bool
+    week: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,9 +142,17 @@ class Away(CircleCommand):
 
 @dataclass(frozen=True)
 class CheckInCommand(CircleCommand):
-    """Answers to this week's check-in questions; none opens the form."""
+    """Answers to a week's check-in questions; none opens the form.
+
+    Attributes:
+        week: the week the answers are for (a form remembers the week it was opened in);
+            ``None``: the circle's current week.
+        from_form: the answers came one per field, so an empty one means "keep what I said".
+    """
 
     answers: tuple[str, ...] = ()
+    week: int | None = None
+    from_form: bool = False
 
 
 @dataclass(frozen=True)

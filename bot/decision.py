@@ -17,12 +17,14 @@ from bot.effects import (
     DirectMessage,
     Effect,
     Message,
+    PostInThread,
     PostToCircle,
     Reply,
+    UpdatePost,
 )
 from bot.errors import CircleError
 from bot.i18n import Text, _, join
-from bot.state import STATE_NAMES, State
+from bot.state import LEADERS, MEMBERS, PERMISSIONS, STATE_NAMES, Party, State, may
 from bot.timetable import after_quiet_hours, to_local
 from bot.turns import tz_of
 from kits.schema import Kit
@@ -54,8 +56,15 @@ class Out:
     def _key(self, suffix: str | None) -> str:
         return f"{self.circle_id}/{self.stem}/{suffix or len(self.effects)}"
 
-    def post(self, message: Message) -> None:
-        self.effects.append(PostToCircle(self._key(None), self.circle_id, message))
+    def post(self, message: Message, suffix: str | None = None) -> None:
+        self.effects.append(PostToCircle(self._key(suffix), self.circle_id, message))
+
+    def post_in_thread(self, parent: str, message: Message) -> None:
+        """Post in the thread of the post keyed ``parent`` (in the space itself where the platform has no threads)."""
+        self.effects.append(PostInThread(self._key(None), self.circle_id, parent, message))
+
+    def update(self, original: str, message: Message) -> None:
+        self.effects.append(UpdatePost(self._key(None), self.circle_id, original, message))
 
     def dm(self, to: UserRef, message: Message, suffix: str | None = None) -> None:
         self.effects.append(DirectMessage(self._key(suffix), self.circle_id, to, message))
@@ -67,6 +76,11 @@ class Out:
         self.effects.append(make(self._key(None)))
 
 
+def weekly_post_key(circle_id: str, week: int) -> str:
+    """The key of a week's exercise post, which later check-ins thread under and RSVPs update."""
+    return f"{circle_id}/exercise:{week}/post"
+
+
 @dataclass(frozen=True)
 class Context:
     actor: Actor
@@ -74,6 +88,41 @@ class Context:
     kit: Kit
 
 
+def parties(circle: Circle, actor: Actor) -> frozenset[Party]:
+    """How ``actor`` stands towards ``circle``: member, moderator, admin, or an outsider."""
+    member = circle.member(actor.user)
+    found = set()
+    if member is not None:
+        found.add(Party.MODERATOR if member.role is Role.MODERATOR else Party.MEMBER)
+    if actor.is_admin:
+        found.add(Party.ADMIN)
+    return frozenset(found or {Party.OUTSIDER})
+
+
+def require_allowed(circle: Circle, command: object, actor: Actor) -> None:
+    """Refuse, with the reason a person can act on, what :data:`~bot.state.PERMISSIONS` does not allow.
+
+    Raises:
+        CircleError: the actor may not run ``command`` on ``circle`` in its current state.
+    """
+    name, who = type(command).__name__, parties(circle, actor)
+    rule = PERMISSIONS[name]  # every circle command has a row; a test checks it
+    if may(name, circle.state, who):
+        return
+    if rule.parties & who:
+        raise CircleError(
+            _(
+                "\u201c{name}\u201d is {state}, so you cannot {doing} now.",
+                name=circle.name,
+                state=STATE_NAMES[circle.state],
+                doing=rule.doing,
+            )
+        )
+    if Party.OUTSIDER in rule.parties and who & MEMBERS:
+        raise CircleError(_("You are already in \u201c{name}\u201d.", name=circle.name))
+    if rule.parties <= LEADERS:
+        raise CircleError(_("Only the moderator of \u201c{name}\u201d can do that.", name=circle.name))
+    raise CircleError(_("You are not a member of \u201c{name}\u201d.", name=circle.name))
 def away_at(circle: Circle, member: Member, moment: datetime) -> bool:
     """Whether ``member`` is away at ``moment``: their away dates are days of their own calendar."""
     return member.away_on(to_local(moment, tz_of(circle, member)).date())
@@ -90,12 +139,6 @@ def require_member(circle: Circle, ctx: Context) -> Member:
     if member is None:
         raise CircleError(_("You are not a member of \u201c{name}\u201d.", name=circle.name))
     return member
-
-
-def require_moderator(circle: Circle, actor: Actor) -> None:
-    member = circle.member(actor.user)
-    if not actor.is_admin and (member is None or member.role is not Role.MODERATOR):
-        raise CircleError(_("Only the moderator of \u201c{name}\u201d can do that.", name=circle.name))
 
 
 def require_state(circle: Circle, states: tuple[State, ...], doing: Text) -> None:

@@ -3,10 +3,14 @@
 Two families:
 
 * *Responses* (:class:`Reply`, :class:`OpenForm`, :class:`SendFile`) answer the
-  person who issued a command, at once (Slack and Discord give 3 seconds).
-* *Deliveries* (:class:`PostToCircle`, :class:`DirectMessage`, :class:`OpenSpace`,
-  :class:`AddToSpace`, :class:`RemoveFromSpace`, :class:`PostToCommunity`) carry a
-  unique ``key`` and go through the outbox, which sends each exactly once, in order.
+  person who issued a command, at once (Slack and Discord give 3 seconds). A
+  reply says how private and lasting it is (:class:`Visibility`).
+* *Deliveries* (:class:`PostToCircle`, :class:`PostInThread`, :class:`UpdatePost`,
+  :class:`DirectMessage`, :class:`OpenSpace`, :class:`AddToSpace`,
+  :class:`RemoveFromSpace`, :class:`PostToCommunity`, :class:`RefreshHome`) carry a
+  unique ``key`` and go through the outbox, which sends each exactly once, in
+  order, and keeps the platform's receipt (channel and message ids), so a later
+  delivery can name an earlier post by its key.
 
 :class:`WakeAt` tells the scheduler when the circle next needs a clock tick.
 Every adapter must render every type; one it cannot is a bug, not a skip.
@@ -14,20 +18,22 @@ Every adapter must render every type; one it cannot is a bug, not a skip.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Union
 
+from bot.actions import Action
 from bot.circle import Rsvp, UserRef
 from bot.i18n import Text
 
 
 @dataclass(frozen=True)
 class Button:
-    """A button that, when pressed, runs ``command`` (``/circle`` grammar) as the presser."""
+    """A button; pressing it runs ``action`` as the presser, checked like a typed command."""
 
     label: Text | str
-    command: str
+    action: Action
 
 
 @dataclass(frozen=True)
@@ -84,34 +90,42 @@ class FormField:
     required: bool = True
 
 
+class Visibility(str, enum.Enum):
+    """How private and how lasting a reply is."""
+
+    EPHEMERAL = "ephemeral"  # shown only now, only to this person (Slack's ephemeral, Discord's flag 64)
+    DIRECT = "direct"  # a direct message that stays (a long text worth keeping)
+
+
 @dataclass(frozen=True)
 class Reply:
     """A private answer to the person who issued a command."""
 
     to: UserRef
     message: Message
+    visibility: Visibility = Visibility.EPHEMERAL
 
 
 @dataclass(frozen=True)
 class OpenForm:
-    """Ask ``to`` to fill in a form; submitting it runs ``submit`` with the answers.
+    """Ask ``to`` to fill in a form; submitting it runs ``action`` with the answers.
 
     Attributes:
-        submit: the subcommand the answers go to, e.g. ``checkin``; answers are
-            joined with `` | `` in field order.
+        action: what the answers are for, naming the circle and week the form was
+            opened for; the answers come back as a list, one per field, in order.
     """
 
     to: UserRef
     circle_id: str
     title: Text
     fields: tuple[FormField, ...]
-    submit: str
+    action: Action
     intro: Text | None = None
 
 
 @dataclass(frozen=True)
 class SendFile:
-    """A file for the person who issued a command, e.g. their data export.
+    """A file for the person who issued a command, e.g. their data export; it stays, as a direct message.
 
     Attributes:
         filename: a plain file name, no folders.
@@ -123,6 +137,7 @@ class SendFile:
     filename: str
     content: str
     note: Text | None = None
+    visibility: Visibility = Visibility.DIRECT
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,35 @@ class PostToCircle:
     key: str
     circle_id: str
     message: Message
+
+
+@dataclass(frozen=True)
+class PostInThread:
+    """Post in the thread of an earlier post in the circle's space (``parent``: that post's key)."""
+
+    key: str
+    circle_id: str
+    parent: str
+    message: Message
+
+
+@dataclass(frozen=True)
+class UpdatePost:
+    """Replace the content of an earlier post (``original``: its key), e.g. "3 coming" on the weekly post."""
+
+    key: str
+    circle_id: str
+    original: str
+    message: Message
+
+
+@dataclass(frozen=True)
+class RefreshHome:
+    """The person's home view (Slack's App Home) is out of date; platforms without one show nothing."""
+
+    key: str
+    circle_id: str
+    user: UserRef
 
 
 @dataclass(frozen=True)
@@ -186,11 +230,17 @@ class WakeAt:
     at: datetime | None
 
 
-Delivery = Union[PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity]
+Delivery = Union[
+    PostToCircle, PostInThread, UpdatePost, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity,
+    RefreshHome,
+]
 Response = Union[Reply, OpenForm, SendFile]
 Effect = Union[Delivery, Response, WakeAt]
 
-DELIVERY_TYPES: tuple[type, ...] = (PostToCircle, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity)
+DELIVERY_TYPES: tuple[type, ...] = (
+    PostToCircle, PostInThread, UpdatePost, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity,
+    RefreshHome,
+)
 RESPONSE_TYPES: tuple[type, ...] = (Reply, OpenForm, SendFile)
 #: Effects the scheduler must hear about: something to send, or a new next wake.
 SCHEDULING_TYPES: tuple[type, ...] = (*DELIVERY_TYPES, WakeAt)

@@ -23,9 +23,10 @@ from bot.circle import (
     Occurrence,
     UserRef,
 )
-from bot.decision import Context, Decision, Out, away_at, quiet_hours, require_moderator
+from bot.decision import Context, Decision, Out, away_at, quiet_hours, require_allowed
 from bot.effects import (
     DELIVERY_TYPES,
+    RefreshHome,
     WakeAt,
 )
 from bot.forming import create_circle, list_message
@@ -62,10 +63,12 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
     Raises:
         CircleError: not allowed (permissions, state, bad values); nothing changed.
     """
-    if isinstance(command, c.ModeratorCommand):
-        require_moderator(circle, actor)
+    require_allowed(circle, command, actor)
     out = Out(circle.id, f"r{circle.revision + 1}")
     after = HANDLERS[type(command)](circle, command, Context(actor, now, kit), out)
+    if after != circle:
+        # What the person sees of their circles changed: their home view (Slack's App Home) follows.
+        out.add(lambda key: RefreshHome(key, circle.id, actor.user))
     return _finish(circle, care.helpers_changed(circle, after, kit, now), out, now)
 
 
@@ -94,7 +97,7 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
     reachable = [member for member in circle.members if not away_at(circle, member, occurrence.at)]
     if kind is Kind.EXERCISE:
         circle = replace(circle, week=number)
-        out.post(m.exercise_post(circle, kit, number, meeting(circle, kit, number)))
+        out.post(m.exercise_post(circle, kit, number, meeting(circle, kit, number)), suffix="post")
         moderator = circle.moderator
         if moderator and moderator in reachable:
             out.dm(moderator.user, m.moderator_notes(kit, number), suffix="moderator")
@@ -102,7 +105,7 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
     elif kind is Kind.REMINDER:
         out.post(m.reminder_post(circle, kit, number, meeting(circle, kit, number)))
     elif kind is Kind.CHECKIN:
-        out.post(m.checkin_post(kit, number))
+        out.post(m.checkin_post(circle, kit, number))
         for member in reachable:
             commitment = circle.commitment(number - 1, member.user)
             if commitment:

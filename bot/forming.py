@@ -16,16 +16,15 @@ from bot.circle import (
     Member,
     Role,
 )
-from bot.decision import Decision, Out, quiet_hours, require_moderator
+from bot.decision import Decision, Out, quiet_hours, require_allowed
 from bot.effects import (
     Message,
     OpenSpace,
 )
 from bot.errors import CircleError
-from bot.grammar import PREFIX
 from bot.plan import next_meeting
 from bot.turns import tz_of
-from bot.i18n import Text, _, join
+from bot.i18n import Text, _, hint, join
 from bot.state import STATE_NAMES, State
 from bot.timetable import parse_zone
 from kits.schema import Kit
@@ -60,7 +59,8 @@ def create_circle(
     """Form a new circle with ``actor`` as its moderator.
 
     Args:
-        taken_handles: the handles of ``actor``'s workspace that share the new one's slug.
+        taken_handles: the handles of ``actor``'s workspace among the slug, ``<slug>-2``, ``<slug>-3``, ...
+            (at least up to the first free one).
 
     Raises:
         CircleError: unknown kit or time zone, or an unusable name.
@@ -119,12 +119,12 @@ def create_circle(
         actor.user,
         m.plain(
             _("You moderate \u201c{name}\u201d (#{id}).", name=name, id=handle),
-            _("Invite people with: {command}", command=f"{PREFIX} join {handle}"),
+            _("Invite people with: {command}", command=hint("join", handle)),
             _(
                 "The circle holds {max} people, you included; once there are at least {min}, begin with {command}.",
                 min=size.to_start,
                 max=capacity,
-                command=f"{PREFIX} start",
+                command=hint("start"),
             ),
             title=_("Circle formed"),
         ),
@@ -148,9 +148,7 @@ def form_again(
     Returns:
         The old circle's decision (it announces the new run) and the new circle's.
     """
-    require_moderator(old, actor)
-    if old.state not in (State.GRADUATED, State.FOLLOWING_UP, State.CLOSED):
-        raise CircleError(_("A new run can be formed once \u201c{name}\u201d has graduated.", name=old.name))
+    require_allowed(old, command, actor)
     kit_id = command.kit or old.kit_id
     # The same places again, within what the new run's kit allows.
     size = kits[kit_id].size if kit_id in kits else None
@@ -164,10 +162,15 @@ def form_again(
             invite = m.invite_again(old, new, kits[new.kit_id], tz_of(new, member), next_meeting(new, kits[new.kit_id], now))
             invites.dm(member.user, invite, suffix=member.user.key)
     announce = Out(old.id, f"r{old.revision + 1}")
-    announce.post(m.plain(_("A new run is forming: {command}", command=f"{PREFIX} join {new.handle}"), title=_("Going again")))
+    announce.post(m.plain(_("A new run is forming: {command}", command=hint("join", new.handle)), title=_("Going again")))
     old_decision = Decision(replace(old, revision=old.revision + 1), tuple(announce.effects))
     invited = tuple(quiet_hours(new, effect, now) for effect in invites.effects)
     return old_decision, replace(formed, effects=(*formed.effects, *invited))
+
+
+def joinable(circle: Circle) -> bool:
+    """Whether people may still join ``circle`` (storage's ``JOINABLE_ONLY`` says the same in SQL)."""
+    return circle.state in (State.FORMING, State.ACTIVE) and not circle.is_full
 
 
 def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, kits: Mapping[str, Kit]) -> Message:
@@ -194,13 +197,13 @@ def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, 
 
     lines = [
         _("Your circles:"),
-        *([line(circle) for circle in mine] or [_("(none yet)")]),
+        *([line(circle) for circle in sorted(mine, key=lambda circle: circle.handle)] or [_("(none yet)")]),
         _("Open to join:"),
         *([line(circle) for circle in joinable] or [_("(none right now)")]),
     ]
     if more:
         lines.append(_("\u2026 and {count} more open circles, not shown here.", count=more))
     lines.append(
-        _("Join with {join}, or form your own with {new}.", join=f"{PREFIX} join <circle>", new=f"{PREFIX} new")
+        _("Join with {join}, or form your own with {new}.", join=hint("join", "<circle>"), new=hint("new"))
     )
     return m.plain(*lines, title=_("Circles"))

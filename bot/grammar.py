@@ -16,10 +16,11 @@ from datetime import date
 from bot import commands as c
 from bot.circle import Reach
 from bot.errors import CircleError, UsageError
-from bot.i18n import Text, _
-from bot.timetable import parse_slot
+from bot.i18n import COMMAND, Text, _, hint
+from bot.people import parse_language
+from bot.timetable import parse_slot, parse_zone
 
-PREFIX = "/circle"
+PREFIX = COMMAND
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,20 @@ def _again(circle: str | None, args: list[str]) -> c.Command:
 
 def _struggling(circle: str | None, args: list[str]) -> c.Command:
     return c.Struggling(circle, _unquote(" ".join(args)))
+
+
+def _me(circle: str | None, args: list[str]) -> c.Command:
+    """``me``, ``me timezone <Area/City>``, ``me language <code>``."""
+    if circle is not None:
+        raise ValueError("about the person, not a circle")
+    match [a.lower() for a in args[:1]], args[1:]:
+        case [], []:
+            return c.Me()
+        case ["timezone" | "tz" | "zone"], [zone]:
+            return c.Me(tz=parse_zone(zone))
+        case ["language" | "lang"], [code]:
+            return c.Me(locale=parse_language(code))
+    raise ValueError("timezone or language")
 
 
 def _attended(circle: str | None, args: list[str]) -> c.Command:
@@ -313,6 +328,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _support,
             free_text=True,
         ),
+        Subcommand(
+            "me",
+            "me [timezone <Area/City> | language en|es|de]",
+            _("your own time zone and language, used for every time and message you read here"),
+            c.Me,
+            _me,
+        ),
         Subcommand("export", "export", _("everything stored about you, as a file only you receive"), c.Export, _export),
         Subcommand(
             "forget-me",
@@ -385,7 +407,7 @@ def parse(text: str) -> c.Command:
     sub = SUBCOMMANDS.get(name)
     if sub is None:
         raise UsageError(
-            _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=f"{PREFIX} help")
+            _("I don't know \u201c{name}\u201d. Try {help} for the list of commands.", name=name, help=hint("help"))
         )
     rest = rest.strip()
     if circle is None and rest.startswith("#") and len(rest) > 1:

@@ -12,12 +12,44 @@ import gettext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Union
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "circlebot"
 
-Param = Union[str, int, "Text"]
+Param = Union[str, int, "Text", "Hint"]
+
+#: The one slash command every adapter registers.
+COMMAND = "/circle"
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A command a message teaches, as data: each adapter spells it in its own form.
+
+    Attributes:
+        command: the subcommand, e.g. ``support``.
+        args: its arguments; ``<...>`` marks a placeholder the person fills in.
+        circle: the circle's id when the command must name it (``#crew``).
+    """
+
+    command: str
+    args: tuple[str, ...] = ()
+    circle: str | None = None
+
+
+def hint(command: str, *args: str, circle: str | None = None) -> Hint:
+    return Hint(command, tuple(args), circle)
+
+
+def typed_hint(h: Hint) -> str:
+    """A hint as it is typed in one line (the console; the default)."""
+    circle = [f"#{h.circle}"] if h.circle else []
+    return " ".join([COMMAND, h.command, *circle, *h.args])
+
+
+HintStyle = Callable[[Hint], str]
 
 
 @dataclass(frozen=True)
@@ -61,11 +93,13 @@ def translations(locale: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[locale], fallback=True)
 
 
-def render(text: Param, locale: str = "en") -> str:
-    """Translate ``text`` into ``locale`` and fill in its parameters."""
+def render(text: Param, locale: str = "en", hints: HintStyle = typed_hint) -> str:
+    """Translate ``text`` into ``locale`` and fill in its parameters; ``hints`` spells commands."""
+    if isinstance(text, Hint):
+        return hints(text)
     if not isinstance(text, Text):
         return str(text)
     catalog = translations(locale)
-    values = {name: render(value, locale) for name, value in text.params}
+    values = {name: render(value, locale, hints) for name, value in text.params}
     template = catalog.gettext(text.msgid) if text.msgid else ""
     return template.format(**values) if values else template

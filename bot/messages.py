@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.circle import Circle, Commitment, Member, Occurrence, Role, Rsvp, Story
+from bot.actions import Action, Verb
 from bot.effects import Button, FormField, Message
 from bot.grammar import PREFIX, SUBCOMMANDS
-from bot.i18n import Text, _, join, join_and
+from bot.i18n import Text, _, hint, join, join_and
 from bot.state import STATE_NAMES, State
 from bot.timetable import WEEKDAY_NAMES, format_day, format_when, to_local
 from kits.schema import Kit
@@ -27,8 +28,6 @@ KIND_NAMES = {
     "resume": _("the circle resumes"),
 }
 
-CHECKIN_BUTTON = Button(_("Check in"), "checkin")
-STRUGGLING_BUTTON = Button(_("I'm struggling"), "struggling")
 SEEN_BY_MODERATOR = _("Only your moderator sees this.")
 SEEN_BY_YOU_THEN_MODERATOR = _(
     "Only you see this draft. When you confirm, your moderator reads it and decides; you can withdraw it until it is posted."
@@ -42,7 +41,23 @@ NOT_A_CRISIS_SERVICE = _(
     "Circlebot and your circle are not a crisis service. "
     "If you or someone else is in immediate danger, call your local emergency number now."
 )
-RSVP_BUTTONS = (Button(_("I'll be there"), "rsvp yes"), Button(_("Can't make it"), "rsvp no"))
+
+
+def checkin_button(circle: Circle, week: int) -> Button:
+    return Button(_("Check in"), Action(Verb.CHECKIN, circle.id, week))
+
+
+def struggling_button(circle: Circle) -> Button:
+    return Button(_("I'm struggling"), Action(Verb.STRUGGLING, circle.id))
+
+
+def rsvp_buttons(circle: Circle, week: int) -> tuple[Button, Button]:
+    """For the meeting of ``week`` (0: whichever meeting is next)."""
+    return (
+        Button(_("I'll be there"), Action(Verb.RSVP_YES, circle.id, week)),
+        Button(_("Can't make it"), Action(Verb.RSVP_NO, circle.id, week)),
+    )
+
 RSVP_NAMES = {Rsvp.GOING: _(" — will be there"), Rsvp.NOT_GOING: _(" — can't make it")}
 
 
@@ -128,11 +143,20 @@ def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Mes
         minutes = _(" ({minutes} min)", minutes=exercise.minutes) if exercise.minutes else ""
         lines.append(_("Exercise {n}: {title}{minutes}", n=number, title=exercise.title, minutes=minutes))
         lines.append(exercise.prompt)
-    lines.append(_("When you are ready, check in with {command}. {privacy}", command=f"{PREFIX} checkin", privacy=SEEN_BY_CIRCLE))
+    lines.append(_("When you are ready, check in with {command}. {privacy}", command=hint("checkin"), privacy=SEEN_BY_CIRCLE))
+    answers = [a.rsvp for a in circle.attendance if a.week == week]
+    if answers:
+        lines.append(
+            _(
+                "{coming} coming, {away} can't make it",
+                coming=answers.count(Rsvp.GOING),
+                away=answers.count(Rsvp.NOT_GOING),
+            )
+        )
     return Message(
         tuple(lines),
         title=_("Week {week} of {total}: {title}", week=week, total=kit.length, title=content.title),
-        buttons=(CHECKIN_BUTTON, *RSVP_BUTTONS),
+        buttons=(checkin_button(circle, week), *rsvp_buttons(circle, week)),
     )
 
 
@@ -150,21 +174,21 @@ def reminder_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Mes
     return Message(
         (_("The circle meets at {when}.", when=format_when(meeting, circle.tz)), _("Agenda:"), *agenda, SEEN_BY_CIRCLE),
         title=_("Meeting soon: week {week}", week=week),
-        buttons=RSVP_BUTTONS,
+        buttons=rsvp_buttons(circle, week),
     )
 
 
-def checkin_post(kit: Kit, week: int) -> Message:
+def checkin_post(circle: Circle, kit: Kit, week: int) -> Message:
     questions = [_("{n}. {question}", n=n, question=q) for n, q in enumerate(kit.week(week).checkin_questions, start=1)]
     return Message(
         (
             *questions,
-            _("Answer with the button, or in one line: {example}", example=f"{PREFIX} checkin answer 1 | answer 2 | ..."),
+            _("Answer with the button, or in one line: {example}", example=hint("checkin", "<answer 1> | <answer 2> | ...")),
             SEEN_BY_CIRCLE,
             STRUGGLING_GOES_TO_MODERATOR,
         ),
         title=_("Week {week} check-in", week=week),
-        buttons=(CHECKIN_BUTTON, STRUGGLING_BUTTON),
+        buttons=(checkin_button(circle, week), struggling_button(circle)),
     )
 
 
@@ -175,7 +199,8 @@ def continuity_dm(circle: Circle, commitment: Commitment) -> Message:
             _("Tell the circle in this week's check-in. {privacy}", privacy=SEEN_BY_CIRCLE),
         ),
         title=_("{circle}: your commitment", circle=circle.name),
-        buttons=(CHECKIN_BUTTON,),
+        # The check-in this DM comes with is the week after the commitment's.
+        buttons=(checkin_button(circle, commitment.week + 1),),
     )
 
 
@@ -217,8 +242,8 @@ def tune_up_post(circle: Circle, kit: Kit, number: int, meeting: datetime, last:
             _(
                 "This is the last tune-up; the circle closes after it. To go again together, the moderator can "
                 "type {again}; to meet new people, join or form another circle with {list}.",
-                again=f"{PREFIX} again",
-                list=f"{PREFIX} list",
+                again=hint("again"),
+                list=hint("list"),
             )
         )
     return Message(tuple(lines), title=_("Tune-up {n}: {circle}", n=number, circle=circle.name))
@@ -290,11 +315,11 @@ def nudge_dm(circle: Circle, next_meeting: str) -> Message:
         (
             _("We have missed you at the last two meetings of \u201c{circle}\u201d. No need to explain.", circle=circle.name),
             _("The next one is {when}; come as you are, even without the exercise done.", when=next_meeting),
-            _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away="/circle away <date>", struggling="/circle struggling"),
+            _("If now is not a good time, {away} pauses my messages, or {struggling} tells your moderator privately.", away=hint("away", "<YYYY-MM-DD>", circle=circle.handle), struggling=hint("struggling", circle=circle.handle)),
             SEEN_BY_YOU_ANSWER_TO_CIRCLE,
         ),
         title=_("We missed you"),
-        buttons=RSVP_BUTTONS,
+        buttons=rsvp_buttons(circle, 0),
     )
 
 
@@ -307,11 +332,11 @@ def invite_again(old: Circle, new: Circle, kit: Kit, reader_tz: str, first_slot:
                 kit=kit.name,
                 slot=slot_for(new, reader_tz, first_slot),
             ),
-            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=f"{PREFIX} join {new.handle}"),
+            _("Would you like to be part of the new run? Say yes with {command}; no answer needed otherwise.", command=hint("join", new.handle)),
             SEEN_BY_YOU,
         ),
         title=_("An invitation to go again"),
-        buttons=(Button(_("Join the new run"), f"join {new.handle}"),),
+        buttons=(Button(_("Join the new run"), Action(Verb.JOIN, new.id)),),
     )
 
 
@@ -327,7 +352,6 @@ def _quoted(post: Message) -> list[Text]:
 
 
 def story_preview(circle: Circle, story: Story, post: Message) -> Message:
-    command = f"share #{circle.handle}"
     return Message(
         (
             _("If you confirm and your moderator approves, this is exactly what will be posted in the workspace's community channel, for everyone there to read:"),
@@ -339,14 +363,13 @@ def story_preview(circle: Circle, story: Story, post: Message) -> Message:
         ),
         title=_("Your story {number}, before it leaves the circle", number=story.number),
         buttons=(
-            Button(_("Send to my moderator"), f"{command} confirm {story.number}"),
-            Button(_("Withdraw"), f"{command} withdraw {story.number}"),
+            Button(_("Send to my moderator"), Action(Verb.STORY_CONFIRM, circle.id, item=str(story.number))),
+            Button(_("Withdraw"), Action(Verb.STORY_WITHDRAW, circle.id, item=str(story.number))),
         ),
     )
 
 
 def story_for_moderator(circle: Circle, story: Story, author: str, post: Message) -> Message:
-    command = f"share #{circle.handle}"
     return Message(
         (
             _("{name} would like this story posted in the workspace's community channel:", name=author),
@@ -356,8 +379,8 @@ def story_for_moderator(circle: Circle, story: Story, author: str, post: Message
         ),
         title=_("{circle}: story {number} to share beyond the circle?", circle=circle.name, number=story.number),
         buttons=(
-            Button(_("Approve and post"), f"{command} approve {story.number}"),
-            Button(_("Decline"), f"{command} decline {story.number}"),
+            Button(_("Approve and post"), Action(Verb.STORY_APPROVE, circle.id, item=str(story.number))),
+            Button(_("Decline"), Action(Verb.STORY_DECLINE, circle.id, item=str(story.number))),
         ),
     )
 

@@ -26,9 +26,10 @@ from bot import care
 from bot import messages as m
 from bot.circle import Circle, UserRef
 from bot.decision import Out
+from bot.actions import Action, Verb
 from bot.effects import Button, Message, SendFile
-from bot.grammar import PREFIX
-from bot.i18n import _
+
+from bot.i18n import _, hint
 from bot.running import departed
 from bot.sharing import withdraw_all
 
@@ -180,12 +181,12 @@ def forget_preview(circles: Iterable[Circle], user: UserRef) -> Message:
             _("This erases your answers, commitments, stories and notes, and your name, in every circle here:"),
             *lines,
             _("You leave the circles you are in. The circles keep only anonymous counts, such as how many people checked in each week."),
-            _("It cannot be undone. Take a copy first with {export} if you want one.", export=f"{PREFIX} export"),
-            _("To go ahead, type {command}.", command=f"{PREFIX} forget-me confirm"),
+            _("It cannot be undone. Take a copy first with {export} if you want one.", export=hint("export")),
+            _("To go ahead, type {command}.", command=hint("forget-me", "confirm")),
             m.SEEN_BY_YOU,
         ),
         title=_("Forget me?"),
-        buttons=(Button(_("Erase everything about me"), "forget-me confirm"),),
+        buttons=(Button(_("Erase everything about me"), Action(Verb.FORGET_CONFIRM)),),
     )
 
 

@@ -18,14 +18,13 @@ from bot.circle import (
     Role,
     Rsvp,
 )
-from bot.decision import Context, Out, find_member, reader_tz, require_member, require_state
+from bot.decision import Context, Out, find_member, reader_tz, require_member, require_state, weekly_post_key
 from bot.effects import (
     AddToSpace,
     RemoveFromSpace,
 )
 from bot.errors import CircleError
-from bot.grammar import PREFIX
-from bot.i18n import _
+from bot.i18n import _, hint
 from bot.plan import meeting, moved_to_slot, next_meeting, next_week, reanchor, replan
 from bot.state import Event, State, transition
 from bot.timetable import meeting_on, to_local
@@ -40,7 +39,7 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
             _(
                 "You were removed from \u201c{name}\u201d, so you cannot join it again. See {command} for other circles.",
                 name=circle.name,
-                command=f"{PREFIX} list",
+                command=hint("list"),
             )
         )
     require_state(circle, (State.FORMING, State.ACTIVE), _("join"))
@@ -50,7 +49,7 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
                 "\u201c{name}\u201d is full ({capacity} people). Try {command} for others.",
                 name=circle.name,
                 capacity=circle.capacity,
-                command=f"{PREFIX} list",
+                command=hint("list"),
             )
         )
     circle = circle.with_member(Member(ctx.actor.user, ctx.actor.name, Role.MEMBER, ctx.now, ctx.actor.tz))
@@ -80,7 +79,7 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
             _(
                 "You moderate \u201c{name}\u201d: hand the role on first with {command}.",
                 name=circle.name,
-                command=f"{PREFIX} moderator #{circle.handle} <member>",
+                command=hint("moderator", "<member>", circle=circle.handle),
             )
         )
     circle = circle.without_member(member.user)
@@ -167,7 +166,7 @@ def _start(circle: Circle, cmd: c.Start, ctx: Context, out: Out) -> Circle:
 def _pause(circle: Circle, cmd: c.Pause, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.PAUSE)
     plan: tuple[Occurrence, ...] = ()
-    line = _("Nothing will be posted until the moderator resumes it with {command}.", command=f"{PREFIX} resume")
+    line = _("Nothing will be posted until the moderator resumes it with {command}.", command=hint("resume"))
     if cmd.weeks:
         resume_at = ctx.now + timedelta(weeks=cmd.weeks)
         plan = (Occurrence(Kind.RESUME, circle.revision, resume_at),)
@@ -294,6 +293,9 @@ def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:
     week = next_week(circle, ctx.kit)
     if week > ctx.kit.length:
         raise CircleError(_("There is no meeting left to answer for."))
+    if cmd.week and cmd.week < week:
+        raise CircleError(_("Week {week}'s meeting has already happened.", week=cmd.week))
+    week = cmd.week or week
     rsvp = Rsvp.GOING if cmd.going else Rsvp.NOT_GOING
     if circle.rsvp(week, member.user) is rsvp:
         out.reply(ctx.actor.user, m.plain(_("Already noted, thank you.")))
@@ -307,6 +309,9 @@ def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:
     else:
         out.post(m.plain(_("{name} can't make it to week {week}'s meeting.", name=member.name, week=week)))
         out.reply(ctx.actor.user, m.plain(_("Thanks for letting the circle know. The check-in stays open for you.")))
+    if week <= circle.week:  # the week's post is out: show the new count on it
+        post = m.exercise_post(circle, ctx.kit, week, meeting(circle, ctx.kit, week))
+        out.update(weekly_post_key(circle.id, week), post)
     return circle
 
 

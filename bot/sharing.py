@@ -23,8 +23,8 @@ from bot.circle import Circle, Member, Role, Story, StoryStatus, UserRef
 from bot.decision import Context, Out, require_member, require_state
 from bot.effects import PostToCommunity
 from bot.errors import CircleError
-from bot.grammar import PREFIX
-from bot.i18n import _
+
+from bot.i18n import _, hint
 from bot.state import State
 
 STATUS_NAMES = {
@@ -95,7 +95,7 @@ def _confirm(circle: Circle, cmd: c.ConfirmStory, ctx: Context, out: Out) -> Cir
         ctx.actor.user,
         m.plain(
             _("Story {number} is with your moderator, {name}. Nothing is posted unless they approve.", number=story.number, name=moderator.name),
-            _("You can still take it back with {command}.", command=f"{PREFIX} share #{circle.handle} withdraw {story.number}"),
+            _("You can still take it back with {command}.", command=hint("share", "withdraw", str(story.number), circle=circle.handle)),
         ),
     )
     return _with_story(circle, story)

@@ -15,6 +15,7 @@ changes nothing.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from bot.errors import CircleError
 from bot.i18n import Text, _
@@ -104,3 +105,88 @@ def transition(state: State, event: Event, paused_from: State | None = None) -> 
     if target == PREVIOUS:
         return paused_from or State.ACTIVE
     return State(target)
+
+
+# ------------------------------------------------------------ who may do what, when
+
+
+class Party(str, enum.Enum):
+    """How the person running a command stands towards the circle."""
+
+    OUTSIDER = "outsider"  # not a member (and not a workspace admin)
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    ADMIN = "admin"  # a workspace admin, member or not
+
+
+F, A, P, G, U, C = (State.FORMING, State.ACTIVE, State.PAUSED, State.GRADUATED, State.FOLLOWING_UP, State.CLOSED)
+EVERY_STATE = frozenset(State)
+OPEN_STATES = frozenset({F, A, P, G, U})  # every state but closed
+MEMBERS = frozenset({Party.MEMBER, Party.MODERATOR})
+LEADERS = frozenset({Party.MODERATOR, Party.ADMIN})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may run a command, in which states; ``doing`` names it in a refusal."""
+
+    parties: frozenset[Party]
+    states: frozenset[State]
+    doing: Text
+
+
+def _rule(parties: frozenset[Party], states: frozenset[State], doing: Text) -> Rule:
+    return Rule(frozenset(parties), frozenset(states), doing)
+
+
+_SUPPORT = _("change your support")
+
+#: For each command that acts on one circle (by class name), who may run it in which state.
+#: Checked once, before any handler runs; a handler may still refuse for a finer reason
+#: (an answer too long, a date passed). A command missing here is refused.
+PERMISSIONS: dict[str, Rule] = {
+    # Finding and joining
+    "Join": _rule({Party.OUTSIDER, Party.ADMIN}, {F, A}, _("join")),
+    "Info": _rule(set(Party), EVERY_STATE, _("see it")),  # outsiders see only what they need to decide to join
+    "Leave": _rule(MEMBERS, OPEN_STATES, _("leave")),
+    "Next": _rule(MEMBERS, {A, P, G, U}, _("see what comes next")),
+    # The weekly rhythm
+    "CheckInCommand": _rule(MEMBERS, {A}, _("check in")),
+    "Commit": _rule(MEMBERS, {A}, _("make a commitment")),
+    "Attend": _rule(MEMBERS, {A}, _("answer for a meeting")),
+    "Attended": _rule(MEMBERS, {A}, _("record attendance")),
+    "Away": _rule(MEMBERS, OPEN_STATES, _("set an away date")),
+    "Journal": _rule(MEMBERS, {A, P, G, U, C}, _("read your journal")),
+    "Progress": _rule(MEMBERS | {Party.ADMIN}, {A, P, G, U, C}, _("see the progress card")),
+    "Struggling": _rule(MEMBERS, EVERY_STATE, _("ask for support")),  # after the end too: resources still help
+    # Stories: the author confirms, the moderator approves
+    "Share": _rule(MEMBERS, OPEN_STATES, _("share a story")),
+    "ConfirmStory": _rule(MEMBERS, EVERY_STATE, _("confirm a story")),
+    "WithdrawStory": _rule(MEMBERS, EVERY_STATE, _("withdraw a story")),
+    "ApproveStory": _rule(LEADERS, EVERY_STATE, _("approve a story")),
+    "DeclineStory": _rule(LEADERS, EVERY_STATE, _("decline a story")),
+    # Care after a life event outlasts the run
+    **{
+        name: _rule(MEMBERS, EVERY_STATE, _SUPPORT)
+        for name in (
+            "AboutSupport", "OpenSupport", "ProposeSupport", "AnswerSupport", "ShareSupportWith", "SetReach", "NotNow",
+            "ShareDate", "TellCircle", "EndSupport", "OfferHelp", "StopHelping",
+        )
+    },
+    # The moderator's (or a workspace admin's)
+    "Start": _rule(LEADERS, {F}, EVENT_NAMES[Event.START]),
+    "Pause": _rule(LEADERS, {A, G, U}, EVENT_NAMES[Event.PAUSE]),
+    "Resume": _rule(LEADERS, {P}, EVENT_NAMES[Event.RESUME]),
+    "Skip": _rule(LEADERS, {A}, _("skip a meeting")),
+    "Reschedule": _rule(LEADERS, OPEN_STATES, _("reschedule")),
+    "Remove": _rule(LEADERS, OPEN_STATES, _("remove a member")),
+    "HandOver": _rule(LEADERS, OPEN_STATES, _("hand over the moderator role")),
+    "Again": _rule(LEADERS, {G, U, C}, _("go again")),
+    "Close": _rule(LEADERS, OPEN_STATES, EVENT_NAMES[Event.CLOSE]),
+}
+
+
+def may(command: str, state: State, parties: frozenset[Party]) -> bool:
+    """Whether someone standing as ``parties`` may run ``command`` in ``state``."""
+    rule = PERMISSIONS.get(command)
+    return rule is not None and state in rule.states and bool(rule.parties & parties)

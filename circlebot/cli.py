@@ -10,24 +10,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from circlebot.config import Settings
-from kits import KitError, builtin_kits, load_kit, load_kits
-from kits.schema import Kit
-
-
-def installed_kits(settings: Settings) -> dict[str, Kit]:
-    """The built-in kits plus any in ``CIRCLEBOT_KITS_DIR`` (which may override one by id).
-
-    The workplace's own support resources come first in every kit's list.
-    """
-    kits = builtin_kits()
-    if settings.kits_dir:
-        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
-    if settings.support_resources:
-        for kit_id, kit in kits.items():
-            resources = (*settings.support_resources, *kit.support.resources)
-            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
-    return kits
+from kits import KitError, load_kit
 
 
 def _validate(paths: list[str]) -> int:
@@ -45,6 +31,8 @@ def _validate(paths: list[str]) -> int:
 
 
 def _list_kits(settings: Settings) -> int:
+    from circlebot.wiring import installed_kits
+
     for kit in installed_kits(settings).values():
         print(f"{kit.id:12} {kit.length:2} meetings, {kit.cadence.value:8} {kit.name}")
     return 0
@@ -98,30 +86,30 @@ def _stats(settings: Settings, database: str | None, place: tuple[str, str] | No
 def _console(
     settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
 ) -> int:
-    from adapters.console.app import CirclePlace, Console, ConsoleSender
-    from adapters.console.render import PictureFolder
-    from circlebot.service import CircleService
+    from adapters.console.app import CirclePlace, Console, ConsoleAdapter
+    from adapters.console.render import Choices, PictureFolder
+    from circlebot.wiring import build
     from scheduler.clock import SimulatedClock, SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
-    from scheduler.runner import Runner
-    from storage.database import make_engine, upgrade
-    from storage.outbox import Outbox
-    from storage.repository import Store
 
     if database is None:
         # A fresh file per demo: the simulated clock must not meet last session's circles.
         database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-    engine = make_engine(database)
-    upgrade(engine)
+    app = build(settings, database)
+    store, service = app.store, app.commands
+    # One process delivers from a database at a time. A live console beside a running bot stands
+    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+    leader = leader_for(app.engine)
+    if not live and not leader.acquire():
+        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
     if live:
         clock = SystemClock()
     else:
         clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
         if clock.now().tzinfo is None:
             raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
-    store, outbox = Store(engine), Outbox(engine)
-    service = CircleService(store, installed_kits(settings), settings.grace)
 
     places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
@@ -136,14 +124,18 @@ def _console(
         print(text, flush=True)
 
     folder = PictureFolder(Path(pictures) if pictures else Path(tempfile.mkdtemp(prefix="circlebot-pictures-")))
-    runner = Runner(service, outbox, ConsoleSender(write, clock, place_of, settings.locale, folder))
-    console = Console(service, runner, clock, write, settings.locale, Path(files) if files else None, folder, place_of=place_of)
+    choices = Choices()
+    runner = app.runner(ConsoleAdapter(write, clock, place_of, folder, choices))
+    console = Console(
+        service, runner, clock, write, settings.locale, Path(files) if files else None, folder, place_of=place_of,
+        choices=choices,
+    )
     interactive = sys.stdin.isatty()
     if interactive:
         write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
     async def loop() -> None:
-        scheduler = LiveScheduler(runner, leader_for(engine), clock) if live else None
+        scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
@@ -151,28 +143,75 @@ def _console(
             while True:
                 if interactive:
                     try:
-                        line = await asyncio.to_thread(input, f"{console.actor.name}> ")
+                        line = await asyncio.to_thread(input, console.prompt)
                     except EOFError:
                         return
                 else:
                     line = await asyncio.to_thread(sys.stdin.readline)
                     if not line:
                         return
-                    write(f"{console.actor.name}> {line.rstrip()}")
+                    write(f"{console.prompt}{line.rstrip()}")
                 if not await console.handle_line(line):
                     return
         finally:
             if scheduler:
-                await scheduler.shutdown()
-                await runner.run_due(clock.now())  # what the last commands queued goes out before we leave
+                await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
 
-    asyncio.run(loop())
+    try:
+        asyncio.run(loop())
+    finally:
+        leader.release()
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    """Serve every chat platform that has settings, with the scheduler, until SIGINT or SIGTERM."""
+    import signal
+
+    from adapters.contract import AdapterRouter
+    from adapters.discord import app as discord
+    from adapters.slack import app as slack
+    from circlebot.wiring import build
+    from scheduler.clock import SystemClock
+    from scheduler.leader import leader_for
+    from scheduler.live import LiveScheduler
+
+    platforms = {
+        "slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start),
+        "discord": (discord.discord_configured(settings), discord.discord_settings_problem(settings), discord.start),
+    }
+    problems = [problem for _on, problem, _start in platforms.values() if problem]
+    starts = [start for on, problem, start in platforms.values() if on and not problem]
+    if problems or not starts:
+        print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
+              + "\n  " + discord.NEEDED + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+        return 2
+    app, clock = build(settings), SystemClock()
+
+    async def serve() -> None:
+        running = [await start(settings, app, clock) for start in starts]
+        runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}))
+        scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
+        app.commands.on_change = scheduler.poke
+        scheduler.start()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await scheduler.shutdown()
+            for platform in running:
+                await platform.stop()
+
+    asyncio.run(serve())
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="circlebot", description="Peer-support circles for Slack and Discord.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Slack and Discord (those with settings) and run the scheduler")
     console = sub.add_parser("console", help="a terminal chat with a simulated clock")
     console.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
     console.add_argument("--start", help="simulated start time, ISO 8601 with zone (default: now)")
@@ -192,11 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
     db_sub.add_parser("outbox", help="count deliveries by status and list the parked ones")
+    discord_cmd = sub.add_parser("discord", help="Discord: sync the /circle command")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser("sync", help="put /circle on Discord (200 creates a day per server: sync on purpose)")
+    sync.add_argument("--guild", type=int, help="sync to one server (at once) instead of globally")
     args = parser.parse_args(argv)
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # a bad setting is named, not a traceback
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"invalid settings: {problems}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in ("console", "stats"):
         logging.getLogger().setLevel(logging.WARNING)  # their own output is the conversation, or the report
@@ -205,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.paths) if args.kits_command == "validate" else _list_kits(settings)
         if args.command == "db":
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "discord":
+            from adapters.discord.app import sync_now
+
+            return sync_now(settings, args.guild)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)

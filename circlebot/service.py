@@ -1,29 +1,39 @@
-"""The service: one command or tick = load the circle, ask the core, save, queue deliveries.
+"""The command service: what adapters call. One request = load the circle, ask the core, save, queue deliveries.
 
-Adapters call :meth:`CircleService.run` with the text a person typed (or the
-command a button carries) and render the responses it returns. Deliveries
-(posts, DMs, channel changes) are queued in the outbox in the same transaction
-as the circle's new state, so a crash can lose or double neither.
+Adapters call :meth:`CommandService.handle` (or :meth:`~CommandService.ahandle`
+from an event loop) with a :class:`~bot.inputs.Request`: a typed line, a pressed
+button or a submitted form, with the platform's id for it. The service decodes
+it, checks it against the permission table like any typed command, and returns
+the responses for the person. Deliveries (posts, DMs, channel changes) are
+queued in the outbox in the same transaction as the circle's new state and the
+request's id, so a crash can lose or double none of them, and a retried request
+has no second effect. The clock's side is :class:`circlebot.ticker.Ticker`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from bot import commands as c
 from bot import privacy
+from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
-from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Message, Reply, Response
-from bot.engine import Decision, create_circle, forget, handle, list_message, tick
-from bot.forming import LIST_PAGE, form_again, slug
+from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply, Response
+from bot.engine import Decision, create_circle, forget, handle, list_message
 from bot.errors import CircleError
-from bot.grammar import PREFIX, parse
-from bot.i18n import _, join
+from bot.forming import LIST_PAGE, form_again, slug
+from bot.grammar import parse
+from bot.i18n import _, hint, join
+from bot.inputs import Pressed, Request, Submitted, Typed
 from bot.messages import help_message, plain
+from bot.people import person_message, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
+from bot.text import clean
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
 
@@ -37,72 +47,116 @@ def error_message(error: CircleError) -> Message:
     return plain(error.text, title=_("Sorry"))
 
 
-class CircleService:
-    """Joins the core, the kits and storage.
+def command_of_input(request: Request) -> tuple[c.Command, str | None]:
+    """The command a typed line, a pressed button or a submitted form stands for.
+
+    Returns:
+        The command, and the id of the circle a button or form is pinned to (``None`` for a typed line,
+        whose circle is named by its handle, or found from where it was typed).
+
+    Raises:
+        CircleError: malformed, or an action this bot did not make.
+    """
+    match request.input:
+        case Typed(text=text):
+            return parse(text), None  # the grammar cleans what it reads
+        case Pressed(action=action):
+            decoded = decode_action(action)
+            return command_of(decoded), decoded.circle_id or None
+        case Submitted(action=action, answers=answers):
+            decoded = decode_action(action)
+            return command_of(decoded, tuple(clean(answer) for answer in answers)), decoded.circle_id or None
+    raise TypeError(f"not an input: {request.input!r}")
+
+
+class CommandService:
+    """Joins the core, the kits and storage for what people do.
 
     Args:
-        store: where circles and the outbox live.
+        store: where circles, people and the outbox live.
         kits: the installed kits by id.
-        grace: how late a timetable step may still be sent.
+        locale: the language of posts to a circle, and of anyone who has not chosen one.
         on_change: called once a command's change is committed, when it queued
             deliveries or moved the circle's next wake (the live scheduler's ``poke``).
     """
 
     def __init__(
-        self, store: Store, kits: Mapping[str, Kit], grace: timedelta, on_change: Callable[[], None] | None = None
+        self,
+        store: Store,
+        kits: Mapping[str, Kit],
+        locale: str = "en",
+        on_change: Callable[[], None] | None = None,
     ):
         self.store = store
         self.kits = kits
-        self.grace = grace
+        self.locale = locale
         self.on_change = on_change
 
-    def run(self, actor: Actor, text: str, now: datetime, *, where: str | None = None) -> list[Response]:
-        """Carry out one ``/circle`` command typed by ``actor``.
+    async def ahandle(self, request: Request, now: datetime) -> list[Response]:
+        """:meth:`handle` in a worker thread, so an adapter's event loop never waits on the database."""
+        return await asyncio.to_thread(self.handle, request, now)
 
-        Args:
-            actor: who typed it.
-            text: the command line, with or without the ``/circle`` prefix.
-            now: the current time.
-            where: the circle whose space the command was typed in, if any.
+    def handle(self, request: Request, now: datetime) -> list[Response]:
+        """Carry out one thing a person did.
 
         Returns:
-            The responses for ``actor`` (a reply or a form); deliveries went to the outbox.
+            The responses for the person (a reply, a form, a file); deliveries went to the
+            outbox. A request whose id was handled before returns nothing and changes nothing.
         """
+        actor = request.actor
         try:
-            command = parse(text)
+            command, pinned = command_of_input(request)
             for attempt in range(RETRIES):
                 try:
-                    return self._run(actor, command, now, where)
+                    return self._run(request, command, pinned, now)
                 except StaleCircle:
                     log.info("circle changed meanwhile; retrying (%d)", attempt + 1)
             raise CircleError(_("The circle is busy right now; please try again in a moment."))
         except CircleError as error:
             return [Reply(actor.user, error_message(error))]
 
-    def _run(self, actor: Actor, command: c.Command, now: datetime, where: str | None) -> list[Response]:
+    def _run(self, request: Request, command: c.Command, pinned: str | None, now: datetime) -> list[Response]:
+        with self.store.transaction() as tx:
+            if not tx.first_time(request_key(request), now):
+                log.info("request %s seen before; ignored", request.request_id)
+                return []
+            actor, person = request.actor, tx.person(request.actor.user)
+            if person is not None:  # what they set themselves wins over what the platform says
+                actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale)
+            responses = self._dispatch(tx, actor, command, now, pinned, request.channel)
+            if actor.tz is None and not (person and person.tz_asked) and not isinstance(command, c.Me):
+                # The platform tells no zone (Discord): ask once, and never again.
+                tx.set_person(actor.user, tz_asked=True)
+                responses.append(Reply(actor.user, zone_question()))
+            return responses
+
+    def _dispatch(
+        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None
+    ) -> list[Response]:
         if isinstance(command, c.Help):
             return [Reply(actor.user, help_message())]
-        with self.store.transaction() as tx:
-            user = actor.user
-            if isinstance(command, c.ListCircles):
-                joinable, total = tx.joinable(user, LIST_PAGE)
-                mine = tx.load_many(tx.circle_ids_of(user, closed=True))
-                return [Reply(user, list_message(mine, joinable, total - len(joinable), self.kits))]
-            if isinstance(command, c.Stats):
-                require_admin(actor)
-                return [Reply(user, stats_message(workspace_stats(tx.tally(user.platform, user.workspace))))]
-            if isinstance(command, c.Export):
-                return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now)]
-            if isinstance(command, c.ForgetMe):
-                return self._forget(tx, actor, command, now)
-            if isinstance(command, c.NewCircle):
-                taken = tx.handles(user.platform, user.workspace, slug(command.name))
-                return self._apply(tx, None, create_circle(command, actor, now, self.kits, taken), now)
-            circle = self._resolve(tx, actor, command, where)
-            if isinstance(command, c.Again):
-                return self._again(tx, circle, command, actor, now)
-            decision = handle(circle, command, actor, now, self._kit(circle))
-            return self._apply(tx, circle, decision, now)
+        user = actor.user
+        if isinstance(command, c.Me):
+            return self._me(tx, actor, command)
+        if isinstance(command, c.ListCircles):
+            joinable, total = tx.joinable(user, LIST_PAGE)
+            mine = tx.load_many(tx.circle_ids_of(user, closed=True))
+            return [Reply(user, list_message(mine, joinable, total - len(joinable), self.kits))]
+        if isinstance(command, c.Stats):
+            require_admin(actor)
+            return [Reply(user, stats_message(workspace_stats(tx.tally(user.platform, user.workspace))))]
+        if isinstance(command, c.Export):
+            return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now)]
+        if isinstance(command, c.ForgetMe):
+            return self._forget(tx, actor, command, now)
+        if isinstance(command, c.NewCircle):
+            taken = tx.handles(user.platform, user.workspace, slug(command.name))
+            return self._apply(tx, None, create_circle(command, actor, now, self.kits, taken), now)
+        circle = self._resolve(tx, actor, command, pinned, channel)
+        if isinstance(command, c.Again):
+            return self._again(tx, circle, command, actor, now)
+        decision = handle(circle, command, actor, now, self._kit(circle))
+        return self._apply(tx, circle, decision, now)
 
     def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
         taken = tx.handles(old.platform, old.workspace, slug(old.name))
@@ -132,74 +186,31 @@ class CircleService:
         for before, decision in zip(circles, decisions):
             self._apply(tx, before, decision, now)
         tx.forget_involvements(user)
+        tx.forget_person(user)
         log.info("forgot a person: %d circles, %d outbox rows", len(circles), erased)
         return [Reply(user, privacy.forgotten_message(len(circles)))]
-
-    def tick(self, circle_id: str, now: datetime) -> None:
-        """Move one circle along its timetable up to ``now``."""
-        self.tick_many([circle_id], now)
-
-    def tick_many(self, circle_ids: list[str], now: datetime) -> None:
-        """Move several circles along in one transaction (a fan-out ticks thousands at once).
-
-        If another process changed one of them meanwhile, each is retried on its own.
-        """
-        try:
-            with self.store.transaction(background=True) as tx:
-                for circle in tx.load_many(circle_ids, lock=True):
-                    self.store.let_commands_first()
-                    self._tick_one(tx, circle, now)
-            return
-        except StaleCircle:
-            pass
-        for circle_id in circle_ids:
-            for _attempt in range(RETRIES):
-                try:
-                    with self.store.transaction(background=True) as tx:
-                        for circle in tx.load_many([circle_id], lock=True):
-                            self._tick_one(tx, circle, now)
-                    break
-                except StaleCircle:
-                    continue
-
-    def _tick_one(self, tx: Transaction, circle: Circle, now: datetime) -> None:
-        kit = self.kits.get(circle.kit_id)
-        if kit is None:
-            log.warning("tick for circle %s skipped: its kit %s is not installed", circle.id, circle.kit_id)
-            return
-        decision = tick(circle, kit, now, self.grace)
-        self._apply(tx, circle, decision, now, from_clock=True)
-        if decision.skipped:
-            log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped))
-            tx.record_skipped(circle.id, decision.skipped, now)
-
-    def tick_due(self, now: datetime, page: int = 50) -> int:
-        """Tick every circle whose next step is due; returns how many were ticked.
-
-        Pages go by circle id, so a circle that stays due (its kit is gone) is
-        visited once per call, never in a loop.
-        """
-        ticked, after = 0, None
-        while True:
-            due = self.store.due_circle_ids(now, page, after)
-            self.tick_many(due, now)
-            ticked += len(due)
-            if len(due) < page:
-                return ticked
-            after = due[-1]
 
     def _apply(
         self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False
     ) -> list[Response]:
-        after = decision.circle
-        if before is None or after.revision != before.revision:
-            members_changed = before is None or [m.user for m in before.members] != [m.user for m in after.members]
-            tx.save(after, previous_revision=before.revision if before else None, members_changed=members_changed)
-        tx.enqueue([e for e in decision.effects if isinstance(e, DELIVERY_TYPES)], now)
+        apply_decision(tx, before, decision, now, self.locale)
         # A tick runs inside the scheduler, which re-arms itself; a command must tell it.
         if self.on_change and not from_clock and any(isinstance(e, SCHEDULING_TYPES) for e in decision.effects):
             tx.after_commit.append(self.on_change)
         return [e for e in decision.effects if isinstance(e, RESPONSE_TYPES)]
+
+    def _me(self, tx: Transaction, actor: Actor, command: c.Me) -> list[Response]:
+        """Show or set the person's own zone and language; their circles read times in the new zone at once."""
+        if command.tz or command.locale:
+            tx.set_person(actor.user, tz=command.tz, locale=command.locale)
+            actor = replace(actor, tz=command.tz or actor.tz, locale=command.locale or actor.locale)
+            if command.tz:
+                for circle in tx.load_many(tx.circle_ids_of(actor.user), lock=True):
+                    member = circle.member(actor.user)
+                    moved = circle.with_member(replace(member, tz=command.tz))
+                    tx.save(replace(moved, revision=circle.revision + 1), previous_revision=circle.revision,
+                            members_changed=False)
+        return [Reply(actor.user, person_message(actor, changed=bool(command.tz or command.locale)))]
 
     def _kit(self, circle: Circle) -> Kit:
         kit = self.kits.get(circle.kit_id)
@@ -207,23 +218,32 @@ class CircleService:
             raise CircleError(_("This circle's kit \u201c{kit}\u201d is not installed here; ask an admin.", kit=circle.kit_id))
         return kit
 
-    def _resolve(self, tx: Transaction, actor: Actor, command: c.CircleCommand, where: str | None) -> Circle:
-        """The circle a command is about: named, the space it was typed in, or the actor's only one."""
+    def _resolve(
+        self, tx: Transaction, actor: Actor, command: c.CircleCommand, pinned: str | None, channel: str | None
+    ) -> Circle:
+        """The circle a command is about: a button's, named, the space it was typed in, or the actor's only one."""
         user = actor.user
+        if pinned:
+            circle = tx.load(pinned, lock=True)
+            # A button from another workspace, or one for a circle since erased, reaches nothing.
+            if circle is None or (circle.platform, circle.workspace) != (user.platform, user.workspace):
+                raise CircleError(_("That button belongs to a circle that is not here any more."))
+            return circle
         if command.circle:
             circle = tx.find(user.platform, user.workspace, command.circle.lower().lstrip("#"), lock=True)
             if circle is None:
                 raise CircleError(
-                    _("There is no circle \u201c{name}\u201d here. See {command}.", name=command.circle, command=f"{PREFIX} list")
+                    _("There is no circle \u201c{name}\u201d here. See {command}.", name=command.circle, command=hint("list"))
                 )
             return circle
+        where = tx.circle_of_space(user.platform, channel) if channel else None
         if where:
             circle = tx.load(where, lock=True)
             if circle is None or (circle.platform, circle.workspace) != (user.platform, user.workspace):
-                raise CircleError(_("This space belongs to no circle here. See {command}.", command=f"{PREFIX} list"))
+                raise CircleError(_("This space belongs to no circle here. See {command}.", command=hint("list")))
             return circle
         if isinstance(command, c.Join):
-            raise CircleError(_("Which circle? {usage}. See {command} for open ones.", usage=f"{PREFIX} join <circle>", command=f"{PREFIX} list"))
+            raise CircleError(_("Which circle? {usage}. See {command} for open ones.", usage=hint("join", "<circle>"), command=hint("list")))
         # A circle still running is meant before a closed one; a closed one still answers `info`.
         mine = tx.circle_ids_of(actor.user) or tx.circle_ids_of(actor.user, closed=True)
         if len(mine) == 1:
@@ -232,7 +252,34 @@ class CircleService:
             return circle
         if not mine:
             raise CircleError(
-                _("You are not in a circle yet. Join one ({list}) or form your own ({new}).", list=f"{PREFIX} list", new=f"{PREFIX} new")
+                _("You are not in a circle yet. Join one ({list}) or form your own ({new}).", list=hint("list"), new=hint("new"))
             )
         handles = sorted(circle.handle for circle in tx.load_many(mine))
         raise CircleError(_("You are in several circles; name one, e.g. #{first}. Yours: {ids}.", first=handles[0], ids=join([f"#{h}" for h in handles])))
+
+
+def request_key(request: Request) -> str:
+    """A request's id, unique across platforms and workspaces."""
+    user = request.actor.user
+    return f"{user.platform}:{user.workspace}:{request.request_id}"
+
+
+def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, now: datetime, locale: str) -> None:
+    """Save the circle as the decision left it and queue its deliveries, each for its reader's language and zone."""
+    after = decision.circle
+    if before is None or after.revision != before.revision:
+        members_changed = before is None or [m.user for m in before.members] != [m.user for m in after.members]
+        tx.save(after, previous_revision=before.revision if before else None, members_changed=members_changed)
+    deliveries = [e for e in decision.effects if isinstance(e, DELIVERY_TYPES)]
+    if not deliveries:
+        return
+    people = tx.people([e.to for e in deliveries if isinstance(e, DirectMessage)])
+
+    def reader(effect: Delivery) -> tuple[str, str]:
+        if not isinstance(effect, DirectMessage):
+            return locale, after.tz
+        member, person = after.member(effect.to), people.get(effect.to.key)
+        tz = (person.tz if person else None) or (member.tz if member else None) or after.tz
+        return (person.locale if person else None) or locale, tz
+
+    tx.enqueue(deliveries, now, platform=after.platform, reader=reader)

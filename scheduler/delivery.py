@@ -15,46 +15,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from bot.effects import Delivery
-from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued
+from adapters.contract import Adapter, DeliveryFailed, Outgoing, Receipt  # noqa: F401 (DeliveryFailed: re-exported)
+from bot.effects import OpenSpace
+from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued, referred_key
 
 log = logging.getLogger(__name__)
 
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 #: Outcomes are written in batches of this size, bounding what a crash can leave unrecorded.
-FLUSH_EVERY = 200
+FLUSH_EVERY = 50
 
 
-class DeliveryFailed(Exception):
-    """The platform did not accept a delivery.
-
-    Args:
-        reason: what went wrong, for the log (never a token).
-        retry_after: seconds the platform asked us to wait (HTTP 429).
-        permanent: retrying cannot help (403, 404, unknown channel).
-    """
-
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.permanent = permanent
-
-
-class Sender(Protocol):
-    """What an adapter provides to the outbox.
-
-    ``deliver`` carries out one delivery or raises :class:`DeliveryFailed`. With
-    ``resend=True`` an earlier attempt may have reached the platform (the
-    process died before recording it): the adapter must not post it twice,
-    e.g. by sending the same Discord nonce, or checking before it posts.
-    """
-
-    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None: ...
+#: What delivers: an adapter, or several behind an :class:`~adapters.contract.AdapterRouter`.
+Sender = Adapter
 
 
 @dataclass
@@ -67,20 +45,46 @@ class DeliveryReport:
 
 @dataclass
 class _Pass:
+    """One claimed batch on its way out.
+
+    Attributes:
+        spaces: the circles' spaces by circle id, including those made in this pass.
+        receipts: earlier posts' receipts by outbox key, including those sent in this pass.
+    """
+
     outbox: Outbox
     sender: Sender
     now: datetime
     grace: timedelta
     report: DeliveryReport
     outcomes: list[Outcome]
+    spaces: dict[str, Receipt]
+    receipts: dict[str, Receipt]
 
     async def flush(self, force: bool = False) -> None:
         if self.outcomes and (force or len(self.outcomes) >= FLUSH_EVERY):
             batch, self.outcomes[:] = list(self.outcomes), []
-            await asyncio.to_thread(self.outbox.finish, batch, self.now)
+            try:
+                await asyncio.to_thread(self.outbox.finish, batch, self.now)
+            except Exception:
+                self.outcomes[:0] = batch  # the pass's last flush tries them again
+                raise
 
-    def record(self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None) -> None:
-        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error))
+    def record(
+        self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None,
+        receipt: Receipt | None = None,
+    ) -> None:
+        space_of = queued.circle_id if receipt and isinstance(queued.effect, OpenSpace) else None
+        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error, receipt, space_of, queued.platform))
+        if receipt:
+            self.receipts[queued.effect.key] = receipt
+            if space_of:
+                self.spaces[space_of] = receipt
+
+    def outgoing(self, queued: Queued) -> Outgoing:
+        referred = referred_key(queued.effect)
+        earlier = self.receipts.get(referred) if referred else None
+        return queued.outgoing(self.now, self.spaces.get(queued.circle_id), earlier)
 
     async def lane(self, items: list[Queued]) -> None:
         """One lane's deliveries, strictly in order."""
@@ -95,11 +99,11 @@ class _Pass:
                 log.warning("delivery %s skipped: due %s, too late to send", queued.effect.key, queued.not_before)
                 continue
             try:
-                await self.sender.deliver(queued.effect, resend=queued.resend)
+                receipt = await self.sender.deliver(self.outgoing(queued))
             except DeliveryFailed as failure:
                 hold_until = self.failed(queued, failure)
             else:
-                self.record(queued, SENT, queued.attempts + 1, queued.not_before)
+                self.record(queued, SENT, queued.attempts + 1, queued.not_before, receipt=receipt)
                 self.report.sent += 1
             await self.flush()
 
@@ -123,11 +127,12 @@ async def deliver_due_messages(
     now: datetime,
     grace: timedelta = timedelta(hours=6),
     *,
-    batch: int = 1000,
+    batch: int = 100,
     concurrency: int = 256,  # lanes in flight: 1,000 requests a second that take 200 ms each need 200
-    low_water: int = 500,
+    low_water: int = 100,
     queueing: asyncio.Future | None = None,
     pause: float = 0.25,
+    leading: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Send everything due at ``now``, up to ``concurrency`` lanes at a time, until nothing is left.
 
@@ -136,6 +141,15 @@ async def deliver_due_messages(
     the pacer never idles while the database works. Until ``queueing`` is done
     (circles are still being ticked and queueing posts) it keeps claiming: when
     a claim comes back short, again after ``pause`` seconds or when queueing ends.
+
+    Claims are small (``batch``, default what a paced platform takes in a second
+    or two), so a process that dies leaves little claimed and unsent. ``leading``
+    is asked before each claim (in a worker thread): a process that lost the lead
+    claims nothing more, and only finishes what it holds.
+
+    Raises:
+        Exception: a pass failed (its outcomes could not be recorded); claiming
+            stops, the passes in flight finish, and the first failure is raised.
     """
     report = DeliveryReport()
     gate = asyncio.Semaphore(concurrency)
@@ -143,12 +157,11 @@ async def deliver_due_messages(
     waiting = 0  # claimed lanes not yet started
 
     async def send(claimed: list[Queued]) -> None:
-        nonlocal waiting
         lanes: dict[str, list[Queued]] = defaultdict(list)
         for queued in claimed:
             lanes[queued.lane].append(queued)
-        work = _Pass(outbox, sender, now, grace, report, [])
-        waiting += len(lanes)
+        spaces, receipts = await asyncio.to_thread(outbox.context, claimed)
+        work = _Pass(outbox, sender, now, grace, report, [], spaces, receipts)
 
         async def one_lane(items: list[Queued]) -> None:
             nonlocal waiting
@@ -157,22 +170,38 @@ async def deliver_due_messages(
                 await work.lane(items)
 
         try:
-            await asyncio.gather(*(one_lane(items) for items in lanes.values()))
+            # Every lane runs to its end even if one fails, so the last flush records them all.
+            results = await asyncio.gather(*(one_lane(items) for items in lanes.values()), return_exceptions=True)
         finally:
             await work.flush(force=True)
+        for error in results:
+            if isinstance(error, BaseException):
+                raise error
 
+    def ended(task: asyncio.Task) -> None:
+        passes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())
+
+    failures: list[BaseException] = []  # a pass that failed stops the claiming; the caller hears of it
     try:
-        while True:
+        while not failures:
             if waiting >= low_water:
                 await asyncio.sleep(0.02)
                 continue
+            if leading is not None and not await asyncio.to_thread(leading):
+                log.warning("this process lost the lead: it claims no more deliveries")
+                break
             # Read before claiming: if nothing more was coming then, an empty claim means done.
             coming = queueing is not None and not queueing.done()
+            # Likewise for a pass in flight: one that ends during the claim may free a lane it held.
+            in_flight = bool(passes)
             claimed = await asyncio.to_thread(outbox.claim, now, batch)
             if claimed:
+                waiting += len({queued.lane for queued in claimed})  # counted now: the pass starts later
                 task = asyncio.ensure_future(send(claimed))
                 passes.add(task)
-                task.add_done_callback(passes.discard)
+                task.add_done_callback(ended)
             if len(claimed) == batch:
                 continue
             if coming:
@@ -180,8 +209,11 @@ async def deliver_due_messages(
             elif passes:
                 # What is left waits behind lanes in flight; claim again when one finishes.
                 await asyncio.wait(set(passes), return_when=asyncio.FIRST_COMPLETED)
-            elif not claimed:
-                return report
+            elif not claimed and not in_flight:
+                break
     finally:
         if passes:
             await asyncio.gather(*passes, return_exceptions=True)
+    if failures:
+        raise failures[0]
+    return report

@@ -1,11 +1,16 @@
-"""APScheduler on the wall clock: wake when the next step is due, on the leading replica only.
+"""APScheduler on the wall clock: wake when the next step is due, on the leading process only.
 
 Two jobs, both carrying no state of their own:
 
 * ``wake`` — a date job armed for the earliest moment anything is due (a
-  circle's next step or a delivery's retry), re-armed after every run;
+  circle's next step or a delivery's retry), re-armed after every run, and a
+  second after a run that failed;
 * ``heartbeat`` — every few seconds: claim or confirm leadership, and run
   whatever is due, so a missed wake or a new leader catches up.
+
+A process that cannot lead (another one holds the database) stands by: it
+says so once, in the log and through ``notify``, delivers nothing, and takes
+over when the other one stops.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,10 +26,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.clock import Clock, SystemClock
-from scheduler.leader import PostgresLeader, SingleProcessLeader
+from scheduler.leader import Leader
 from scheduler.runner import Runner
 
 log = logging.getLogger(__name__)
+
+#: How soon a failed run is tried again (its unfinished deliveries are already due again).
+RETRY_FAILED_RUN = timedelta(seconds=1)
 
 
 def settle_collector() -> None:
@@ -42,15 +51,20 @@ class LiveScheduler:
     def __init__(
         self,
         runner: Runner,
-        leader: SingleProcessLeader | PostgresLeader,
+        leader: Leader,
         clock: Clock | None = None,
         heartbeat: timedelta = timedelta(seconds=10),
+        notify: Callable[[str], None] | None = None,
     ):
         self.runner = runner
         self.leader = leader
         self.clock = clock or SystemClock()
         self.heartbeat = heartbeat
+        self.notify = notify or (lambda _message: None)
         self.leading = False
+        self.standing_by = False
+        self._term = 0  # the leader's term this process last recovered in
+        self._failed = False  # the last run failed
         self._one_at_a_time = asyncio.Lock()  # the wake and heartbeat jobs must not overlap
         self._runs: set[asyncio.Task] = set()
         self._stopping = False
@@ -67,16 +81,28 @@ class LiveScheduler:
         )
         self.scheduler.start()
 
-    async def shutdown(self) -> None:
-        """Stop: let a running pass record its outcomes, then give up leadership."""
+    async def shutdown(self, last_run: bool = False) -> None:
+        """Stop: let a running pass record its outcomes, then give up leadership.
+
+        With ``last_run``, a leader first runs once more, so what the last commands
+        queued goes out before it lets go.
+        """
         self._stopping = True  # runs that start from now on return at once
         await asyncio.gather(*self._runs, return_exceptions=True)
         self.scheduler.shutdown(wait=False)  # (it would cancel runs still in flight)
-        self.leader.release()
+        try:
+            if last_run and self.leading:
+                await self.runner.run_due(self.clock.now())
+        finally:
+            self.leader.release()
 
     def poke(self) -> None:
         """Run now (after a command queued deliveries), if this replica leads."""
-        self.scheduler.add_job(self._wake, id="wake", replace_existing=True)
+        self._arm(None)
+
+    def _arm(self, moment: datetime | None) -> None:
+        trigger = DateTrigger(moment) if moment is not None else None
+        self.scheduler.add_job(self._wake, trigger, id="wake", replace_existing=True)
 
     async def _wake(self) -> None:
         if self._stopping:
@@ -91,18 +117,37 @@ class LiveScheduler:
             self._runs.discard(task)
 
     async def _run(self) -> None:
-        if not await asyncio.to_thread(self.leader.acquire):
-            self.leading = False
-            return
         try:
-            if not self.leading:
-                # Whatever the previous leader had claimed but not finished is ours now.
+            if not await asyncio.to_thread(self.leader.acquire):
+                self._stand_by()
+                return
+            self.leading = True
+            if self.standing_by:
+                self.standing_by = False
+                self.notify("The other process has stopped: this one delivers the messages now.")
+            if self._term != self.leader.term:
+                # Whatever a previous leader had claimed but not finished is ours now.
                 recovered = await asyncio.to_thread(self.runner.outbox.recover, self.clock.now())
                 log.info("leading the scheduler; %d unfinished deliveries recovered", recovered)
-                self.leading = True
-            await self.runner.run_due(self.clock.now())
-        except Exception:  # one bad run must not stop the clock; the next beat retries
-            log.exception("scheduler run failed")
-        moment = self.runner.next_wake()
+                self._term = self.leader.term
+            await self.runner.run_due(self.clock.now(), leading=self.leader.acquire)
+            moment = self.runner.next_wake()
+            self._failed = False
+        except Exception:  # one bad run must not stop the clock
+            # Once at once (the failed pass's deliveries are due again), then at the heartbeat.
+            retry = not self._failed
+            self._failed = True
+            log.exception("scheduler run failed; trying again %s",
+                          f"in {RETRY_FAILED_RUN.total_seconds():g} s" if retry else "at the next heartbeat")
+            moment = self.clock.now() + RETRY_FAILED_RUN if retry else None
         if moment is not None:
-            self.scheduler.add_job(self._wake, DateTrigger(max(moment, self.clock.now())), id="wake", replace_existing=True)
+            self._arm(max(moment, self.clock.now()))
+
+    def _stand_by(self) -> None:
+        self.leading = False
+        if not self.standing_by:  # said once, not every heartbeat
+            self.standing_by = True
+            message = (f"Another process holds {self.leader.holds}: it delivers the messages, "
+                       "and this one delivers nothing until that one stops.")
+            log.warning(message)
+            self.notify(message)

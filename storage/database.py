@@ -1,12 +1,21 @@
-"""Create the engine for ``DATABASE_URL`` and bring its schema up to date with alembic."""
+"""Create the engine for ``DATABASE_URL``, bring its schema up to date with alembic, and
+write through a dropped connection."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,3 +54,23 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every migration up to ``revision``."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def on_a_live_connection(write: Callable[[], T], what: str, pauses: tuple[float, ...] = (0.1, 0.5, 1.0, 2.0)) -> T:
+    """Run ``write`` (one whole transaction); if the server dropped its connection, run it again.
+
+    A dropped connection (the server restarted, or ended the session) makes
+    SQLAlchemy invalidate the pool, so the next attempt gets a fresh connection.
+    ``write`` must be safe to repeat: its first attempt may have committed before
+    the answer was lost. Other errors are raised at once.
+    """
+    for pause in pauses:
+        try:
+            return write()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("%s: the database connection was lost (%s); trying again on a fresh one",
+                        what, error.orig.__class__.__name__)
+        time.sleep(pause)
+    return write()

@@ -67,7 +67,10 @@ class InvolvementRow(SQLModel, table=True):
 
 
 class CircleWeekRow(SQLModel, table=True):
-    """One circle's part of a held week's attendance figures (see :func:`bot.stats.week_figures`)."""
+    """One circle's part of a held week's attendance figures (see :func:`bot.stats.week_figures`).
+
+    The workspace's sums are in ``workspace_counts``; these rows say which circles held the week.
+    """
 
     __tablename__ = "circle_weeks"
     __table_args__ = (Index("ix_circle_weeks_place_week", "platform", "workspace", "week"),)
@@ -81,17 +84,20 @@ class CircleWeekRow(SQLModel, table=True):
     coming: int
 
 
-class WorkspaceWeekRow(SQLModel, table=True):
-    """A workspace's attendance figures for one week: the sum of its circles' rows, kept up to date."""
+class WorkspaceCountRow(SQLModel, table=True):
+    """One of a workspace's running counts, kept up to date as its circles change.
 
-    __tablename__ = "workspace_weeks"
+    ``figure`` names what is counted: ``circles``, ``state:<state>``, ``started``,
+    ``graduated``, ``joinable``, and ``week:<n>:circles|places|checked_in|coming``
+    (see :func:`storage.repository.workspace_counts`).
+    """
+
+    __tablename__ = "workspace_counts"
 
     platform: str = Field(primary_key=True, max_length=20)
     workspace: str = Field(primary_key=True, max_length=64)
-    week: int = Field(primary_key=True)
-    places: int
-    checked_in: int
-    coming: int
+    figure: str = Field(primary_key=True, max_length=40)
+    count: int
 
 
 class OutboxRow(SQLModel, table=True):
@@ -121,3 +127,39 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime
     sent_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
+    platform: str = Field(default="", max_length=20)  # which adapter delivers it
+    locale: str = Field(default="en", max_length=16)  # the reader's language
+    reader_tz: str = Field(default="UTC", max_length=64)  # the reader's zone
+    channel: str | None = Field(default=None, max_length=100)  # the receipt: where the platform put it
+    message_id: str | None = Field(default=None, max_length=100)
+
+
+class SpaceRow(SQLModel, table=True):
+    """A circle's private space on its platform (a channel or a thread), known both ways."""
+
+    __tablename__ = "spaces"
+    __table_args__ = (Index("ux_spaces_platform_channel", "platform", "channel", unique=True),)
+
+    circle_id: str = Field(primary_key=True, max_length=40)
+    platform: str = Field(max_length=20)
+    channel: str = Field(max_length=100)
+
+
+class HandledRequestRow(SQLModel, table=True):
+    """A platform request already carried out; the same id again has no second effect."""
+
+    __tablename__ = "handled_requests"
+
+    id: str = Field(primary_key=True, max_length=300)
+    handled_at: datetime = Field(index=True)
+
+
+class PersonRow(SQLModel, table=True):
+    """A person's own settings in one workspace: their zone and language, set by them or the platform."""
+
+    __tablename__ = "people"
+
+    user_key: str = Field(primary_key=True, max_length=160)
+    tz: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=16)
+    tz_asked: bool = False

@@ -4,6 +4,10 @@ A delivery is *claimed* (status ``sending``) before it is sent, with a lease in
 ``not_before``. If the process dies mid-send, the row stays ``sending``; when the
 lease runs out (or a new leader recovers it at once) it is claimed again with
 ``resend=True``, telling the adapter to send it idempotently.
+
+A claim is atomic: on PostgreSQL its rows are locked (``FOR UPDATE SKIP
+LOCKED``) from the read to the write, and on both databases the write takes
+only rows that are still due, so a row another claim took in between is left out.
 """
 
 from __future__ import annotations
@@ -12,15 +16,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, func, update
+from sqlalchemy import Engine, bindparam, delete, func, update
 from sqlmodel import Session, col, select
 
-from bot.effects import Delivery, DirectMessage
+from adapters.contract import Outgoing, Receipt
+from bot.effects import Delivery, DirectMessage, PostInThread, UpdatePost
 from storage.codec import load_delivery
-from storage.models import OutboxRow
+from storage.database import on_a_live_connection
+from storage.models import OutboxRow, SpaceRow
 
 PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent", "parked", "skipped", "cancelled"
 WAITING = (PENDING, SENDING)
+
+
+def referred_key(effect: Delivery) -> str | None:
+    """The key of the earlier post a delivery names: the one it updates or threads under."""
+    if isinstance(effect, UpdatePost):
+        return effect.original
+    if isinstance(effect, PostInThread):
+        return effect.parent
+    return None
 
 
 def lane_of(effect: Delivery) -> str:
@@ -39,6 +54,14 @@ class Queued:
     not_before: datetime
     resend: bool
     effect: Delivery
+    platform: str = ""
+    locale: str = "en"
+    reader_tz: str = "UTC"
+    queued_at: datetime | None = None
+
+    def outgoing(self, claimed_at: datetime, space: Receipt | None, earlier: Receipt | None) -> Outgoing:
+        return Outgoing(self.effect, self.resend, claimed_at, self.platform, space, earlier, self.locale,
+                        self.reader_tz, self.queued_at)
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,9 @@ class Outcome:
     attempts: int
     not_before: datetime
     error: str | None = None
+    receipt: Receipt | None = None
+    space_of: str | None = None  # the circle whose space this receipt is (an OpenSpace that went out)
+    platform: str = ""
 
 
 class Outbox:
@@ -88,31 +114,76 @@ class Outbox:
                 if len(page) < limit:
                     break
                 after = page[-1].id
-            rows = rows[:limit]
-            claimed = [
+            candidates = [
                 Queued(row.id, row.circle_id, row.lane, row.attempts, row.not_before, row.status == SENDING,
-                       load_delivery(row.kind, row.payload))
-                for row in rows
+                       load_delivery(row.kind, row.payload), row.platform, row.locale, row.reader_tz, row.created_at)
+                for row in rows[:limit]
             ]
-            if rows:
+            if not candidates:
+                return []
+            # The write checks again that each row is due: one another claim took since the read
+            # (SQLite has no row locks) is not due any more, so no delivery is ever claimed twice.
+            taken = set(
                 session.exec(
                     update(OutboxRow)
-                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                    .where(col(OutboxRow.id).in_([q.id for q in candidates]), col(OutboxRow.status).in_(WAITING),
+                           col(OutboxRow.not_before) <= now)
                     .values(status=SENDING, not_before=now + lease)
+                    .returning(OutboxRow.id)
+                ).scalars()
+            )
+            return [queued for queued in candidates if queued.id in taken]
+
+    def context(self, claimed: Iterable[Queued]) -> tuple[dict[str, Receipt], dict[str, Receipt]]:
+        """What the claimed deliveries refer to: their circles' spaces, and the receipts of earlier posts they name.
+
+        Returns:
+            The spaces by circle id, and the receipts by outbox key; one query each.
+        """
+        claimed = list(claimed)
+        circle_ids = list({q.circle_id for q in claimed})
+        keys = list({key for q in claimed if (key := referred_key(q.effect))})
+        with Session(self.engine) as session:
+            spaces = {
+                circle_id: Receipt(channel)
+                for circle_id, channel in session.exec(
+                    select(SpaceRow.circle_id, SpaceRow.channel).where(col(SpaceRow.circle_id).in_(circle_ids))
                 )
-            return claimed
+            }
+            earlier = {}
+            if keys:
+                rows = session.exec(
+                    select(OutboxRow.key, OutboxRow.channel, OutboxRow.message_id).where(
+                        col(OutboxRow.key).in_(keys), OutboxRow.status == SENT, col(OutboxRow.channel).is_not(None)
+                    )
+                )
+                earlier = {key: Receipt(channel, message) for key, channel, message in rows}
+        return spaces, earlier
 
     def recover(self, now: datetime) -> int:
-        """Make every claimed-but-unfinished delivery due now (a new leader took over)."""
-        with Session(self.engine) as session, session.begin():
-            result = session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now))
-            return result.rowcount
+        """Make every claimed-but-unfinished delivery due now.
+
+        Only the leader calls it, with no pass in flight (it just took over, or a pass
+        failed): every delivery still claimed then is one nobody will finish.
+        """
+
+        def write() -> int:
+            with Session(self.engine) as session, session.begin():
+                return session.exec(update(OutboxRow).where(OutboxRow.status == SENDING).values(not_before=now)).rowcount
+
+        return on_a_live_connection(write, "releasing unfinished deliveries")
 
     def finish(self, outcomes: Iterable[Outcome], now: datetime) -> None:
-        """Record a batch of outcomes in one transaction."""
+        """Record a batch of outcomes in one transaction, again on a fresh connection if it was dropped.
+
+        Losing them would leave deliveries that reached the platform to be sent again.
+        """
+        outcomes = list(outcomes)
         values = [
             dict(b_id=o.id, b_status=o.status, b_attempts=o.attempts, b_not_before=o.not_before,
-                 b_error=o.error[:500] if o.error else None, b_sent_at=now if o.status == SENT else None)
+                 b_error=o.error[:500] if o.error else None, b_sent_at=now if o.status == SENT else None,
+                 b_channel=o.receipt.channel if o.receipt else None,
+                 b_message=o.receipt.message if o.receipt else None)
             for o in outcomes
         ]
         if not values:
@@ -122,10 +193,30 @@ class Outbox:
             .where(OutboxRow.__table__.c.id == bindparam("b_id"))
             .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
                     not_before=bindparam("b_not_before"), last_error=bindparam("b_error"),
-                    sent_at=bindparam("b_sent_at"))
+                    sent_at=bindparam("b_sent_at"), channel=bindparam("b_channel"), message_id=bindparam("b_message"))
         )
-        with self.engine.begin() as connection:
-            connection.execute(statement, values)
+        spaces = [o for o in outcomes if o.space_of and o.receipt]
+
+        def write() -> None:
+            with self.engine.begin() as connection:
+                connection.execute(statement, values)
+                for outcome in spaces:
+                    self._record_space(connection, outcome)
+
+        on_a_live_connection(write, f"recording {len(values)} delivery outcomes")
+
+    def _record_space(self, connection, outcome: Outcome) -> None:
+        """The circle's space is where its OpenSpace landed; a later one (a re-made space) replaces it."""
+        table = SpaceRow.__table__
+        connection.execute(delete(table).where(table.c.circle_id == outcome.space_of))
+        connection.execute(
+            table.insert().values(circle_id=outcome.space_of, platform=outcome.platform, channel=outcome.receipt.channel)
+        )
+
+    def space_of(self, circle_id: str) -> Receipt | None:
+        with Session(self.engine) as session:
+            channel = session.exec(select(SpaceRow.channel).where(SpaceRow.circle_id == circle_id)).first()
+        return Receipt(channel) if channel else None
 
     def next_due(self) -> datetime | None:
         """When the next delivery can go: the earliest of each lane's first waiting row.

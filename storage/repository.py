@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import count
 
 from sqlalchemy import ColumnElement, Engine, Update, bindparam, delete, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.circle import Circle, UserRef
 from bot.effects import Delivery, DirectMessage
+from bot.forming import joinable
 from bot.state import State
 from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, same_week_figures, started, week_figures
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
@@ -23,16 +26,23 @@ from storage.models import (
     JOINABLE_ONLY,
     CircleRow,
     CircleWeekRow,
+    HandledRequestRow,
     InvolvementRow,
     MembershipRow,
     OutboxRow,
-    WorkspaceWeekRow,
+    PersonRow,
+    SpaceRow,
+    WorkspaceCountRow,
 )
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 
-#: Membership rows read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
-PEOPLE_SAMPLE = 25
+#: Handles a new circle's name might take, looked up at once.
+HANDLE_PAGE = 20
+#: The indexes that lead with (platform, workspace), for the circles and the weeks they held.
+GROUP_INDEXES = ("ix_circles_place_tally", "ix_circle_weeks_place_week")
+#: Circles whose members are read to find :data:`~bot.stats.MIN_PEOPLE` different people before counting them all.
+CIRCLE_SAMPLE = 20
 #: How long a background transaction waits for commands before it starts, and between its circles (seconds).
 BACKGROUND_WAIT, IN_TRANSACTION_WAIT = 1.0, 0.1
 
@@ -69,6 +79,32 @@ def _update_circle(columns: tuple[str, ...]) -> Update:
     )
 
 
+def same_counts(before: Circle, after: Circle) -> bool:
+    """Whether ``after`` surely adds what ``before`` did to the running counts, told without counting."""
+    return (
+        same_week_figures(before, after)
+        and before.state is after.state
+        and before.capacity == after.capacity
+        and started(before) == started(after)
+        and graduated(before) == graduated(after)
+    )
+
+
+def workspace_counts(circle: Circle) -> Counter[str]:
+    """What ``circle`` adds to its workspace's running counts (``workspace_counts``, read by ``list`` and ``stats``)."""
+    counts = Counter({
+        "circles": 1,
+        f"state:{circle.state.value}": 1,
+        "started": int(started(circle)),
+        "graduated": int(started(circle) and graduated(circle)),
+        "joinable": int(joinable(circle)),
+    })
+    for week in week_figures(circle):
+        for name in ("circles", "places", "checked_in", "coming"):
+            counts[f"week:{week.week}:{name}"] = 1 if name == "circles" else getattr(week, name)
+    return counts
+
+
 @dataclass
 class Transaction:
     """Everything done to storage for one command or tick; commits or rolls back whole.
@@ -84,8 +120,8 @@ class Transaction:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Each circle as this transaction read or wrote it last, to tell what a save changes.
     known: dict[str, Circle] = field(default_factory=dict)
-    #: Changes to workspace_weeks, written once at the end in key order (no deadlocks between transactions).
-    week_changes: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    #: Changes to workspace_counts, written once at the end in key order (no deadlocks between transactions).
+    count_changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _updates: list[dict] = field(default_factory=list)
     _week_rows: dict[str, list[dict]] = field(default_factory=dict)  # circle id -> its circle_weeks rows
     _deliveries: list[dict] = field(default_factory=list)
@@ -126,12 +162,22 @@ class Transaction:
         circle_id = self.session.exec(query).first()
         return self.load(circle_id, lock=lock) if circle_id else None
 
-    def handles(self, platform: str, workspace: str, prefix: str) -> set[str]:
-        """The handles of this workspace that start with ``prefix`` (the candidates a new one must avoid)."""
+    def handles(self, platform: str, workspace: str, base: str) -> set[str]:
+        """Which of ``base``, ``base-2``, ``base-3``, ... this workspace has taken, up to the first free one.
+
+        Exact handles, looked up on the unique index a page at a time: a prefix search (LIKE)
+        would walk every handle of the workspace under PostgreSQL's collations.
+        """
         self.flush()
         c = CircleRow.__table__.c
-        query = select(c.handle).where(c.platform == platform, c.workspace == workspace, c.handle.startswith(prefix, autoescape=True))
-        return set(self.session.exec(query).all())
+        taken: set[str] = set()
+        for first in count(1, HANDLE_PAGE):
+            candidates = [base if n == 1 else f"{base}-{n}" for n in range(first, first + HANDLE_PAGE)]
+            query = select(c.handle).where(c.platform == platform, c.workspace == workspace, c.handle.in_(candidates))
+            found = set(self.session.exec(query).all())
+            taken |= found
+            if len(found) < len(candidates):
+                return taken
 
     def workspaces(self) -> list[tuple[str, str]]:
         """Every (platform, workspace) that has a circle, in order."""
@@ -159,58 +205,61 @@ class Transaction:
     def joinable(self, user: UserRef, limit: int) -> tuple[list[Circle], int]:
         """The first ``limit`` circles of ``user``'s workspace they could join, by handle, and how many there are.
 
-        Circles ``user`` is in are left out. Both queries walk a partial index of joinable circles only.
+        Circles ``user`` is in are left out. The page walks a partial index of joinable circles;
+        the number is the workspace's running count less the user's own joinable circles.
         """
         self.flush()
         c = CircleRow.__table__.c
-        theirs = select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)
-        where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY, c.id.not_in(theirs))
-        page = self.session.exec(select(c.data).where(*where).order_by(c.handle).limit(limit)).all()
-        total = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where)).one()
-        return [load_circle(data) for data in page], total
+        # Their few circles as a list: the planner then counts their joinable ones by primary key.
+        theirs = list(self.session.exec(select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)).all())
+        where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY)
+        page = self.session.exec(select(c.data).where(*where, c.id.not_in(theirs)).order_by(c.handle).limit(limit)).all()
+        own = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where, c.id.in_(theirs))).one()
+        return [load_circle(data) for data in page], self._counts(user.platform, user.workspace)["joinable"] - own
 
     def tally(self, platform: str, workspace: str) -> Tally:
-        """The workspace's statistics, counted from indexed columns and the weekly totals (no circle is read)."""
+        """The workspace's statistics, from its running counts (no circle is read)."""
         self.flush()
-        c = CircleRow.__table__.c
-        here = (c.platform == platform, c.workspace == workspace)
-        counts = self.session.exec(
-            select(c.state, c.started, c.graduated, func.count()).where(*here).group_by(c.state, c.started, c.graduated)
-        ).all()
-        by_state = {State(state): 0 for state, *_ in counts}
-        for state, _started, _graduated, count in counts:
-            by_state[State(state)] += count
-        started_count = sum(count for _s, was_started, _g, count in counts if was_started)
-        graduated_count = sum(count for _s, was_started, did_graduate, count in counts if was_started and did_graduate)
-        w = WorkspaceWeekRow.__table__.c
-        weeks = self.session.exec(
-            select(w.week, w.places, w.checked_in, w.coming).where(w.platform == platform, w.workspace == workspace).order_by(w.week)
-        ).all()
-        cw = CircleWeekRow.__table__.c
+        counts = self._counts(platform, workspace)
+        c, cw = CircleRow.__table__.c, CircleWeekRow.__table__.c
+        here, weeks_here = (c.platform == platform, c.workspace == workspace), (cw.platform == platform, cw.workspace == workspace)
+        weeks = sorted({int(figure.split(":")[1]) for figure in counts if figure.startswith("week:")})
         return Tally(
-            circles=Counted(sum(by_state.values()), self._enough_people(c.id, *here)),
+            circles=Counted(counts["circles"], self._enough_people(c.id, *here)),
             by_state=tuple(
-                (state, Counted(by_state[state], self._enough_people(c.id, *here, c.state == state.value)))
-                for state in State if state in by_state
+                (state, Counted(counts[f"state:{state.value}"], self._enough_people(c.id, *here, c.state == state.value)))
+                for state in State if counts[f"state:{state.value}"]
             ),
-            completion=Counted(Share(graduated_count, started_count), self._enough_people(c.id, *here, c.started)),
+            completion=Counted(Share(counts["graduated"], counts["started"]), self._enough_people(c.id, *here, c.started)),
             weeks=tuple(
-                Counted(WeekFigures(*row), self._enough_people(cw.circle_id, cw.platform == platform, cw.workspace == workspace, cw.week == row[0]))
-                for row in weeks
+                Counted(
+                    WeekFigures(week, *(counts[f"week:{week}:{name}"] for name in ("places", "checked_in", "coming"))),
+                    self._enough_people(cw.circle_id, *weeks_here, cw.week == week),
+                )
+                for week in weeks if counts[f"week:{week}:circles"]
             ),
         )
+
+    def _counts(self, platform: str, workspace: str) -> Counter[str]:
+        w = WorkspaceCountRow.__table__.c
+        rows = self.session.exec(select(w.figure, w.count).where(w.platform == platform, w.workspace == workspace))
+        return Counter(dict(rows.all()))
 
     def _enough_people(self, circle_id: ColumnElement, *where: ColumnElement) -> bool:
         """Whether the circles whose ``circle_id`` matches ``where`` have :data:`MIN_PEOPLE` different members.
 
-        A few membership rows usually show it (a LIMIT the planner drives from the circles'
-        index); only a group whose first rows repeat the same people is counted in full.
+        The members of a few of them usually show it (two small indexed queries); only a group
+        whose first circles share the same few people is counted in full.
         """
         m = MembershipRow.__table__.c
-        members = select(m.user_key).join_from(circle_id.table, MembershipRow.__table__, m.circle_id == circle_id).where(*where)
-        sample = self.session.exec(members.limit(PEOPLE_SAMPLE)).all()
-        if len(set(sample)) >= MIN_PEOPLE or len(sample) < PEOPLE_SAMPLE:
-            return len(set(sample)) >= MIN_PEOPLE
+        # In the order of the index on (platform, workspace, ...): SQLite plans by statistics, perhaps
+        # gathered when every circle was active, and would scan the whole table for a rare state.
+        index = next(i for i in circle_id.table.indexes if i.name in GROUP_INDEXES)
+        leading = list(index.columns)[:3]  # (platform, workspace, state) or (platform, workspace, week)
+        sample = self.session.exec(select(circle_id).where(*where).order_by(*leading).limit(CIRCLE_SAMPLE)).all()
+        people = set(self.session.exec(select(m.user_key).where(m.circle_id.in_(sample))).all()) if sample else set()
+        if len(people) >= MIN_PEOPLE or len(sample) < CIRCLE_SAMPLE:
+            return len(people) >= MIN_PEOPLE
         everyone = select(func.count(distinct(m.user_key))).join_from(circle_id.table, MembershipRow.__table__, m.circle_id == circle_id)
         return self.session.exec(everyone.where(*where)).one() >= MIN_PEOPLE
 
@@ -239,13 +288,14 @@ class Transaction:
                 or, for an update, when the transaction flushes).
         """
         values = dict(circle_columns(circle), updated_at=datetime.now(UTC))
+        before = None if previous_revision is None else self.known.get(circle.id) or self.load(circle.id)
         if previous_revision is None:
             self.session.add(CircleRow(id=circle.id, **values))
             self.session.flush()  # before the rows that refer to it
         else:
             # Held for one Core executemany at flush: the ORM-enabled UPDATE spends more than the database does.
             self._updates.append(dict(values, b_id=circle.id, b_revision=previous_revision))
-        self._count_weeks(circle, self.known.get(circle.id) if previous_revision is not None else None)
+        self._count(circle, before)
         self.known[circle.id] = circle
         if not members_changed:
             return
@@ -265,67 +315,116 @@ class Transaction:
             self.session.add(MembershipRow(circle_id=circle.id, user_key=key))
         self._insert_new_rows(InvolvementRow, [dict(user_key=key, circle_id=circle.id) for key in wanted - stored])
 
-    def _count_weeks(self, circle: Circle, before: Circle | None) -> None:
-        """Keep ``circle``'s rows in circle_weeks, and its workspace's totals, in step with it.
+    def _count(self, circle: Circle, before: Circle | None) -> None:
+        """Keep the workspace's running counts, and ``circle``'s rows in circle_weeks, in step with it.
 
         Args:
-            before: the circle as stored, if this transaction read it; otherwise its rows are read.
+            before: the circle as stored until now; ``None`` for a new one.
         """
+        if before is not None and same_counts(before, circle):
+            return  # a clock tick, mostly: told without counting anything twice
+        counts, earlier = workspace_counts(circle), workspace_counts(before) if before else Counter()
+        for figure in counts.keys() | earlier.keys():
+            self.count_changes[(circle.platform, circle.workspace, figure)] += counts[figure] - earlier[figure]
         if before is not None and same_week_figures(before, circle):
             return
-        figures = week_figures(circle)
-        if before is not None:
-            earlier = week_figures(before)
-        else:
-            self.flush()
-            cw = CircleWeekRow.__table__.c
-            stored = select(cw.week, cw.places, cw.checked_in, cw.coming).where(cw.circle_id == circle.id).order_by(cw.week)
-            earlier = tuple(WeekFigures(*row) for row in self.session.exec(stored))
-        if figures == earlier:
-            return
-        self._week_rows[circle.id] = [
-            dict(vars(f), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for f in figures
-        ]
-        for sign, weeks in ((-1, earlier), (1, figures)):
-            for f in weeks:
-                change = self.week_changes.setdefault((circle.platform, circle.workspace, f.week), [0, 0, 0])
-                for i, value in enumerate((f.places, f.checked_in, f.coming)):
-                    change[i] += sign * value
+        weeks = week_figures(circle)
+        if weeks != (week_figures(before) if before else ()):
+            self._week_rows[circle.id] = [
+                dict(vars(week), circle_id=circle.id, platform=circle.platform, workspace=circle.workspace) for week in weeks
+            ]
 
-    def write_week_totals(self) -> None:
-        """Add this transaction's changes to the workspaces' weekly totals (once, at the end, in key order)."""
-        table = WorkspaceWeekRow.__table__
-        for (platform, workspace, week), (places, checked_in, coming) in sorted(self.week_changes.items()):
-            statement = self._insert(table).values(platform=platform, workspace=workspace, week=week, places=places, checked_in=checked_in, coming=coming)
-            self.session.exec(statement.on_conflict_do_update(
-                index_elements=["platform", "workspace", "week"],
-                set_={name: table.c[name] + statement.excluded[name] for name in ("places", "checked_in", "coming")},
-            ))
-        self.week_changes.clear()
+    def write_counts(self) -> None:
+        """Add this transaction's changes to the workspaces' running counts (once, at the end, in key order)."""
+        table = WorkspaceCountRow.__table__
+        for (platform, workspace, figure), change in sorted(self.count_changes.items()):
+            if change:
+                statement = self._insert(table).values(platform=platform, workspace=workspace, figure=figure, count=change)
+                self.session.exec(statement.on_conflict_do_update(
+                    index_elements=["platform", "workspace", "figure"], set_={"count": table.c.count + change},
+                ))
+        self.count_changes.clear()
 
     def forget_involvements(self, user: UserRef) -> None:
         """Forget which circles ``user`` was in: after ``forget-me`` none holds anything about them."""
         self.flush()
         self.session.exec(delete(InvolvementRow.__table__).where(InvolvementRow.__table__.c.user_key == user.key))
 
-    def enqueue(self, deliveries: Iterable[Delivery], now: datetime) -> None:
-        """Queue deliveries; one whose key is already queued is left as it is."""
+    def enqueue(
+        self,
+        deliveries: Iterable[Delivery],
+        now: datetime,
+        *,
+        platform: str = "",
+        reader: Callable[[Delivery], tuple[str, str]] = lambda effect: ("en", "UTC"),
+    ) -> None:
+        """Queue deliveries; one whose key is already queued is left as it is.
+
+        Args:
+            platform: the adapter that delivers them (the circle's platform).
+            reader: each delivery's reader's language and zone.
+        """
         rows = []
         for effect in deliveries:
             kind, payload = dump_delivery(effect)
             direct = isinstance(effect, DirectMessage)
+            locale, tz = reader(effect)
             rows.append(
                 dict(key=effect.key, circle_id=effect.circle_id, kind=kind, payload=payload, status=PENDING,
                      recipient=effect.to.key if direct else None, lane=lane_of(effect), attempts=0,
-                     not_before=(effect.not_before if direct else None) or now, created_at=now)
+                     not_before=(effect.not_before if direct else None) or now, created_at=now,
+                     platform=platform, locale=locale, reader_tz=tz)
             )
         self._insert_new(rows)
+
+    def first_time(self, request_key: str, now: datetime) -> bool:
+        """Record a platform request as handled; false when it was handled before (a retry).
+
+        Recorded in the command's own transaction: if the command fails, the retry runs it.
+        """
+        table = HandledRequestRow.__table__
+        statement = (
+            self._insert(table)
+            .values(id=request_key[:300], handled_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(table.c.id)
+        )
+        return self.session.exec(statement).first() is not None
+
+    def person(self, user: UserRef) -> PersonRow | None:
+        return self.session.get(PersonRow, user.key)
+
+    def people(self, users: Iterable[UserRef]) -> dict[str, PersonRow]:
+        """The people among ``users`` who have settings of their own, by user key."""
+        keys = list({user.key for user in users})
+        if not keys:
+            return {}
+        return {row.user_key: row for row in self.session.exec(select(PersonRow).where(col(PersonRow.user_key).in_(keys)))}
+
+    def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
+                   tz_asked: bool | None = None) -> None:
+        """Change what is given of a person's settings; the rest stays."""
+        row = self.person(user) or PersonRow(user_key=user.key)
+        row.tz = tz or row.tz
+        row.locale = locale or row.locale
+        row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
+        self.session.add(row)
+        self.session.flush()
+
+    def forget_person(self, user: UserRef) -> None:
+        """Drop the person's own settings (forget-me)."""
+        self.session.exec(delete(PersonRow.__table__).where(PersonRow.__table__.c.user_key == user.key))
+
+    def circle_of_space(self, platform: str, channel: str) -> str | None:
+        """The circle whose space is ``channel`` on ``platform``, if any."""
+        query = select(SpaceRow.circle_id).where(SpaceRow.platform == platform, SpaceRow.channel == channel)
+        return self.session.exec(query).first()
 
     def record_skipped(self, circle_id: str, keys: Iterable[str], now: datetime) -> None:
         """Note occurrences that came due too long ago to send, so the record shows them."""
         self._insert_new(
             dict(key=key, circle_id=circle_id, kind="Skipped", payload="{}", status=SKIPPED, recipient=None, lane="",
-                 attempts=0, not_before=now, created_at=now)
+                 attempts=0, not_before=now, created_at=now, platform="", locale="en", reader_tz="UTC")
             for key in keys
         )
 
@@ -390,7 +489,7 @@ class Store:
                     try:
                         yield tx
                         tx.flush()
-                        tx.write_week_totals()
+                        tx.write_counts()
                     finally:
                         # A transaction used after its block would silently open another and hold locks.
                         tx.session = None
@@ -427,6 +526,12 @@ class Store:
             if after is not None:
                 query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
+
+    def forget_requests(self, before: datetime) -> int:
+        """Drop request ids older than ``before``: platforms retry within minutes, not days."""
+        with Session(self.engine) as session, session.begin():
+            table = HandledRequestRow.__table__
+            return session.exec(delete(table).where(table.c.handled_at < before)).rowcount
 
     def next_wake(self) -> datetime | None:
         """The earliest moment any circle needs a tick."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.actions import Action, Verb
 from bot import commands as c
 from bot import engine
 from bot.circle import Rsvp
@@ -58,4 +59,5 @@ def test_the_reminder_offers_both_answers(started_circle, run_until, kits, t0):
     kit = kits["career"]
     run = run_until(started_circle(), kit, t0 + timedelta(days=7, hours=8))
     reminder = next(p for p in run.posts if p.key.endswith("reminder:1/0"))
-    assert [b.command for b in reminder.message.buttons] == ["rsvp yes", "rsvp no"]
+    assert [b.action.verb for b in reminder.message.buttons] == [Verb.RSVP_YES, Verb.RSVP_NO]
+    assert {(b.action.circle_id, b.action.week) for b in reminder.message.buttons} == {(run.circle.id, 1)}

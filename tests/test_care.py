@@ -14,8 +14,10 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from decisions import without_home_refresh
 
 from bot import commands as c
+from bot.actions import Action, Verb
 from bot import engine
 from bot.circle import CareReminder, Consent, Reach, UserRef
 from bot.effects import DirectMessage, PostToCircle, Reply, WakeAt
@@ -75,7 +77,7 @@ def say(people, career):
     """``say(circle, who, text, now, kit=career)``: one person types one ``/circle`` line; returns the decision."""
 
     def run(circle, who: str, text: str, now: datetime, kit: Kit | None = None):
-        return engine.handle(circle, parse(text), people[who], now, kit or career)
+        return without_home_refresh(engine.handle(circle, parse(text), people[who], now, kit or career))
 
     return run
 
@@ -124,11 +126,11 @@ def test_a_member_opens_support_for_themselves_and_nobody_is_told_yet(crew, say,
     assert any("not a crisis service" in line for line in text)
     assert any(line.startswith("Who knows: nobody yet.") for line in text)
     assert text[-1] == "Only you see this."
-    assert [b.command for b in reply.message.buttons] == [
-        f"support #{CREW} who all",
-        f"support #{CREW} reach call",
-        f"support #{CREW} notnow",
-        f"support #{CREW} end",
+    assert [b.action for b in reply.message.buttons] == [
+        Action(Verb.SUPPORT_EVERYONE, CREW_ID),
+        Action(Verb.REACH_CALL, CREW_ID),
+        Action(Verb.SUPPORT_NOT_NOW, CREW_ID),
+        Action(Verb.SUPPORT_END, CREW_ID),
     ]
     # Asking again shows the terms and changes nothing.
     again = say(decision.circle, "maya", "support", t0)
@@ -157,7 +159,7 @@ def test_a_peer_suggests_support_and_the_member_says_yes(crew, say, t0, people):
     [question, reply] = proposed.effects
     assert isinstance(question, DirectMessage) and question.to == people["maya"].user
     assert render(question.message.title) == "cleo is thinking of you"
-    assert [b.command for b in question.message.buttons] == [f"support #{CREW} yes", f"support #{CREW} no"]
+    assert [b.action for b in question.message.buttons] == [Action(Verb.CONSENT_YES, CREW_ID), Action(Verb.CONSENT_NO, CREW_ID)]
     assert "cleo is not told your answer" in " ".join(lines(question.message))
     assert reply.to == people["cleo"].user and "you will hear only if they do" in " ".join(lines(reply.message))
     assert proposed.circle.life_events[0].consent is Consent.PROPOSED
@@ -176,7 +178,7 @@ def test_a_peer_suggests_support_and_the_member_says_yes(crew, say, t0, people):
     )
     invitation = next(e for e in yes.effects if isinstance(e, DirectMessage))
     assert invitation.to == people["cleo"].user
-    assert invitation.message.buttons[0].command == f"support #{CREW} help maya"
+    assert invitation.message.buttons[0].action == Action(Verb.OFFER_HELP, CREW_ID, item="maya")
     assert not [e for e in yes.effects if isinstance(e, PostToCircle)]
 
 
@@ -355,7 +357,7 @@ def test_a_year_of_reminders_in_turns_at_ten_in_each_helpers_zone(crew, run_unti
     )
     assert lines(sent[0].message)[0] == "It is 3 days since support for maya began."
     assert lines(sent[-1].message)[0] == "It is a year today since support for maya began. Anniversaries can be hard."
-    assert sent[0].message.buttons[0].command == f"support #{CREW} stop maya"
+    assert sent[0].message.buttons[0].action == Action(Verb.STOP_REMINDERS, CREW_ID, item="maya")
     # The circle ran its course and closed in the meantime; care went on.
     closed_at = next(t for d, t in zip(run.decisions, run.ticks) if d.circle.state is State.CLOSED)
     assert closed_at < ticks[sent[-2].key]
@@ -546,7 +548,7 @@ def test_the_circle_is_told_only_when_the_member_asks(crew, say, t0, people):
         "maya asked me to let you know that they are going through a hard time.",
         "maya would welcome an offer to call.",
     ]
-    assert post.message.buttons[0].command == f"support #{CREW} help maya"
+    assert post.message.buttons[0].action == Action(Verb.OFFER_HELP, CREW_ID, item="maya")
     assert told.circle.life_events[0].everyone_knows and not of_type(told, DirectMessage)
     assert error_of(say, told.circle, "maya", "support tell circle", t0) == "The circle has already been told."
 

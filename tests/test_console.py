@@ -107,7 +107,7 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing():
         "Usage: /circle start [#circle]",
         "Only the moderator of \u201cCrew\u201d can do that.",
         "Usage: /tick <N>w|d|h|m",
-        "A circle that is running cannot start.",
+        "\u201cCrew\u201d is running, so you cannot start now.",
     ):
         assert expected in output, expected
     # Only the one valid `new` formed a circle, and it started once.
@@ -129,15 +129,15 @@ def test_care_after_a_life_event_outlasts_the_circle():
     ]) + "\n"
     output = run_console(script)
     reminders = [(when, where) for when, where, title in posts(output) if title == "== Crew: thinking of carol =="]
-    # 10:00 on each helper's own calendar, in turns, stamped in the circle's zone; the circle closed on day 0.
+    # 10:00 on each helper's own calendar, in turns, stamped in the reader's own zone; the circle closed on day 0.
     assert reminders == [
-        ("Thu 4 Feb 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Thu 4 Feb 2027 10:00 (America/New_York)", "DM to bob"),
         ("Thu 11 Feb 2027 10:00 (Europe/London)", "DM to alice"),
-        ("Mon 22 Feb 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Mon 22 Feb 2027 10:00 (America/New_York)", "DM to bob"),
         ("Thu 18 Mar 2027 10:00 (Europe/London)", "DM to alice"),
-        ("Sun 2 May 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Sun 2 May 2027 10:00 (America/New_York)", "DM to bob"),
         ("Wed 9 Jun 2027 10:00 (Europe/London)", "DM to alice"),
-        ("Sat 31 Jul 2027 15:00 (Europe/London)", "DM to bob"),
+        ("Sat 31 Jul 2027 10:00 (America/New_York)", "DM to bob"),
         ("Tue 1 Feb 2028 10:00 (Europe/London)", "DM to alice"),
     ]
     assert "Tomorrow, Thu 10 Jun 2027, is a date carol asked you to remember: \u201cDad's birthday\u201d." in output
@@ -147,3 +147,25 @@ def test_care_after_a_life_event_outlasts_the_circle():
         "(carol was added to the space)", "carol joined the circle. Welcome!", "== \u201cCrew\u201d is closed ==",
     ]
     assert "Offered to help: bob, alice." in output.split("carol> /circle support\n")[-1]
+
+
+def test_buttons_are_numbered_choices_and_a_form_is_filled_field_by_field():
+    script = "\n".join([
+        '/circle new "Crew" starter Europe/London tue 17:00',
+        "/as bob Europe/London", "/circle join crew",
+        "/as carol", "/circle join crew",
+        "/as alice", "/circle start",
+        "/tick 7d",
+        "/as bob", "/press 1", "I tried A | B testing", "", "Call Sam",
+        "/press 2",
+        "/press 99",
+    ]) + "\n"
+    output = run_console(script)
+    assert "[1] Check in [2] I'll be there [3] Can't make it" in output
+    assert "bob (1/3) What is your small goal for this month?> I tried A | B testing" in output
+    # One answer with a bar in it, not two; the empty one stays empty; the last is the commitment.
+    assert "1. What is your small goal for this month? \u2014 I tried A | B testing" in output
+    assert "3. What is one thing you will do toward your goal before next meeting? \u2014 Call Sam" in output
+    assert "#crew (in the thread of the week's post)" in output
+    assert "See you at week 1's meeting" in output and "1 coming, 0 can't make it" in output
+    assert "Usage: /press <N>" in output

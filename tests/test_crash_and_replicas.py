@@ -7,9 +7,13 @@ a synchronised fan-out of hundreds of deliveries — and runs
 allows 100 requests a second (the workers pace themselves to 80 a second, so
 the fan-out lasts about five seconds). A worker is killed with SIGKILL part-way
 through; whatever takes over must deliver everything that is left, and nothing
-twice: outcomes are recorded in batches of 200, so deliveries the killed worker
+twice: outcomes are recorded in batches of 50, so deliveries the killed worker
 had already sent are still ``sending`` in the outbox and get resent, and only
 the Discord-style nonce keeps them from reaching the platform twice.
+
+Where nothing is killed, nothing may be sent twice, not even a resend the nonce
+would absorb: two workers started at once on one SQLite file (one stands by),
+and a worker whose PostgreSQL sessions the server ends mid-delivery.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ KIT = "career"
 CIRCLES = 200  # x (one exercise post + one moderator DM) = 400 deliveries
 PLATFORM_RATE = 100  # requests a second the fake platform accepts
 WORKER_RATE = 80  # what each worker paces itself to: the fan-out takes about 5 s
-KILL_AFTER = 60  # created on the platform before the kill: well inside the first batch of 200 outcomes
+KILL_AFTER = 60  # created on the platform before the kill: in the second batch of 50 outcomes
 LEAD = timedelta(seconds=4)  # from seeding to the fan-out: time for the worker processes to start
 HEARTBEAT = 2  # seconds
 GRACE = timedelta(hours=6)  # as the worker's CircleService
@@ -146,6 +150,16 @@ class Workers:
         os.kill(process.pid, signal.SIGKILL)
         assert process.wait(10) == -signal.SIGKILL
 
+    def log_of(self, name: str) -> str:
+        return self.started[name][1].read_text(errors="replace")
+
+    def stop(self, *names: str) -> None:
+        """SIGTERM, and check each stops cleanly."""
+        for name in names:
+            self.started[name][0].terminate()
+        for name in names:
+            assert self.started[name][0].wait(15) == 0, f"{name} did not shut down cleanly"
+
     def logs(self) -> str:
         parts = []
         for name, (_process, log) in self.started.items():
@@ -189,6 +203,18 @@ def unfinished(outbox: Outbox) -> int:
 def all_sent(outbox: Outbox, expected: set[str]) -> bool:
     counts = outbox.counts()
     return sum(counts.values()) == len(expected) and counts.get(PENDING, 0) + counts.get(SENDING, 0) == 0
+
+
+def wait_until_delivered(workers: Workers, running: list[str], outbox: Outbox, expected: set[str],
+                         platform: FakePlatform, timeout: float = 60, who: str = "the workers") -> None:
+    """Wait until every delivery is recorded as sent, failing at once if a ``running`` worker exits."""
+
+    def finished() -> bool:
+        workers.check_running(*running)
+        return all_sent(outbox, expected)
+
+    wait_until(finished, timeout, lambda: f"{who} did not finish: outbox {outbox.counts()}, "
+                                          f"{len(platform.order)} of {len(expected)} created")
 
 
 def lock_id_for(url: str) -> int:
@@ -253,22 +279,18 @@ def test_kill_9_mid_fan_out_then_restart(backend, tmp_path, platform, request):
             created_before_restart = len(platform.order)
             assert created_before_restart < len(expected), "the fan-out finished before the kill: make it bigger or slower"
             left = unfinished(outbox)
+            claimed = outbox.counts().get(SENDING, 0)  # claimed and not finished: what a restart resends
             assert left > 0, outbox.counts()
 
             workers.start("second", url)
 
-            def finished() -> bool:
-                workers.check_running("second")
-                return all_sent(outbox, expected)
-
-            wait_until(finished, 60, lambda: f"the restarted worker did not finish: outbox {outbox.counts()}, "
-                                             f"{len(platform.order)} of {len(expected)} created")
+            wait_until_delivered(workers, ["second"], outbox, expected, platform, 60, "the restarted worker")
 
             assert_delivered_exactly_once(platform, outbox, expected)
             # The killed worker had sent deliveries it never recorded (outcomes go in batches of
             # 200): they were resent and the platform's nonce check turned them away.
             assert resends_absorbed(platform) > 0, "the crash left nothing to resend; the test proved little"
-            print(f"{backend}: killed after {created_before_restart} created, {left} unfinished in the outbox; "
+            print(f"{backend}: killed after {created_before_restart} created, {left} unfinished in the outbox ({claimed} claimed); "
                   f"{resends_absorbed(platform)} resends absorbed by the nonce")
     finally:
         engine.dispose()
@@ -318,21 +340,85 @@ def test_three_replicas_one_killed(pg_schema, tmp_path, platform):
             new_leader = lock_holder(engine, lock_id)
             assert new_leader in survivors, f"deliveries resumed but the lock is held by {new_leader!r}"
 
-            def finished() -> bool:
-                workers.check_running(*survivors)
-                return all_sent(outbox, expected)
-
-            wait_until(finished, 60, lambda: f"the new leader did not finish: outbox {outbox.counts()}, "
-                                             f"{len(platform.order)} of {len(expected)} created")
+            wait_until_delivered(workers, survivors, outbox, expected, platform, 60, "the new leader")
             assert_delivered_exactly_once(platform, outbox, expected)
             assert resends_absorbed(platform) > 0, "the crash left nothing to resend; the test proved little"
 
-            # The survivors stop cleanly on SIGTERM.
-            for name in survivors:
-                workers.started[name][0].terminate()
-            for name in survivors:
-                assert workers.started[name][0].wait(15) == 0, f"{name} did not shut down cleanly"
+            workers.stop(*survivors)  # the survivors stop cleanly on SIGTERM
             print(f"{leader} killed, {new_leader} took over; deliveries resumed {takeover:.1f} s after the kill; "
                   f"{resends_absorbed(platform)} resends absorbed by the nonce")
+    finally:
+        engine.dispose()
+
+
+STANDING_BY = "Another process holds the database"
+
+
+def test_two_workers_started_at_once_on_one_sqlite_file(tmp_path, platform):
+    url = f"sqlite:///{tmp_path}/circlebot.db"
+    expected = seed_fan_out(url, CIRCLES, datetime.now(UTC).replace(microsecond=0) + LEAD)
+    engine = make_engine(url)
+    outbox = Outbox(engine)
+    try:
+        with Workers(tmp_path, platform.url, lock_id_for(url)) as workers:
+            names = ["one", "two"]
+            for name in names:
+                workers.start(name, url)
+
+            wait_until_delivered(workers, names, outbox, expected, platform, 60, "the fan-out")
+            assert_delivered_exactly_once(platform, outbox, expected)
+            # Not one message asked for twice: one worker delivered, the other stood by.
+            assert resends_absorbed(platform) == 0, f"{resends_absorbed(platform)} messages were sent twice"
+            standing_by = [name for name in names if STANDING_BY in workers.log_of(name)]
+            assert len(standing_by) == 1, f"standing by: {standing_by}"
+            assert workers.log_of(standing_by[0]).count(STANDING_BY) == 1  # said once, not every heartbeat
+            workers.stop(*names)
+    finally:
+        engine.dispose()
+
+
+def test_postgres_sessions_ended_mid_delivery(pg_schema, tmp_path, platform):
+    """The server ends every session of the worker while it records outcomes; it goes on at once."""
+    expected = seed_fan_out(pg_schema, CIRCLES, datetime.now(UTC).replace(microsecond=0) + LEAD)
+    engine = make_engine(pg_schema)
+    outbox = Outbox(engine)
+    worker = "dropped-worker"
+    sessions = f"FROM pg_stat_activity WHERE application_name = '{worker}'"
+    try:
+        with Workers(tmp_path, platform.url, lock_id_for(pg_schema)) as workers:
+            workers.start(worker, f"{pg_schema}&application_name={worker}")
+
+            def started() -> bool:
+                workers.check_running(worker)
+                return len(platform.order) >= KILL_AFTER
+
+            wait_until(started, 30, lambda: f"the worker never got the fan-out going ({len(platform.order)} created)")
+            with engine.connect() as blocker, engine.connect() as admin:
+                # Hold the outbox so the worker is caught in the middle of recording outcomes.
+                blocker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+
+                def recording() -> int:
+                    waiting = admin.execute(text(f"SELECT count(*) {sessions} AND wait_event_type = 'Lock'"
+                                                 " AND query LIKE 'UPDATE outbox SET status=%attempts%'")).scalar()
+                    admin.rollback()  # pg_stat_activity stays the same within a transaction
+                    return waiting
+
+                wait_until(recording, 10, "the worker never came to record outcomes")
+                ended = admin.execute(text(f"SELECT count(pg_terminate_backend(pid)) {sessions}")).scalar()
+                blocker.rollback()
+            dropped_at = time.monotonic()
+            left = len(expected) - len(platform.order)
+            assert left > 0, "the fan-out finished before the sessions were ended: make it bigger or slower"
+
+            # At the worker's pace, plus seconds (a busy CI machine): nothing waits out a claim's 5-minute lease.
+            within = left / WORKER_RATE + 10
+            wait_until_delivered(workers, [worker], outbox, expected, platform, within, "delivery")
+            took = time.monotonic() - dropped_at
+            assert_delivered_exactly_once(platform, outbox, expected)
+            # Outcomes were recorded through the drop, so nothing already sent was sent again.
+            assert resends_absorbed(platform) == 0, f"{resends_absorbed(platform)} messages were sent twice"
+            assert "the database connection was lost" in workers.log_of(worker)
+            workers.stop(worker)
+            print(f"{ended} sessions ended with {left} messages to go; all delivered {took:.1f} s later")
     finally:
         engine.dispose()

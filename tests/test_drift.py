@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.actions import Action, Verb
 from bot import commands as c
 from bot import engine
 from bot.circle import Rsvp
@@ -78,7 +79,7 @@ def test_a_struggling_moderator_gets_resources_and_nobody_is_told(started_circle
 def test_the_check_in_prompt_offers_the_struggling_button(started_circle, run_until, kits, t0):
     run = run_until(started_circle(), kits["career"], t0 + timedelta(days=7, hours=10))
     prompt = next(p for p in run.posts if p.key.endswith("checkin:1/0"))
-    assert "struggling" in [b.command for b in prompt.message.buttons]
+    assert Verb.STRUGGLING in [b.action.verb for b in prompt.message.buttons]
 
 
 # ------------------------------------------------------------------ attendance, digest, nudges

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
+from bot.actions import Action, Verb
 from bot.circle import Actor, Kind, Role, Slot, UserRef
 from bot.effects import (
     DELIVERY_TYPES,
@@ -26,7 +27,9 @@ from bot.effects import (
     DirectMessage,
     OpenForm,
     OpenSpace,
+    PostInThread,
     PostToCircle,
+    RefreshHome,
     RemoveFromSpace,
     Reply,
     WakeAt,
@@ -154,7 +157,8 @@ def test_join_adds_the_member_and_their_space(new_circle, career, actor, t0):
     assert after.member(newcomer.user).role is Role.MEMBER
     assert after.member(newcomer.user).tz == "Asia/Tokyo"
     assert after.revision == circle.revision + 1
-    assert [type(e) for e in decision.effects] == [AddToSpace, PostToCircle, Reply]
+    assert [type(e) for e in decision.effects] == [AddToSpace, PostToCircle, Reply, RefreshHome]
+    assert of_type(decision, RefreshHome)[0].user == newcomer.user  # their home view shows the new circle
     assert of_type(decision, AddToSpace)[0].user == newcomer.user
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "nia joined the circle. Welcome!"
 
@@ -227,7 +231,7 @@ def test_start_leaves_at_least_the_exercise_lead(new_circle, career, moderator):
 def test_start_twice_is_illegal(started_circle, career, moderator, t0):
     circle = started_circle()
     text = error_of(engine.handle, circle, c.Start(None), moderator, t0, career)
-    assert text == "A circle that is running cannot start."
+    assert text == "\u201cTuesday crew\u201d is running, so you cannot start now."
 
 
 def test_start_needs_the_kits_fewest_people(new_circle, career, moderator, t0):
@@ -341,7 +345,8 @@ def test_check_in_without_answers_opens_the_form(in_week, career, ben):
     assert decision.circle == circle  # nothing recorded yet
     (form,) = decision.effects
     assert isinstance(form, OpenForm)
-    assert form.to == ben.user and form.submit == "checkin" and form.circle_id == circle.id
+    assert form.to == ben.user and form.circle_id == circle.id
+    assert form.action == Action(Verb.SUBMIT_CHECKIN, circle.id, 1)  # the form remembers its circle and week
     assert [render(f.label) for f in form.fields] == list(career.week(1).checkin_questions)
     assert render(form.title) == "Week 1 check-in \u2014 Tuesday crew"
 
@@ -354,14 +359,15 @@ def test_check_in_is_shared_and_the_last_answer_becomes_the_commitment(in_week, 
     after = decision.circle
     assert after.checkin(1, ben.user).answers == answers
     assert after.commitment(1, ben.user).text == "Email two researchers"
-    post = of_type(decision, PostToCircle)[0]
+    (post,) = of_type(decision, PostInThread)
+    assert post.parent == f"{circle.id}/exercise:1/post"  # under the week's post, as a new message
     assert render(post.message.title) == "ben checked in for week 1"
     assert render(post.message.lines[2]) == f"3. {career.week(1).checkin_questions[2]} \u2014 Email two researchers"
     # Checking in again replaces the entry and says so.
     again = engine.handle(after, c.CheckInCommand(None, ("a", "b", "Call Sam")), ben, now, career)
     assert len(again.circle.checkins) == 1
     assert again.circle.commitment(1, ben.user).text == "Call Sam"
-    assert render(of_type(again, PostToCircle)[0].message.title) == "ben updated their week 1 check-in"
+    assert render(of_type(again, PostInThread)[0].message.title) == "ben updated their week 1 check-in"
 
 
 def test_a_partial_check_in_after_a_full_one_keeps_the_earlier_answers_and_says_so(in_week, career, ben):
@@ -372,7 +378,7 @@ def test_a_partial_check_in_after_a_full_one_keeps_the_earlier_answers_and_says_
     decision = engine.handle(changed, c.CheckInCommand(None, ("Learn user research",)), ben, now, career)
     assert decision.circle.checkin(1, ben.user).answers == ("Learn user research", "I am curious", "Email Sam")
     assert decision.circle.commitment(1, ben.user).text == "Call Sam instead"  # a kept answer is not re-recorded
-    post = of_type(decision, PostToCircle)[0]
+    post = of_type(decision, PostInThread)[0]
     assert render(post.message.lines[1]).endswith("\u2014 I am curious")
     (reply,) = of_type(decision, Reply)
     assert render(reply.message.lines[1]) == "You left questions 2 and 3 empty, so your earlier answers to them stay."
@@ -463,7 +469,7 @@ def test_pause_twice_is_illegal(in_week, career, moderator):
     circle = in_week(1)
     paused = engine.handle(circle, c.Pause(None), moderator, circle.next_wake, career).circle
     text = error_of(engine.handle, paused, c.Pause(None), moderator, circle.next_wake, career)
-    assert text == "A circle that is paused cannot pause."
+    assert text == "\u201cTuesday crew\u201d is paused, so you cannot pause now."
 
 
 def test_pause_for_weeks_resumes_on_its_own(in_week, career, moderator, run_until):
@@ -506,7 +512,7 @@ def test_resume_relays_the_remaining_weeks_after_now(in_week, career, moderator,
 
 
 def test_resume_of_a_circle_that_is_not_paused_is_illegal(started_circle, career, moderator, t0):
-    assert error_of(engine.handle, started_circle(), c.Resume(None), moderator, t0, career) == "A circle that is running cannot resume."
+    assert error_of(engine.handle, started_circle(), c.Resume(None), moderator, t0, career) == "\u201cTuesday crew\u201d is running, so you cannot resume now."
 
 
 def test_pause_after_graduation_keeps_the_tune_up_rhythm(started_circle, run_until, kits, moderator):
@@ -668,7 +674,7 @@ def test_close_empties_the_plan(in_week, career, moderator, ben):
     assert closed.state is State.CLOSED and closed.plan == () and closed.next_wake is None
     assert of_type(decision, WakeAt) == [WakeAt(circle.id, None)]
     assert engine.tick(closed, career, FAR_FUTURE, timedelta(days=9999)).effects == ()
-    assert error_of(engine.handle, closed, c.Close(None), moderator, now, career) == "A circle that is closed cannot close."
+    assert error_of(engine.handle, closed, c.Close(None), moderator, now, career) == "\u201cTuesday crew\u201d is closed, so you cannot close now."
     assert "so you cannot check in now" in error_of(engine.handle, closed, c.CheckInCommand(None, ("a",)), ben, now, career)
 
 

@@ -34,6 +34,10 @@ VALID = [
     ("help", c.Help()),
     ("/circle help", c.Help()),
     ("/circle", c.Help()),
+    # the person's own settings
+    ("me", c.Me()),
+    ("me timezone Europe/Berlin", c.Me(tz="Europe/Berlin")),
+    ("me language es-ES", c.Me(locale="es")),
     ("", c.Help()),
     ("/CIRCLE HELP", c.Help()),
     # new

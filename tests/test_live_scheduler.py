@@ -11,7 +11,8 @@ from test_storage import make_circle
 
 from bot.circle import Actor, Anchor, Kind, Occurrence, UserRef
 from bot.state import State
-from circlebot.service import CircleService
+from circlebot.wiring import wire
+from requesting import request
 from sqlalchemy import text
 
 from kits import builtin_kits
@@ -31,7 +32,7 @@ async def test_a_step_due_in_a_moment_is_delivered_once_by_apscheduler(engine):
     with store.transaction() as tx:
         tx.save(circle, previous_revision=None)
     sender = RecordingSender()
-    runner = Runner(CircleService(store, kits, timedelta(hours=6)), Outbox(engine), sender)
+    runner = wire(engine, kits, timedelta(hours=6)).runner(sender)
     live = LiveScheduler(runner, leader_for(engine), heartbeat=timedelta(seconds=30))
     live.start()
     try:
@@ -45,6 +46,22 @@ async def test_a_step_due_in_a_moment_is_delivered_once_by_apscheduler(engine):
     assert sender.keys == ["crew/reminder:1/0"]
 
 
+def test_a_leader_whose_connection_is_dropped_takes_the_lock_again_in_a_new_term(pg_schema):
+    require_postgres()
+    engine = make_engine(pg_schema)
+    leader = PostgresLeader(engine, lock_id=hash(pg_schema) & 0x7FFFFFFF)
+    try:
+        assert (leader.acquire(), leader.term) == (True, 1)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leader._connection.connection.dbapi_connection.info.backend_pid})
+        # Nobody else took it meanwhile; a new term, because somebody could have.
+        assert (leader.acquire(), leader.term) == (True, 2)
+        assert (leader.acquire(), leader.term) == (True, 2)
+    finally:
+        leader.release()
+        engine.dispose()
+
+
 def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
     require_postgres()
     engines = [make_engine(pg_schema) for _ in range(3)]
@@ -56,8 +73,8 @@ def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
         with engines[1].connect() as connection:
             pid = connection.execute(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :id"), {"id": leaders[0].lock_id}).scalar()
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        assert leaders[0].acquire() is False  # it notices, and stands down
         assert [leader.acquire() for leader in leaders[1:]] == [True, False]
+        assert leaders[0].acquire() is False  # it notices, and stands down
         leaders[1].release()
         assert leaders[2].acquire() is True
     finally:
@@ -70,15 +87,14 @@ def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
 async def test_a_command_pokes_the_live_scheduler_instead_of_waiting_for_the_heartbeat(engine):
     store = Store(engine)
     sender = RecordingSender()
-    service = CircleService(store, builtin_kits(), timedelta(hours=6))
-    runner = Runner(service, Outbox(engine), sender)
-    live = LiveScheduler(runner, leader_for(engine), heartbeat=timedelta(minutes=10))
-    service.on_change = live.poke
+    app = wire(engine, builtin_kits(), timedelta(hours=6))
+    live = LiveScheduler(app.runner(sender), leader_for(engine), heartbeat=timedelta(minutes=10))
+    app.commands.on_change = live.poke
     live.start()
     try:
         await asyncio.sleep(0.3)  # the first heartbeat has run; the next is ten minutes away
         alice = Actor(UserRef("slack", "T1", "alice"), "Alice")
-        await asyncio.to_thread(service.run, alice, '/circle new "Crew" starter UTC tue 17:00', datetime.now(UTC))
+        await app.commands.ahandle(request(alice, '/circle new "Crew" starter UTC tue 17:00'), datetime.now(UTC))
         for _ in range(100):
             if len(sender.delivered) == 2:
                 break

@@ -25,7 +25,7 @@ from bot.effects import Message, PostToCircle, ProgressCell, Reply
 from bot.errors import CircleError
 from bot.i18n import render
 from bot.progress import card_lines, progress_card
-from circlebot.pictures import render_progress_png
+from adapters.pictures import render_progress_png
 from storage.codec import dump_delivery, load_delivery
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -7,16 +7,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
 
+from sqlmodel import Session
+
+from bot.actions import Action, Verb, encode_action
 from bot.circle import Actor, UserRef
+from bot.inputs import Pressed
 from bot.effects import OpenForm, Reply
 from bot.forming import circle_id
 from bot.i18n import render
 from circlebot.cli import main as cli_main
-from circlebot.service import CircleService
+from circlebot.wiring import Wiring, wire
 from kits import builtin_kits
 from kits.loader import BUILTIN_DIR
 from storage.outbox import Outbox
+from storage.models import SpaceRow
 from storage.repository import Store
+from requesting import run
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -30,12 +36,12 @@ CREW, CREW_2 = circle_id("slack", "T1", "crew"), circle_id("slack", "T1", "crew-
 
 
 @pytest.fixture
-def service(engine) -> CircleService:
-    return CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+def service(engine) -> Wiring:
+    return wire(engine, builtin_kits(), timedelta(hours=6))
 
 
-def say(service: CircleService, actor: Actor, text: str, where: str | None = None) -> str:
-    responses = service.run(actor, text, T0, where=where)
+def say(service: Wiring, actor: Actor, text: str, channel: str | None = None) -> str:
+    responses = run(service.commands, actor, text, T0, channel)
     return "\n".join(
         render(r.message.title or "") + "\n" + "\n".join(render(line) for line in r.message.lines)
         if isinstance(r, Reply) else f"FORM {render(r.title)}"
@@ -78,7 +84,9 @@ def test_the_circle_is_found_from_the_space_or_by_name_when_someone_is_in_severa
     say(service, ALICE, '/circle new "Crew" starter UTC wed 17:00')  # same name: a second id
     assert "#crew" in say(service, ALICE, "/circle list") and "#crew-2" in say(service, ALICE, "/circle list")
     assert "You are in several circles; name one, e.g. #crew." in say(service, ALICE, "/circle info")
-    assert "Wednesdays" in say(service, ALICE, "/circle info", where=CREW_2)
+    with Session(service.engine) as session, session.begin():  # the second circle's space, as its OpenSpace receipt left it
+        session.add(SpaceRow(circle_id=CREW_2, platform="slack", channel="C2"))
+    assert "Wednesdays" in say(service, ALICE, "/circle info", channel="C2")
     assert "Tuesdays" in say(service, ALICE, "/circle info #crew")
 
 
@@ -109,16 +117,16 @@ def test_checkin_without_answers_opens_a_form(service):
     say(service, BOB, "/circle join crew")
     say(service, CAROL, "/circle join crew")
     say(service, ALICE, "/circle start")
-    service.tick(CREW, T0 + timedelta(days=6))
-    [form] = service.run(BOB, "/circle checkin", T0 + timedelta(days=6))
-    assert isinstance(form, OpenForm) and form.submit == "checkin" and len(form.fields) >= 2
+    service.ticker.tick(CREW, T0 + timedelta(days=6))
+    [form] = run(service.commands, BOB, "/circle checkin", T0 + timedelta(days=6))
+    assert isinstance(form, OpenForm) and form.action == Action(Verb.SUBMIT_CHECKIN, CREW, 1) and len(form.fields) >= 2
 
 
 def test_a_missing_kit_is_a_clear_error_not_a_crash(engine):
-    CircleService(Store(engine), builtin_kits(), timedelta(hours=6)).run(ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
-    without = CircleService(Store(engine), {}, timedelta(hours=6))
+    run(wire(engine, builtin_kits(), timedelta(hours=6)).commands, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
+    without = wire(engine, {}, timedelta(hours=6))
     assert "kit \u201cstarter\u201d is not installed" in say(without, ALICE, "/circle info")
-    without.tick(CREW, T0)  # logged and skipped
+    without.ticker.tick(CREW, T0)  # logged and skipped
 
 
 def test_kits_validate_command(tmp_path, capsys):
@@ -141,8 +149,8 @@ def test_again_forms_a_new_run_and_invites_the_members_back(service, engine):
     say(service, BOB, "/circle join crew")
     say(service, CAROL, "/circle join crew")
     assert "cannot" not in say(service, ALICE, "/circle start")
-    assert "once \u201cCrew\u201d has graduated" in say(service, ALICE, "/circle again")
-    service.tick(CREW, T0 + timedelta(days=400))  # long past the last tune-up: closed
+    assert "\u201cCrew\u201d is running, so you cannot go again now." in say(service, ALICE, "/circle again")
+    service.ticker.tick(CREW, T0 + timedelta(days=400))  # long past the last tune-up: closed
     assert "Only the moderator" in say(service, BOB, "/circle again #crew")
     reply = say(service, ALICE, "/circle again #crew career")
     assert "You moderate \u201cCrew\u201d (#crew-2)." in reply
@@ -152,15 +160,15 @@ def test_again_forms_a_new_run_and_invites_the_members_back(service, engine):
     outbox = Outbox(engine)
     queued = {q.effect.key: q.effect for q in outbox.claim(T0 + timedelta(days=401), 100)}
     invite = queued[f"{CREW_2}/r1/invite/{BOB.user.key}"]
-    assert invite.to == BOB.user and invite.message.buttons[0].command == "join crew-2"
+    assert invite.to == BOB.user and invite.message.buttons[0].action == Action(Verb.JOIN, CREW_2)
     assert any(key.startswith(f"{CREW}/") and "join crew-2" in render(e.message.lines[0]) for key, e in queued.items() if hasattr(e, "message"))
-    say(service, BOB, "/circle " + invite.message.buttons[0].command)
+    run(service.commands, BOB, Pressed(encode_action(invite.message.buttons[0].action)), T0)
     with service.store.transaction() as tx:
         assert [m.user for m in tx.load(CREW_2).members] == [ALICE.user, BOB.user]
 
 
 def test_the_workplaces_own_support_resources_come_first(monkeypatch):
-    from circlebot.cli import installed_kits
+    from circlebot.wiring import installed_kits
     from circlebot.config import Settings
 
     monkeypatch.setenv("CIRCLEBOT_SUPPORT_RESOURCES", '["Assistance programme: ext. 4242, any hour"]')
@@ -170,7 +178,7 @@ def test_the_workplaces_own_support_resources_come_first(monkeypatch):
 
 
 def test_tick_due_pages_through_every_due_circle_and_never_spins(engine):
-    service = CircleService(Store(engine), builtin_kits(), timedelta(hours=6))
+    service = wire(engine, builtin_kits(), timedelta(hours=6))
     for name in ("a", "b", "c"):
         say(service, ALICE, f'/circle new "{name}" starter UTC tue 17:00')
         say(service, BOB, f"/circle join {name}")
@@ -178,8 +186,8 @@ def test_tick_due_pages_through_every_due_circle_and_never_spins(engine):
         say(service, ALICE, f"/circle start #{name}")
     later = T0 + timedelta(days=6)
     assert Store(engine).due_circle_ids(later) == sorted(circle_id("slack", "T1", name) for name in "abc")
-    assert service.tick_due(later, page=1) == 3
+    assert service.ticker.tick_due(later, page=1) == 3
     assert Store(engine).due_circle_ids(later) == []
     # A circle whose kit is gone stays due; each call visits it once and returns.
-    stuck = CircleService(Store(engine), {}, timedelta(hours=6))
-    assert stuck.tick_due(T0 + timedelta(days=30), page=1) == 3
+    stuck = wire(engine, {}, timedelta(hours=6))
+    assert stuck.ticker.tick_due(T0 + timedelta(days=30), page=1) == 3

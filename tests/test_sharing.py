@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from decisions import without_home_refresh
 
 from adapters.console.render import effect_lines
+from bot.actions import Action, Verb
 from bot import commands as c
 from bot import engine
 from bot.circle import StoryStatus
@@ -32,12 +34,13 @@ def ben(members):
     return members[0]
 
 
+
 @pytest.fixture
 def say(kit, t0):
     """``say(circle, person, command)``: the decision; a refused command raises."""
 
     def run(circle, person, command):
-        return engine.handle(circle, command, person, t0 + timedelta(hours=1), kit)
+        return without_home_refresh(engine.handle(circle, command, person, t0 + timedelta(hours=1), kit))
 
     return run
 
@@ -64,13 +67,13 @@ def test_nothing_is_posted_until_the_author_confirms_and_the_moderator_approves(
     drafted = say(circle, ben, c.Share(None, STORY))
     [preview] = of_type(drafted, Reply)
     assert not of_type(drafted, DELIVERY_TYPES)  # a draft is the author's alone
-    assert [b.command for b in preview.message.buttons] == ["share #tuesday-crew confirm 1", "share #tuesday-crew withdraw 1"]
+    assert [b.action for b in preview.message.buttons] == [Action(Verb.STORY_CONFIRM, circle.id, item="1"), Action(Verb.STORY_WITHDRAW, circle.id, item="1")]
 
     confirmed = say(drafted.circle, ben, c.ConfirmStory(None, 1))
     [to_moderator] = of_type(confirmed, DirectMessage)
     assert to_moderator.to == moderator.user and STORY in " ".join(lines(to_moderator.message))
     assert not of_type(confirmed, PostToCircle) and not of_type(confirmed, PostToCommunity)
-    assert [b.command for b in to_moderator.message.buttons] == ["share #tuesday-crew approve 1", "share #tuesday-crew decline 1"]
+    assert [b.action for b in to_moderator.message.buttons] == [Action(Verb.STORY_APPROVE, circle.id, item="1"), Action(Verb.STORY_DECLINE, circle.id, item="1")]
 
     approved = say(confirmed.circle, moderator, c.ApproveStory(None, 1))
     [post] = of_type(approved, PostToCommunity)

@@ -19,6 +19,7 @@ from storage.repository import StaleCircle, Store
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ALICE = UserRef("slack", "T1", "U1")
 BOB = UserRef("slack", "T1", "U2")
+CAROL = UserRef("slack", "T1", "U3")
 
 
 def make_circle(circle_id: str = "crew", **changes) -> Circle:
@@ -103,6 +104,23 @@ def test_membership_index_follows_the_members(engine):
         tx.save(replace(tx.load("crew").without_member(BOB), revision=3), previous_revision=2)
     with store.transaction() as tx:
         assert tx.circle_ids_of(BOB) == []
+
+
+def test_the_running_counts_follow_every_save_and_vanish_with_a_rollback(engine):
+    store = Store(engine)
+    with store.transaction() as tx:
+        tx.save(make_circle(), previous_revision=None)
+        tx.save(make_circle("other", state=State.CLOSED), previous_revision=None)
+    with store.transaction() as tx:  # saved without being read first: the stored version is read to count the change
+        tx.save(make_circle(revision=2, members=(Member(ALICE, "Alice", Role.MODERATOR, T0), Member(BOB, "Bob", Role.MEMBER, T0))), previous_revision=1)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.save(replace(tx.load("crew"), state=State.CLOSED, revision=3), previous_revision=2)
+        raise RuntimeError("rolled back")
+    with store.transaction() as tx:
+        tally = tx.tally("slack", "T1")
+        joinable, total = tx.joinable(CAROL, 20)
+    assert tally.circles.value == 2 and [(s, n.value) for s, n in tally.by_state] == [(State.FORMING, 1), (State.CLOSED, 1)]
+    assert [c.handle for c in joinable] == ["crew"] and total == 1
 
 
 def test_due_circles_and_next_wake(engine):

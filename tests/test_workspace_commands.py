@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
 from sqlalchemy import text
+from requesting import run
 from test_service import T0, person, say, service  # noqa: F401  (service is a fixture)
 
 import storage.repository
@@ -21,7 +22,7 @@ from bot.forming import LIST_PAGE, circle_id
 from bot.stats import week_figures
 from storage.codec import dump_circle
 from storage.database import upgrade
-from storage.repository import Store
+from storage.repository import Store, workspace_counts
 
 EXERCISE_OUT = T0 + timedelta(days=6)  # the starter kit's week 1 exercise: Sunday 17:00
 WEEK_1_HELD = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)
@@ -83,7 +84,7 @@ def test_export_and_forget_me_read_only_the_circles_that_hold_something_about_th
     bob = person("bob")
     crew, other = circle_id("slack", "T1", "crew"), circle_id("slack", "T1", "other")
     decoded.clear()
-    [file] = service.run(bob, "/circle export", T0)
+    [file] = run(service.commands, bob, "/circle export", T0)
     assert [c["circle"]["id"] for c in json.loads(file.content)["circles"]] == ["crew"]
     assert sorted(decoded) == sorted([crew, other])
     decoded.clear()
@@ -104,20 +105,20 @@ def test_stats_read_no_circle_and_follow_every_change(service, decoded):  # noqa
         say(service, person(name), "/circle join crew")
     say(service, person("alice"), "/circle start")
     crew = circle_id("slack", "T1", "crew")
-    service.tick(crew, EXERCISE_OUT)
+    service.ticker.tick(crew, EXERCISE_OUT)
     for name in names[:3]:
-        service.run(person(name), "/circle checkin a | b | c", EXERCISE_OUT)
-    service.tick(crew, WEEK_1_HELD)
+        run(service.commands, person(name), "/circle checkin a | b | c", EXERCISE_OUT)
+    service.ticker.tick(crew, WEEK_1_HELD)
     decoded.clear()
     report = say(service, admin, "/circle stats")
     assert decoded == []
     assert "\u2022 week 1: 60% (3 of 5) checked in" in report
-    service.run(person("erin"), "/circle leave", WEEK_1_HELD)  # four people left: too few to show
+    run(service.commands, person("erin"), "/circle leave", WEEK_1_HELD)  # four people left: too few to show
     assert "\u2022 week 1: hidden (fewer than 5 people)" in say(service, admin, "/circle stats")
     with service.store.transaction() as tx:
         stored = tx.load(crew)
-        totals = tx.session.execute(text("SELECT week, places, checked_in, coming FROM workspace_weeks")).all()
-    assert [tuple(row) for row in totals] == [(f.week, f.places, f.checked_in, f.coming) for f in week_figures(stored)]
+        counts = dict(tx.session.execute(text("SELECT figure, count FROM workspace_counts")).all())
+    assert {figure: count for figure, count in counts.items() if count} == +workspace_counts(stored)
 
 
 def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_totals(service, engine):  # noqa: F811
@@ -126,18 +127,18 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
         say(service, person(name), "/circle join crew")
     say(service, person("alice"), "/circle start")
     crew = circle_id("slack", "T1", "crew")
-    service.tick(crew, EXERCISE_OUT)
+    service.ticker.tick(crew, EXERCISE_OUT)
     for name in ("bob", "carol"):
-        service.run(person(name), "/circle checkin a | b | c", EXERCISE_OUT)
-    service.run(person("carol"), "/circle leave", EXERCISE_OUT)
-    service.tick(crew, WEEK_1_HELD)
+        run(service.commands, person(name), "/circle checkin a | b | c", EXERCISE_OUT)
+    run(service.commands, person("carol"), "/circle leave", EXERCISE_OUT)
+    service.ticker.tick(crew, WEEK_1_HELD)
     with service.store.transaction() as tx:
         circle = tx.load(crew)
     # The database as 0003 left it: the circle stored under its old id, which was its handle, and no handle in its JSON.
     old = json.loads(dump_circle(circle))
     del old["handle"], old["id"]
     with engine.begin() as connection:
-        for table in ("workspace_weeks", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
+        for table in ("people", "handled_requests", "spaces", "workspace_counts", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
             connection.execute(text(f"DROP TABLE {table}"))
     upgrade(engine, "0003")
     with engine.begin() as connection:
@@ -153,5 +154,16 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
         assert migrated.id == "crew" and migrated.handle == "crew"
         assert tx.involved_circle_ids(person("carol").user) == ["crew"]  # she left, but her answers stay
         tally = tx.tally("slack", "T1")
+        counts = dict(tx.session.execute(text("SELECT figure, count FROM workspace_counts")).all())
     assert [w.value for w in tally.weeks] == list(week_figures(migrated))
+    assert {figure: count for figure, count in counts.items() if count} == +workspace_counts(migrated)
     assert "#crew" in say(service, person("dan"), "/circle list")
+
+
+def test_a_new_circle_takes_the_first_free_handle_however_many_share_its_name(service):  # noqa: F811
+    host = person("alice")
+    for _ in range(21):
+        say(service, host, '/circle new "Crew" starter UTC tue 17:00')
+    assert "(#crew-23)" in say(service, host, '/circle new "Crew 23" starter UTC tue 17:00')
+    assert "(#crew-22)" in say(service, host, '/circle new "Crew" starter UTC tue 17:00')
+    assert "(#crew-24)" in say(service, host, '/circle new "Crew" starter UTC tue 17:00')

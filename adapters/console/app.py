@@ -1,36 +1,45 @@
-"""The console: type ``/circle ...`` as one or more simulated people and move the clock.
+"""The console adapter: type ``/circle ...`` as one or more simulated people and move the clock.
 
 Console-only lines:
 
 * ``/as <name> [<Area/City>] [admin]`` — speak as someone (their zone; a workspace admin)
+* ``/press <N>`` — press button number N (buttons are shown as ``[N] label``)
 * ``/tick <N>w|d|h|m`` — advance the simulated clock, running everything due on the way
 * ``/now`` — show the simulated time
 * ``/help`` — this list; ``/quit`` — leave
 
-Everything else that starts with ``/circle`` goes to the service exactly as a
-Slack or Discord slash command would. Deliveries go through the outbox and are
-printed by :class:`ConsoleSender`, stamped with the simulated time. A file the
-bot sends someone (their data export) is written to ``<files>/<person>/``. A
-progress card is drawn as a PNG in the pictures folder; its path and the card's
-text are printed.
+Everything else that starts with ``/circle`` goes to the command service exactly
+as a Slack or Discord slash command would, through the same contract
+(:mod:`adapters.contract`): a typed line, a pressed button's action or a
+submitted form's answers, each with its own request id. A form is filled field
+by field: the console asks each question in turn. Deliveries go through the
+outbox and are printed by :class:`ConsoleAdapter`, stamped with the simulated
+time in their reader's zone. A file the bot sends someone (their data export) is
+written to ``<files>/<person>/``. A progress card is drawn as a PNG in the
+pictures folder; its path and the card's text are printed.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import count
 from pathlib import Path
 
-from adapters.console.render import PictureFolder, block, effect_lines
+from adapters.console.render import Choices, PictureFolder, block, effect_lines
+from adapters.contract import Outgoing, Receipt
+from bot.actions import encode_action
 from bot.circle import Actor, UserRef
-from bot.effects import Delivery, SendFile
+from bot.effects import DirectMessage, OpenForm, PostToCommunity, RefreshHome, Response, SendFile
 from bot.errors import CircleError
 from bot.i18n import render
+from bot.inputs import Input, Pressed, Request, Submitted, Typed
 from bot.timetable import format_when, parse_zone
-from circlebot.service import CircleService
+from circlebot.service import CommandService
 from scheduler.clock import Clock, SimulatedClock
 from scheduler.runner import Runner
 
@@ -38,6 +47,7 @@ PLATFORM, WORKSPACE = "console", "local"
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 CONSOLE_HELP = """Console commands:
   /as <name> [<time zone>] [admin]   speak as someone (e.g. /as bob America/New_York)
+  /press <N>                         press button number N
   /tick <N>w|d|h|m                   move the clock forward (e.g. /tick 1w, /tick 3d)
   /now                               show the simulated time
   /circle help                       the bot's own commands
@@ -52,33 +62,60 @@ class CirclePlace:
     zone: str
 
 
-class ConsoleSender:
-    """Prints deliveries as they leave the outbox, stamped in the circle's own zone."""
+class ConsoleAdapter:
+    """Prints deliveries as they leave the outbox, stamped in their reader's zone, and returns receipts."""
+
+    platform = PLATFORM
 
     def __init__(
         self,
         write: Callable[[str], None],
         clock: Clock,
         place_of: Callable[[str], CirclePlace],
-        locale: str,
         pictures: PictureFolder | None = None,
+        choices: Choices | None = None,
     ):
         self.write = write
         self.clock = clock
         self.place_of = place_of
-        self.locale = locale
         self.pictures = pictures
+        self.choices = choices
+        self._messages = count(1)
 
-    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
+    async def deliver(self, outgoing: Outgoing) -> Receipt | None:
         # Printing cannot half-succeed, so a resend is simply printed.
-        header, body = effect_lines(effect, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle)
-        self.write(block(header, body, format_when(self.clock.now(), self.place_of(effect.circle_id).zone)))
+        effect = outgoing.effect
+        if isinstance(effect, RefreshHome):
+            return None  # the console has no home view to refresh
+        header, body = effect_lines(
+            effect, outgoing.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
+        )
+        self.write(block(header, body, format_when(self.clock.now(), outgoing.tz)))
+        if isinstance(effect, DirectMessage):
+            channel = f"dm:{effect.to.id}"
+        elif isinstance(effect, PostToCommunity):
+            channel = "#community"
+        else:
+            channel = f"#{self.place_of(effect.circle_id).handle}"
+        return Receipt(channel, str(next(self._messages)))
+
+
+@dataclass
+class FormInProgress:
+    """A form the console is filling in with the person, one field at a time."""
+
+    form: OpenForm
+    answers: list[str]
+
+    @property
+    def done(self) -> bool:
+        return len(self.answers) == len(self.form.fields)
 
 
 class Console:
     def __init__(
         self,
-        service: CircleService,
+        service: CommandService,
         runner: Runner,
         clock: Clock,
         write: Callable[[str], None],
@@ -87,6 +124,7 @@ class Console:
         pictures: PictureFolder | None = None,
         *,
         place_of: Callable[[str], CirclePlace],
+        choices: Choices | None = None,
     ):
         self.service = service
         self.place_of = place_of
@@ -96,8 +134,13 @@ class Console:
         self.locale = locale
         self.files = files or Path(tempfile.mkdtemp(prefix="circlebot-files-"))
         self.pictures = pictures
+        self.choices = choices or Choices()
         self.people: dict[str, Actor] = {}
         self.actor = self._actor("alice", None, False)
+        self.form: FormInProgress | None = None
+        # Request ids: this session's token and a line number, so a database reused by another session never repeats one.
+        self._session = secrets.token_hex(4)
+        self._lines = count(1)
 
     def _actor(self, name: str, tz: str | None, admin: bool) -> Actor:
         """The person called ``name``; a zone or admin flag given once is remembered."""
@@ -111,9 +154,19 @@ class Console:
         self.people[name.lower()] = actor
         return actor
 
+    @property
+    def prompt(self) -> str:
+        if self.form:
+            field = self.form.form.fields[len(self.form.answers)]
+            return f"{self.actor.name} ({len(self.form.answers) + 1}/{len(self.form.form.fields)}) {render(field.label, self.locale)}> "
+        return f"{self.actor.name}> "
+
     async def handle_line(self, line: str) -> bool:
         """Carry out one typed line; returns False when the person wants to quit."""
         line = line.strip()
+        if self.form is not None:
+            await self._answer(line)
+            return True
         if not line or line.startswith("#"):
             return True
         word, _, rest = line.partition(" ")
@@ -128,8 +181,10 @@ class Console:
             self._switch(rest.split())
         elif word == "/tick":
             await self._tick(rest.strip())
+        elif word == "/press":
+            await self._press(rest.strip())
         elif word == "/circle":
-            await self._circle(line)
+            await self._send(Typed(line))
         else:
             self.write("Type /circle help for the bot's commands, or /help for the console's.")
         return True
@@ -148,6 +203,24 @@ class Console:
         self.actor = self._actor(args[0], tz, admin)
         actor = self.actor
         self.write(f"You are now {actor.name}" + (f" ({actor.tz})" if actor.tz else "") + (", a workspace admin." if actor.is_admin else "."))
+
+    async def _press(self, number: str) -> None:
+        action = self.choices.get(int(number)) if number.isdigit() else None
+        if action is None:
+            self.write("Usage: /press <N>, with N one of the numbers shown next to a button, e.g. /press 1")
+            return
+        await self._send(Pressed(action))
+
+    async def _answer(self, line: str) -> None:
+        """One field of the form in progress; the last one submits it."""
+        if line.lower() == "/cancel":
+            self.form = None
+            self.write("(form cancelled; nothing was sent)")
+            return
+        self.form.answers.append(line)
+        if self.form.done:
+            form, self.form = self.form, None
+            await self._send(Submitted(encode_action(form.form.action), tuple(form.answers)))
 
     async def _tick(self, amount: str) -> None:
         if not isinstance(self.clock, SimulatedClock):
@@ -168,12 +241,23 @@ class Console:
         path.write_text(file.content, encoding="utf-8")
         return path
 
-    async def _circle(self, line: str) -> None:
-        for response in self.service.run(self.actor, line, self.clock.now()):
-            header, body = effect_lines(response, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle)
-            if isinstance(response, SendFile):
-                body.append(f"saved to {self._save(response)}")
-            self.write(block(header, body))
+    async def _send(self, what: Input) -> None:
+        request = Request(self.actor, what, f"{self._session}:{next(self._lines)}")
+        for response in await self.service.ahandle(request, self.clock.now()):
+            self._show(response)
         if isinstance(self.clock, SimulatedClock):
             await self.runner.run_due(self.clock.now())
         # On the real clock the service pokes the live scheduler, which sends what was queued.
+
+    def _show(self, response: Response) -> None:
+        header, body = effect_lines(
+            response, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
+        )
+        if isinstance(response, SendFile):
+            try:
+                body.append(f"saved to {self._save(response)}")
+            except OSError as error:
+                body.append(f"could not save it in {self.files}: {error.strerror}")
+        self.write(block(header, body))
+        if isinstance(response, OpenForm):
+            self.form = FormInProgress(response, [])

@@ -1,4 +1,8 @@
-"""Core effects as terminal text."""
+"""Core effects as terminal text.
+
+Buttons become numbered choices (``[3] Check in``) that a person picks with
+``/press 3``; the console remembers which encoded action each number stands for.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,26 @@ from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 
+from bot.actions import encode_action
 from bot.effects import (
     AddToSpace,
     DirectMessage,
     Message,
     OpenForm,
     OpenSpace,
+    PostInThread,
     PostToCircle,
     PostToCommunity,
     ProgressCard,
+    RefreshHome,
     RemoveFromSpace,
     Reply,
     SendFile,
+    UpdatePost,
+    Visibility,
 )
-from bot.grammar import PREFIX
 from bot.i18n import render
-from circlebot.pictures import render_progress_png
+from adapters.pictures import render_progress_png
 
 INDENT = "    "
 #: Where stories approved for sharing beyond their circle appear.
@@ -42,28 +50,50 @@ class PictureFolder:
         return path
 
 
-def message_lines(message: Message, locale: str, pictures: PictureFolder | None = None) -> list[str]:
-    """The message as text; its picture, if any, is saved in ``pictures`` and named by its path."""
-    lines = [f"== {render(message.title, locale)} ==" ] if message.title else []
+class Choices:
+    """The buttons shown so far, numbered in order; a number stands for the button's encoded action."""
+
+    def __init__(self) -> None:
+        self.actions: list[str] = []
+
+    def add(self, action: str) -> int:
+        self.actions.append(action)
+        return len(self.actions)
+
+    def get(self, number: int) -> str | None:
+        return self.actions[number - 1] if 1 <= number <= len(self.actions) else None
+
+
+def message_lines(
+    message: Message, locale: str, pictures: PictureFolder | None = None, choices: Choices | None = None
+) -> list[str]:
+    """The message as text; its picture, if any, is saved in ``pictures``; its buttons numbered in ``choices``."""
+    lines = [f"== {render(message.title, locale)} =="] if message.title else []
     if message.card:
         lines.append(f"[picture: {pictures.save(message.card, locale) if pictures else 'not saved'}]")
     lines += [render(line, locale) for line in message.lines]
-    if message.buttons:
-        lines.append(" ".join(f"[{render(b.label, locale)}: {PREFIX} {b.command}]" for b in message.buttons))
+    if message.buttons and choices is not None:
+        numbered = [f"[{choices.add(encode_action(b.action))}] {render(b.label, locale)}" for b in message.buttons]
+        lines.append(" ".join(numbered) + "   (pick one with /press <number>)")
     return lines
 
 
-def form_lines(form: OpenForm, locale: str, handle_of: Callable[[str], str]) -> list[str]:
+def form_lines(form: OpenForm, locale: str) -> list[str]:
     lines = [f"== {render(form.title, locale)} =="]
     if form.intro:
         lines.append(render(form.intro, locale))
     lines += [f"{n}. {render(f.label, locale)}" for n, f in enumerate(form.fields, start=1)]
-    lines.append(f"(answer in one line: {PREFIX} {form.submit} #{handle_of(form.circle_id)} answer 1 | answer 2 | ...)")
+    lines.append("(I will ask each question in turn; an empty line keeps your earlier answer; /cancel stops)")
     return lines
 
 
 def effect_lines(
-    effect, locale: str, pictures: PictureFolder | None = None, *, handle_of: Callable[[str], str]
+    effect,
+    locale: str,
+    pictures: PictureFolder | None = None,
+    *,
+    handle_of: Callable[[str], str],
+    choices: Choices | None = None,
 ) -> tuple[str, list[str]]:
     """A header naming where the effect appears, and its body lines (pictures saved in ``pictures``).
 
@@ -72,26 +102,37 @@ def effect_lines(
     Raises:
         TypeError: an effect type the console does not know, so tests catch it.
     """
+    def lines(message: Message) -> list[str]:
+        return message_lines(message, locale, pictures, choices)
+
     match effect:
+        case Reply(to=to, message=message, visibility=Visibility.EPHEMERAL):
+            return f"(only {to.id} sees this)", lines(message)
         case Reply(to=to, message=message):
-            return f"(only {to.id} sees this)", message_lines(message, locale, pictures)
+            return f"DM to {to.id} (kept)", lines(message)
         case OpenForm(to=to):
-            return f"(form for {to.id})", form_lines(effect, locale, handle_of)
+            return f"(form for {to.id})", form_lines(effect, locale)
         case PostToCircle(circle_id=circle_id, message=message):
-            return f"#{handle_of(circle_id)}", message_lines(message, locale, pictures)
+            return f"#{handle_of(circle_id)}", lines(message)
+        case PostInThread(circle_id=circle_id, message=message):
+            return f"#{handle_of(circle_id)} (in the thread of the week's post)", lines(message)
+        case UpdatePost(circle_id=circle_id, message=message):
+            return f"#{handle_of(circle_id)} (an earlier post now reads)", lines(message)
         case PostToCommunity(message=message):
-            return COMMUNITY, message_lines(message, locale, pictures)
+            return COMMUNITY, lines(message)
         case SendFile(to=to, filename=filename, content=content, note=note):
-            lines = [render(note, locale)] if note else []
-            return f"(only {to.id} sees this)", [*lines, f"(file {filename}, {len(content.encode())} bytes)"]
+            note_lines = [render(note, locale)] if note else []
+            return f"DM to {to.id} (kept)", [*note_lines, f"(file {filename}, {len(content.encode())} bytes)"]
         case DirectMessage(to=to, message=message):
-            return f"DM to {to.id}", message_lines(message, locale, pictures)
+            return f"DM to {to.id}", lines(message)
         case OpenSpace(circle_id=circle_id, members=members):
             return f"#{handle_of(circle_id)}", [f"(private space created for {', '.join(u.id for u in members)})"]
         case AddToSpace(circle_id=circle_id, user=user):
             return f"#{handle_of(circle_id)}", [f"({user.id} was added to the space)"]
         case RemoveFromSpace(circle_id=circle_id, user=user):
             return f"#{handle_of(circle_id)}", [f"({user.id} was removed from the space)"]
+        case RefreshHome(user=user):
+            return f"(home of {user.id})", ["(their home view is refreshed)"]
     raise TypeError(f"the console cannot render {type(effect).__name__}")
 
 

@@ -10,8 +10,8 @@ import hashlib
 
 import aiohttp
 
-from bot.effects import Delivery, DirectMessage
-from scheduler.delivery import DeliveryFailed
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
+from bot.effects import DirectMessage
 from scheduler.pacing import Pacer
 
 
@@ -26,7 +26,8 @@ class HttpSender:
         self.connections = connections
         self._session: aiohttp.ClientSession | None = None
 
-    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
+    async def deliver(self, outgoing: Outgoing) -> Receipt:
+        effect = outgoing.effect
         channel = f"dm:{effect.to.key}" if isinstance(effect, DirectMessage) else effect.circle_id
         await self.pacer.wait(channel)
         if self._session is None:
@@ -44,6 +45,7 @@ class HttpSender:
                     raise DeliveryFailed(f"HTTP {response.status}", permanent=True)
         except aiohttp.ClientError as error:
             raise DeliveryFailed(f"connection: {error.__class__.__name__}") from None
+        return Receipt(channel)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 from collections import deque
 
-from bot.effects import Delivery
-from scheduler.delivery import DeliveryFailed
+from itertools import count
+
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
+from bot.effects import Delivery, DirectMessage
 
 
 class RecordingSender:
-    """Records deliveries in order; ``failures`` are raised first, one per call."""
+    """Records deliveries in order, as an adapter would get them; ``failures`` are raised first, one per call."""
+
+    platform = "test"
 
     def __init__(self, failures: list[DeliveryFailed] | None = None):
         self.delivered: list[Delivery] = []
+        self.outgoing: list[Outgoing] = []
         self.resent: list[str] = []
         self.failures = deque(failures or [])
+        self._ids = count(1)
 
-    async def deliver(self, effect: Delivery, *, resend: bool = False) -> None:
+    async def deliver(self, outgoing: Outgoing) -> Receipt:
         if self.failures:
             raise self.failures.popleft()
-        if resend:
+        effect = outgoing.effect
+        if outgoing.resend:
             self.resent.append(effect.key)
         self.delivered.append(effect)
+        self.outgoing.append(outgoing)
+        channel = f"D-{effect.to.id}" if isinstance(effect, DirectMessage) else f"C-{effect.circle_id}"
+        return Receipt(channel, str(next(self._ids)))
 
     @property
     def keys(self) -> list[str]:

@@ -81,14 +81,16 @@ class FakeSlack:
         self.views: dict[str, dict] = {}  # view id -> view, as opened or updated
         self.homes: dict[str, dict] = {}  # user id -> published Home tab
         self.responses: list[tuple[str, dict]] = []  # (response_url, body) in order
+        self.answered_at: dict[str, float] = {}  # response_url -> time.perf_counter() of its first answer
         self.ephemeral: list[dict] = []  # chat.postEphemeral calls, as given
         self.files: dict[str, dict] = {}  # file id -> {"name", "content", "shared_in"}
         self.oauth_codes: dict[str, str] = {}  # code -> team
         self._triggers: dict[str, float] = {}  # trigger id -> when issued
         self._limits: dict[str, list[float]] = {}  # method -> Retry-After of the next 429s
         self._errors: dict[str, list[str]] = {}  # method -> errors to answer next
+        self._hangs: dict[str, int] = {}  # method -> calls to carry out but never answer
         self._ids = itertools.count(1)
-        self._clock = itertools.count(1)
+        self._last_ts = 0.0
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -125,6 +127,18 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with ``{"ok": false, "error": error}``."""
         self._errors.setdefault(method, []).extend([error] * times)
 
+    def hang(self, method: str, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` but never answer them (to kill the caller meanwhile)."""
+        self._hangs[method] = self._hangs.get(method, 0) + times
+
+    async def wait_until(self, condition, timeout: float = 60.0, what: str = "the condition") -> None:
+        """Poll until ``condition()`` is true (the fake changes in its own thread)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.05)
+
     def new_trigger(self) -> str:
         trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
         self._triggers[trigger] = time.monotonic()
@@ -149,7 +163,9 @@ class FakeSlack:
         return f"{prefix}{next(self._ids):08X}"
 
     def _ts(self) -> str:
-        return f"{1_800_000_000 + next(self._clock)}.000100"
+        """Slack's message id: the posting time in microseconds, unique in the channel (here: everywhere)."""
+        self._last_ts = max(self._last_ts + 1e-6, time.time())
+        return f"{self._last_ts:.6f}"
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -176,11 +192,17 @@ class FakeSlack:
             if team is None and method != "oauth.v2.access":
                 return _error("invalid_auth" if token else "not_authed")
             try:
-                return web.json_response({"ok": True, **handler(params, team)})
+                answer = web.json_response({"ok": True, **handler(params, team)})
             except SlackError as error:
                 if error.code == "invalid_arguments":
                     self.violations.append(f"{method}: {error.detail}")
                 return _error(error.code)
+            hanging = self._hangs.get(method, 0) > 0
+            if hanging:
+                self._hangs[method] -= 1
+        if hanging:
+            await asyncio.sleep(3600)
+        return answer
 
     def _auth_test(self, params: dict, team: str) -> dict:
         return {"url": f"https://{team.lower()}.slack.example/", "team": team, "team_id": team,
@@ -229,6 +251,15 @@ class FakeSlack:
             raise SlackError("already_in_channel")
         channel.members.update(new)
         return {"channel": _channel_json(channel)}
+
+    def _conversations_list(self, params: dict, team: str) -> dict:
+        types = set(str(params.get("types") or "public_channel").split(","))
+        found = [
+            _channel_json(c) for c in self.channels.values()
+            if c.team == team and not c.is_im and ("private_channel" if c.is_private else "public_channel") in types
+            and (not c.is_private or self.bot_user in c.members)  # private channels only where the bot is
+        ]
+        return {"channels": found, "response_metadata": {"next_cursor": ""}}
 
     def _conversations_kick(self, params: dict, team: str) -> dict:
         channel = self._channel(params)
@@ -390,6 +421,7 @@ class FakeSlack:
             if problems := checks.message_problems(body):
                 self.violations += [f"response_url: {p}" for p in problems]
             self.responses.append((str(request.url), body))
+            self.answered_at.setdefault(str(request.url), time.perf_counter())
         return web.Response(text="ok")
 
     def response_url(self) -> str:
@@ -409,7 +441,7 @@ class FakeSlack:
             app.router.add_route("*", "/api/{method}", self._api)
             app.router.add_post("/upload/{file_id}", self._upload)
             app.router.add_post("/respond/{n}", self._respond)
-            self._runner = web.AppRunner(app, access_log=None)
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
             self._loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
             self._loop.run_until_complete(site.start())

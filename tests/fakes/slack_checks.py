@@ -25,11 +25,14 @@ NEWER_METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 NEWER_PARAMETERS: dict[str, frozenset[str]] = {
     # Message metadata (2022) carries the outbox key, so a resend can find an earlier post.
     "chat.postMessage": frozenset({"metadata"}),
-    "chat.update": frozenset({"metadata"}),
     # ...and only comes back in history when asked for (2022).
     "conversations.history": frozenset({"include_all_metadata"}),
     "conversations.replies": frozenset({"include_all_metadata"}),
 }
+
+#: Accepted by every method (org-wide apps, 2020+); slack-bolt binds each request's client to its
+#: workspace and slack_sdk then sends ``team_id`` with every call (``default_params``).
+EVERY_METHOD = frozenset({"team_id"})
 
 CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
 
@@ -64,7 +67,8 @@ def parameter_problems(spec: dict, method: str, params: dict[str, Any]) -> list[
     else:
         return [f"{method}: no such method in the spec or the allow-list"]
     problems = [f"{method}: required parameter {name!r} missing" for name in sorted(required - params.keys())]
-    problems += [f"{method}: unknown parameter {name!r}" for name in sorted(params.keys() - allowed - {"token"})]
+    unknown = params.keys() - allowed - EVERY_METHOD - {"token"}
+    problems += [f"{method}: unknown parameter {name!r}" for name in sorted(unknown)]
     return problems
 
 

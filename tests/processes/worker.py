@@ -34,15 +34,12 @@ for path in (str(TESTS), str(ROOT)):
 
 from fakes.http_sender import HttpSender  # noqa: E402
 
-from circlebot.service import CircleService  # noqa: E402
+from circlebot.wiring import wire  # noqa: E402
 from kits import builtin_kits  # noqa: E402
 from scheduler.leader import PostgresLeader, leader_for  # noqa: E402
 from scheduler.live import LiveScheduler  # noqa: E402
 from scheduler.pacing import Pacer  # noqa: E402
-from scheduler.runner import Runner  # noqa: E402
 from storage.database import make_engine, upgrade  # noqa: E402
-from storage.outbox import Outbox  # noqa: E402
-from storage.repository import Store  # noqa: E402
 
 log = logging.getLogger("worker")
 
@@ -60,11 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def run(args: argparse.Namespace) -> None:
     engine = make_engine(args.db)
     upgrade(engine)
-    store = Store(engine)
-    outbox = Outbox(engine)
-    service = CircleService(store, builtin_kits(), timedelta(hours=6))
     sender = HttpSender(args.platform, Pacer(args.rate))
-    runner = Runner(service, outbox, sender)
+    runner = wire(engine, builtin_kits(), timedelta(hours=6)).runner(sender)
     if args.lock_id is not None and engine.dialect.name == "postgresql":
         leader = PostgresLeader(engine, args.lock_id)
     else:

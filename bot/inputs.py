@@ -1,0 +1,59 @@
+"""What an adapter hands the core: who, what they did, and the platform's id for it.
+
+A person types a command (:class:`Typed`), presses a button (:class:`Pressed`)
+or submits a form (:class:`Submitted`). Pressed and submitted actions arrive
+encoded, exactly as the platform returned them, and are decoded and checked by
+the service like a typed command. Every :class:`Request` carries the platform's
+own id for it (Slack's trigger or event id, Discord's interaction id, the
+console's line number), so a retried request has one effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from bot.circle import Actor
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A ``/circle ...`` line, with or without the prefix."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A button press; ``action`` is the encoded action the button carried."""
+
+    action: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted form: its encoded action, and one answer per field, in order."""
+
+    action: str
+    answers: tuple[str, ...]
+
+
+Input = Union[Typed, Pressed, Submitted]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing a person did.
+
+    Attributes:
+        actor: who, as the platform knows them.
+        input: what they did.
+        request_id: the platform's id for this request; the same id twice has one effect.
+        channel: the platform channel (or thread) it happened in, if any; a command typed
+            in a circle's space acts on that circle.
+    """
+
+    actor: Actor
+    input: Input
+    request_id: str
+    channel: str | None = None

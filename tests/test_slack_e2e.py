@@ -1,0 +1,255 @@
+"""A circle runs its whole course in Slack: real bolt app over HTTP, signed requests, the fake Slack, a simulated clock."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import signature_headers
+from tests.fakes.specs import spec_path
+from tests.slack_world import SlackWorld, text_of
+
+START = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)  # a Monday
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+@pytest.fixture
+def fake():
+    fake = FakeSlack(spec_path("slack/web_api_openapi_v2.json")).start()
+    fake.add_user(ALICE, "alice", "Europe/London", "en-GB")
+    fake.add_user(BOB, "bob", "America/New_York", "en-US")
+    fake.add_user(CAROL, "carol", "Asia/Tokyo", "en-US")
+    yield fake
+    fake.stop()
+    assert fake.violations == [], "calls outside the spec, the allow-list or Block Kit's limits"
+
+
+@pytest.fixture
+async def world(fake, tmp_path):
+    world = await SlackWorld.start(fake, f"sqlite:///{tmp_path}/slack.db", START)
+    yield world
+    await world.close()
+
+
+async def form_circle(world: SlackWorld) -> str:
+    """Alice forms "Crew", Bob and Carol join; returns the circle's channel id."""
+    formed = await world.command(ALICE, 'new "Crew" starter Europe/London tue 17:00')
+    assert "Circle formed" in world.answers(formed)
+    for user in (BOB, CAROL):
+        await world.command(user, "join crew")
+    return world.fake.channel_named("crew").id
+
+
+async def test_a_whole_circle_runs_in_slack(world, fake):
+    channel_id = await form_circle(world)
+    channel = fake.channels[channel_id]
+    # A private channel, and every member, the moderator included, in it before the first post.
+    assert channel.is_private and channel.members == {"UBOT", ALICE, BOB, CAROL}
+    assert any("bob joined" in text_of(m).lower() for m in world.posts(channel))
+
+    # Typed in the circle's channel, a command acts on that circle.
+    started = await world.command(ALICE, "start", channel=channel_id)
+    assert "has started" in world.answers(started) + "".join(text_of(m) for m in world.posts(channel))
+
+    await world.advance(timedelta(days=7))
+    (week1,) = world.posts(channel, "Week 1 of 4")
+    assert "\u25b0" in text_of(week1) and "1/4" in text_of(week1)  # the progress bar
+    labels = [e["text"]["text"] for b in week1["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert labels[:3] == ["Check in", "I'll be there", "Can't make it"]
+
+    # RSVPs update the week's post in place.
+    await world.press(BOB, week1, "I'll be there", channel=channel_id)
+    await world.press(CAROL, week1, "Can't make it", channel=channel_id)
+    updated = next(m for m in channel.messages if m["ts"] == week1["ts"])
+    assert updated.get("edited") and "1 coming, 1 can't make it" in text_of(updated)
+    assert len(fake.called("chat.update")) >= 2
+
+    # Check in through the modal: one input per question; the answers go to the week's thread.
+    pressed = await world.press(BOB, week1, "Check in", channel=channel_id)
+    (opened,) = [c for c in fake.called("views.open") if c.params["trigger_id"] == pressed.trigger_id]
+    view_id = next(v for v, view in fake.views.items() if view["private_metadata"] == opened.params["view"]["private_metadata"])
+    inputs = [b for b in fake.views[view_id]["blocks"] if b["type"] == "input"]
+    answers = [f"answer {n}" for n in range(len(inputs) - 1)] + ["Call my sister"]
+    await world.submit(BOB, view_id, answers)
+    replies = world.thread(channel, week1)
+    assert any("Call my sister" in text_of(m) for m in replies)
+    assert not any("Call my sister" in text_of(m) for m in world.posts(channel))  # a new message, not an edit
+
+    # The rest of the run, everyone checking in by typing, to graduation.
+    for week in range(2, 5):
+        await world.advance(timedelta(days=7))
+        assert world.posts(channel, f"Week {week} of 4"), f"week {week}'s post"
+        for user in (ALICE, BOB, CAROL):
+            await world.command(user, f"checkin went fine | small step | step {week}", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    assert world.posts(channel, "Graduation")
+
+    # DMs went to each member's own DM channel; the commitment came back to Bob.
+    bob_dm = fake.im_of(BOB)
+    assert bob_dm is not None and any("Call my sister" in text_of(m) for m in bob_dm.messages)
+
+
+async def test_a_retried_command_has_one_effect(world, fake):
+    await world.command(ALICE, 'new "Crew" starter Europe/London tue 17:00')
+    first = await world.command(BOB, "join crew")
+    again = await world.command(BOB, "join crew", retry_num=1, trigger_id=first.trigger_id,
+                                response_url=first.response_url)
+    assert again.status == 200
+    channel = fake.channel_named("crew")
+    joined = [m for m in world.posts(channel) if "bob joined" in text_of(m).lower()]
+    assert len(joined) == 1
+    assert len(fake.called("conversations.invite")) == 2  # alice at creation, bob once
+
+
+async def test_mentions_name_members(world, fake):
+    channel_id = await form_circle(world)
+    removed = await world.command(ALICE, "remove <@U0CAROL|carol>", channel=channel_id)
+    assert removed.status == 200 and "Sorry" not in world.answers(removed)
+    assert CAROL not in fake.channels[channel_id].members
+    assert [c.params["user"] for c in fake.called("conversations.kick")] == [CAROL]
+
+
+async def test_bad_or_stale_signatures_are_refused_and_change_nothing(world, fake):
+    body = b"command=%2Fcircle&text=new+%22Crew%22+starter+UTC+tue+17%3A00&team_id=T0001&user_id=U0ALICE&trigger_id=t1"
+    forged = await world.slack.post(body, "application/x-www-form-urlencoded", signature_headers("not-the-secret", body))
+    stale = await world.slack.post(body, "application/x-www-form-urlencoded",
+                                   signature_headers(world.slack.secret, body, timestamp=int(time.time()) - 6 * 60))
+    unsigned = await world.slack.post(body, "application/x-www-form-urlencoded", {})
+    assert (forged.status, stale.status, unsigned.status) == (401, 401, 401)
+    await world.settle()
+    assert fake.called("conversations.create") == [] and fake.called("users.info") == []
+
+
+async def test_app_home_shows_the_persons_circles_once_per_event(world, fake):
+    await form_circle(world)
+    await world.settle()
+    refreshed = len(fake.called("views.publish"))  # joining refreshed Bob's home already (RefreshHome)
+    assert refreshed >= 1
+    event = {"type": "app_home_opened", "user": BOB, "channel": "D0BOB", "tab": "home", "event_ts": "1.0"}
+    await world.slack.event(event, event_id="Ev1")
+    await world.slack.event(event, event_id="Ev1", retry_num=1)
+    await world.settle()
+    assert len(fake.called("views.publish")) == refreshed + 1
+    assert "Crew" in text_of(fake.homes[BOB])
+
+
+async def test_replies_are_ephemeral_and_in_the_persons_language_and_zone(world, fake):
+    await form_circle(world)
+    info = await world.command(BOB, "info #crew")
+    assert info.body == ""  # acknowledged at once; the answer follows through response_url
+    (answer,) = fake.responses_to(info.response_url)
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "(America/New_York)" in json.dumps(answer)  # the next meeting in Bob's own zone
+
+
+async def test_a_rate_limited_post_is_retried_after_retry_after(world, fake):
+    await world.command(ALICE, 'new "Crew" starter Europe/London tue 17:00')
+    fake.rate_limit("chat.postMessage", retry_after=30)
+    await world.command(BOB, "join crew")
+    channel = fake.channel_named("crew")
+    assert not [m for m in world.posts(channel) if "bob joined" in text_of(m).lower()]
+    await world.advance(timedelta(seconds=31))
+    assert len([m for m in world.posts(channel) if "bob joined" in text_of(m).lower()]) == 1
+
+
+async def test_export_goes_up_as_a_file_in_the_persons_dm(world, fake):
+    await form_circle(world)
+    await world.command(BOB, "export")
+    (file,) = fake.files.values()
+    assert file["name"].endswith(".json") and file["shared_in"] == fake.im_of(BOB).id
+    assert b"crew" in file["content"].lower()
+
+
+async def test_checkin_typed_without_answers_opens_the_form(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    typed = await world.command(CAROL, "checkin", channel=channel_id)
+    (opened,) = fake.called("views.open")
+    assert opened.params["trigger_id"] == typed.trigger_id
+    view_id = next(iter(fake.views))
+    inputs = [b for b in fake.views[view_id]["blocks"] if b["type"] == "input"]
+    done = await world.submit(CAROL, view_id, ["fine"] * (len(inputs) - 1) + ["Walk daily"])
+    assert done.json()["response_action"] == "update"  # the form turns into "Sending…", then the answer
+    assert "Sending" not in text_of(fake.views[view_id])
+    week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
+    assert any("Walk daily" in text_of(m) for m in world.thread(fake.channels[channel_id], week1))
+
+
+async def test_home_tab_shows_circles_and_checks_in(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    await world.slack.event({"type": "app_home_opened", "user": BOB, "tab": "home", "event_ts": "1.0"}, event_id="Ev2")
+    await world.settle()
+    home = fake.homes[BOB]
+    assert "#crew" in text_of(home) and "(America/New_York)" in text_of(home)  # the next step in Bob's zone
+    await world.press(BOB, home, "Check in")
+    (form,) = [v for v in fake.views.values() if v.get("callback_id") == "circlebot_form"]
+    assert form["private_metadata"].startswith("cb1|")
+
+
+async def test_refresh_home_delivery_publishes_the_tab(world, fake):
+    from adapters.contract import Outgoing
+    from bot.circle import UserRef
+    from bot.effects import RefreshHome
+
+    await form_circle(world)
+    effect = RefreshHome("crew/home/1", "crew", UserRef("slack", fake.team, BOB))
+    outgoing = Outgoing(effect, False, world.clock.now(), "slack", None, None, "en", "UTC")
+    assert await world.bot.sender.deliver(outgoing) is None
+    assert "Crew" in text_of(fake.homes[BOB])
+
+
+async def test_the_manifest_asks_for_the_scopes_the_calls_need_and_no_more(world, fake):
+    """Every Web API call the bot made in a busy session is allowed by a manifest scope, and every scope is used."""
+    import yaml
+
+    from adapters.contract import Outgoing, Receipt
+    from adapters.slack.app import MANIFEST
+    from bot.circle import UserRef
+    from bot.effects import DirectMessage, Message, OpenSpace, PostInThread, PostToCircle
+    from tests.fakes.slack_checks import NEWER_METHODS
+
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
+    await world.press(BOB, week1, "I'll be there", channel=channel_id)
+    await world.command(BOB, "checkin", channel=channel_id)
+    (view_id, form), = fake.views.items()
+    await world.submit(BOB, view_id, ["fine"] * sum(b["type"] == "input" for b in form["blocks"]))
+    await world.command(CAROL, "export")
+    await world.command(ALICE, f"remove {CAROL}", channel=channel_id)
+    await world.slack.event({"type": "app_home_opened", "user": BOB, "tab": "home", "event_ts": "1.0"}, event_id="Ev3")
+    await world.settle()
+    # What only a resend after a crash does: look in history, in a thread, for a channel already made.
+    now, bob = world.clock.now(), UserRef("slack", fake.team, BOB)
+    with world.wiring.store.transaction() as tx:
+        crew = tx.circle_of_space("slack", channel_id)
+    message = Message(("again",))
+    for effect, earlier in [
+        (PostToCircle("k1", crew, message), None),
+        (PostInThread("k2", crew, "p", message), Receipt(channel_id, week1["ts"])),
+        (DirectMessage("k3", crew, bob, message), None),
+        (OpenSpace("k4", crew, "crew", (bob,)), None),
+    ]:
+        await world.bot.sender.deliver(Outgoing(effect, True, now, "slack", Receipt(channel_id), earlier, "en", "UTC"))
+
+    spec = json.loads(spec_path("slack/web_api_openapi_v2.json").read_text())["paths"]
+    scopes = set(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
+    used: set[str] = {"commands"}  # the slash command itself
+    for method in sorted({call.method for call in fake.calls}):
+        if method in NEWER_METHODS:
+            needed = {"files:write"}
+        else:
+            (operation,) = spec[f"/{method}"].values()
+            needed = {s.removesuffix(":bot") for s in operation["security"][0]["slackAuth"]} - {"none", "chat:write:user"}
+        if needed:
+            assert needed & scopes, f"{method} needs one of {sorted(needed)}"
+            used |= needed & scopes
+    assert scopes == used, f"asked for but never used: {sorted(scopes - used)}"
