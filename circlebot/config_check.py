@@ -69,7 +69,8 @@ def problems(settings: Settings) -> list[str]:
     if database:
         found.append(database)
     if settings.secret_key is not None and len(settings.secret_key.get_secret_value()) < MIN_SECRET_KEY:
-        found.append(f"CIRCLEBOT_SECRET_KEY is too short: it needs {MIN_SECRET_KEY} characters or more.")
+        found.append(f"CIRCLEBOT_SECRET_KEY has fewer than {MIN_SECRET_KEY} characters: "
+                     f"give it {MIN_SECRET_KEY} or more.")
     chat = platforms(settings)
     found += [platform.problem for platform in chat if platform.problem]
     if not any(platform.configured for platform in chat):

@@ -109,7 +109,9 @@ class _StandardError(logging.StreamHandler):
         pass
 
 
-def configure_logging(level: str, form: str, secrets: Iterable[str] = (), stream: IO[str] | None = None) -> logging.Handler:
+def configure_logging(
+    level: str, form: str, secrets: Iterable[str] = (), stream: IO[str] | None = None
+) -> logging.Handler:
     """Send every log line to ``stream`` (standard error) as ``form`` says: ``json`` or ``text``.
 
     Returns:

@@ -29,11 +29,14 @@ DELIVERIES = Counter(
 )
 OUTBOX_DEPTH = Gauge("circlebot_outbox_depth", "Deliveries waiting in the outbox: pending, or being sent.", ["status"])
 RATE_LIMIT_WAITS = Counter(
-    "circlebot_rate_limit_waits", "Sends that waited for a rate limit: pace (our own spacing) or 429 (the platform said so).",
+    "circlebot_rate_limit_waits",
+    "Sends that waited for a rate limit: pace (our own spacing) or 429 (the platform said so).",
     ["reason"],
 )
 RATE_LIMIT_WAITED = Counter("circlebot_rate_limit_wait_seconds", "Seconds sends waited for rate limits.", ["reason"])
-LEADER = Gauge("circlebot_scheduler_leader", "1 while this process runs the scheduler and delivers; 0 while it stands by.")
+LEADER = Gauge(
+    "circlebot_scheduler_leader", "1 while this process runs the scheduler and delivers; 0 while it stands by."
+)
 SCHEDULER_RUNS = Counter(
     "circlebot_scheduler_runs", "Scheduler runs by outcome: ran (as leader), standby, failed.", ["outcome"]
 )

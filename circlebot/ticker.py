@@ -76,7 +76,8 @@ class Ticker:
         decision = tick(circle, kit, now, self.grace)
         apply_decision(tx, circle, decision, now, self.locale)
         if decision.skipped:
-            log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped), **about(circle.id))
+            log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped),
+                        **about(circle.id))
             tx.record_skipped(circle.id, decision.skipped, now)
 
     def tick_due(self, now: datetime, page: int = 50) -> int:

@@ -1,4 +1,7 @@
-"""``circlebot config check``: what is set (secrets masked), what is missing, exit codes; ``run`` refuses in the same words."""
+"""``circlebot config check``: what is set (secrets masked), what is missing, exit codes.
+
+``circlebot run`` refuses an unusable configuration in the same words.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from circlebot.config_check import mask, problems
 
 TOKEN = "xoxb-1111-2222-secrettoken-9876"
 SIGNING = "signing-secret-abcdef-4321"
+DISCORD = "discord-token-123456"
 SECRETS = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "DISCORD_TOKEN"}
 
 
@@ -47,9 +51,9 @@ def test_a_usable_slack_configuration_passes_with_its_secrets_masked(monkeypatch
     ({"SLACK_BOT_TOKEN": TOKEN}, "SLACK_SIGNING_SECRET is missing"),
     ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "client-secret-xyz", "SLACK_SIGNING_SECRET": SIGNING},
      "CIRCLEBOT_SECRET_KEY is missing"),
-    ({"DISCORD_TOKEN": "discord-token-123456", "CIRCLEBOT_SECRET_KEY": "short"}, "CIRCLEBOT_SECRET_KEY is too short"),
-    ({"DISCORD_TOKEN": "discord-token-123456", "DATABASE_URL": "not a url"}, "DATABASE_URL is not a database URL"),
-    ({"DISCORD_TOKEN": "discord-token-123456", "DATABASE_URL": "mysql://db/circles"}, "DATABASE_URL is not a database URL"),
+    ({"DISCORD_TOKEN": DISCORD, "CIRCLEBOT_SECRET_KEY": "short"}, "CIRCLEBOT_SECRET_KEY has fewer than 16 characters"),
+    ({"DISCORD_TOKEN": DISCORD, "DATABASE_URL": "not a url"}, "DATABASE_URL is not a database URL"),
+    ({"DISCORD_TOKEN": DISCORD, "DATABASE_URL": "mysql://db/circles"}, "DATABASE_URL is not a database URL"),
     ({}, "No chat platform is configured"),
 ])
 def test_an_unusable_configuration_fails_check_and_run_in_the_same_words(monkeypatch, capsys, env, words):

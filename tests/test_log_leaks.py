@@ -94,7 +94,8 @@ def test_known_secrets_are_masked_in_either_format():
                         DATABASE_URL="postgresql://circlebot:pg-password-99@db/circlebot")
     secrets = secrets_of(settings)
     assert set(secrets) == {"xoxb-1111-2222-abcd", "discord.token.value", "pg-password-99"}
-    line = record('refused "xoxb-1111-2222-abcd" at postgresql://circlebot:pg-password-99@db', **about("c1", "c1/k/2")["extra"])
+    line = record('refused "xoxb-1111-2222-abcd" at postgresql://circlebot:pg-password-99@db',
+                  **about("c1", "c1/k/2")["extra"])
     as_json = json.loads(JsonLines(secrets).format(line))
     assert as_json["message"] == 'refused "****" at postgresql://circlebot:****@db'
     assert (as_json["circle"], as_json["key"], as_json["level"]) == ("c1", "c1/k/2", "warning")
