@@ -90,7 +90,7 @@ class ConsoleAdapter:
         header, body = effect_lines(
             effect, outgoing.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
         )
-        self.write(block(header, body, format_when(self.clock.now(), outgoing.tz)))
+        self.write(block(header, body, render(format_when(self.clock.now(), outgoing.tz))))
         if isinstance(effect, DirectMessage):
             channel = f"dm:{effect.to.id}"
         elif isinstance(effect, PostToCommunity):
@@ -176,7 +176,7 @@ class Console:
         if word == "/help":
             self.write(CONSOLE_HELP)
         elif word == "/now":
-            self.write(f"It is {format_when(self.clock.now(), self.actor.tz or 'UTC')}.")
+            self.write(f"It is {render(format_when(self.clock.now(), self.actor.tz or 'UTC'))}.")
         elif word == "/as":
             self._switch(rest.split())
         elif word == "/tick":
@@ -232,7 +232,7 @@ class Console:
             return
         step = timedelta(**{UNITS[match[2]]: int(match[1])})
         await self.runner.advance(self.clock, self.clock.now() + step)
-        self.write(f"(clock: {format_when(self.clock.now(), self.actor.tz or 'UTC')})")
+        self.write(f"(clock: {render(format_when(self.clock.now(), self.actor.tz or 'UTC'))})")
 
     def _save(self, file: SendFile) -> Path:
         folder = self.files / file.to.id
