@@ -105,6 +105,7 @@ def create_circle(
         capacity=capacity,
         members=(moderator,),
         revision=1,
+        locale=actor.locale,
     )
     out = Out(circle.id, "r1")
     out.add(lambda delivery: OpenSpace(delivery, circle.id, name, (actor.user,)))

@@ -115,6 +115,12 @@ class CommandService:
         except CircleError as error:
             return [Reply(actor.user, error_message(error))]
 
+    def reader_locale(self, actor: Actor) -> str:
+        """The language to show ``actor`` their responses in: their own choice, the platform's, else the bot's."""
+        with self.store.transaction() as tx:
+            person = tx.person(actor.user)
+        return (person.locale if person else None) or actor.locale or self.locale
+
     def _run(self, request: Request, command: c.Command, pinned: str | None, now: datetime) -> list[Response]:
         with self.store.transaction() as tx:
             if not tx.first_time(request_key(request), now):
@@ -216,7 +222,7 @@ class CommandService:
         kit = self.kits.get(circle.kit_id)
         if kit is None:
             raise CircleError(_("This circle's kit \u201c{kit}\u201d is not installed here; ask an admin.", kit=circle.kit_id))
-        return kit
+        return kit.translated(circle.locale or self.locale)
 
     def _resolve(
         self, tx: Transaction, actor: Actor, command: c.CircleCommand, pinned: str | None, channel: str | None
@@ -265,7 +271,11 @@ def request_key(request: Request) -> str:
 
 
 def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, now: datetime, locale: str) -> None:
-    """Save the circle as the decision left it and queue its deliveries, each for its reader's language and zone."""
+    """Save the circle as the decision left it and queue its deliveries, each for its reader's language and zone.
+
+    Posts are in the circle's language; a DM is in its recipient's, else the circle's;
+    ``locale`` (the bot's default) stands in for a circle that has none.
+    """
     after = decision.circle
     if before is None or after.revision != before.revision:
         members_changed = before is None or [m.user for m in before.members] != [m.user for m in after.members]
@@ -274,12 +284,13 @@ def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, n
     if not deliveries:
         return
     people = tx.people([e.to for e in deliveries if isinstance(e, DirectMessage)])
+    circle_locale = after.locale or locale
 
     def reader(effect: Delivery) -> tuple[str, str]:
         if not isinstance(effect, DirectMessage):
-            return locale, after.tz
+            return circle_locale, after.tz
         member, person = after.member(effect.to), people.get(effect.to.key)
         tz = (person.tz if person else None) or (member.tz if member else None) or after.tz
-        return (person.locale if person else None) or locale, tz
+        return (person.locale if person else None) or circle_locale, tz
 
     tx.enqueue(deliveries, now, platform=after.platform, reader=reader)

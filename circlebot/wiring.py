@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from circlebot.config import Settings
 from circlebot.service import CommandService
 from circlebot.ticker import Ticker
-from kits import builtin_kits, load_kits
+from kits import builtin_kits, kit_files, load_kits
 from kits.schema import Kit
 from scheduler.delivery import Sender
 from scheduler.runner import Runner
@@ -33,11 +33,15 @@ def installed_kits(settings: Settings) -> dict[str, Kit]:
     """
     kits = builtin_kits()
     if settings.kits_dir:
-        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
+        kits.update(load_kits(kit_files(Path(settings.kits_dir))))
     if settings.support_resources:
-        for kit_id, kit in kits.items():
+
+        def with_ours(kit: Kit) -> Kit:
             resources = (*settings.support_resources, *kit.support.resources)
-            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
+            return kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
+
+        for kit_id, kit in kits.items():
+            kits[kit_id] = with_ours(kit).with_translations({lang: with_ours(t) for lang, t in kit.translations.items()})
     return kits
 
 

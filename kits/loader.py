@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from kits.schema import Kit
+from kits.translations import language_of, mismatches, overlay, source_of, translations_beside
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 
@@ -65,19 +66,7 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
-def load_kit(path: Path | str) -> Kit:
-    """Read and validate one kit file.
-
-    Args:
-        path: a YAML kit file.
-
-    Returns:
-        The validated, frozen kit.
-
-    Raises:
-        KitError: the file is missing, is not YAML, or does not match the schema.
-    """
-    path = Path(path)
+def _read(path: Path) -> dict:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as exc:
@@ -88,10 +77,45 @@ def load_kit(path: Path | str) -> Kit:
         raise KitError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
     if not isinstance(raw, dict):
         raise KitError(path, ["(top level): expected a mapping of kit fields"])
+    return raw
+
+
+def _validate(path: Path, raw: dict) -> Kit:
     try:
         return Kit.model_validate(raw)
     except ValidationError as exc:
         raise KitError(path, [_problem(e) for e in exc.errors()]) from None
+
+
+def load_kit(path: Path | str) -> Kit:
+    """Read and validate one kit file, with its translations (``<kit>.<language>.yaml`` beside it).
+
+    Args:
+        path: a YAML kit file; a translation's path loads and checks its source with every translation.
+
+    Returns:
+        The validated, frozen kit; :meth:`Kit.translated` gives it in another language.
+
+    Raises:
+        KitError: a file is missing, is not YAML, or does not match the schema, or a
+            translation differs from its source (other weeks, exercises or questions).
+    """
+    path = source_of(Path(path))
+    raw = _read(path)
+    kit = _validate(path, raw)
+    translations = {}
+    for language, translation_path in translations_beside(path).items():
+        translated = _read(translation_path)
+        problems = mismatches(raw, translated)
+        if problems:
+            raise KitError(translation_path, problems)
+        translations[language] = _validate(translation_path, overlay(raw, translated))
+    return kit.with_translations(translations)
+
+
+def kit_files(folder: Path) -> list[Path]:
+    """The kits in ``folder``: its YAML files that are not translations of another."""
+    return [path for path in sorted(folder.glob("*.yaml")) if language_of(path) is None]
 
 
 def load_kits(paths: Iterable[Path | str]) -> dict[str, Kit]:
@@ -107,4 +131,4 @@ def load_kits(paths: Iterable[Path | str]) -> dict[str, Kit]:
 
 def builtin_kits() -> dict[str, Kit]:
     """The kits shipped with Circlebot, keyed by id."""
-    return load_kits(sorted(BUILTIN_DIR.glob("*.yaml")))
+    return load_kits(kit_files(BUILTIN_DIR))

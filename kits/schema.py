@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 KitId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
@@ -118,6 +118,22 @@ class Kit(Frozen):
     faq: tuple[FaqEntry, ...] = Field(min_length=1)
     moderator_guide: Text
     support: Support
+    #: The same kit in other languages, by language code (from ``<id>.<language>.yaml`` files).
+    _translations: dict[str, Kit] = PrivateAttr(default_factory=dict)
+
+    @property
+    def translations(self) -> dict[str, Kit]:
+        return dict(self._translations)
+
+    def with_translations(self, translations: dict[str, Kit]) -> Kit:
+        """This kit, carrying ``translations``."""
+        kit = self.model_copy()
+        kit._translations = dict(translations)
+        return kit
+
+    def translated(self, locale: str) -> Kit:
+        """The kit in ``locale``, or as written when it has no translation into it."""
+        return self._translations.get(locale, self)
 
     @model_validator(mode="after")
     def _timing_fits_the_cadence(self) -> Kit:

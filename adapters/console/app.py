@@ -21,6 +21,7 @@ pictures folder; its path and the card's text are printed.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import tempfile
@@ -132,6 +133,8 @@ class Console:
         self.clock = clock
         self.write = write
         self.locale = locale
+        #: The language of the person typing, as the service knows it after their last request.
+        self.reading = locale
         self.files = files or Path(tempfile.mkdtemp(prefix="circlebot-files-"))
         self.pictures = pictures
         self.choices = choices or Choices()
@@ -158,7 +161,7 @@ class Console:
     def prompt(self) -> str:
         if self.form:
             field = self.form.form.fields[len(self.form.answers)]
-            return f"{self.actor.name} ({len(self.form.answers) + 1}/{len(self.form.form.fields)}) {render(field.label, self.locale)}> "
+            return f"{self.actor.name} ({len(self.form.answers) + 1}/{len(self.form.form.fields)}) {render(field.label, self.reading)}> "
         return f"{self.actor.name}> "
 
     async def handle_line(self, line: str) -> bool:
@@ -243,7 +246,10 @@ class Console:
 
     async def _send(self, what: Input) -> None:
         request = Request(self.actor, what, f"{self._session}:{next(self._lines)}")
-        for response in await self.service.ahandle(request, self.clock.now()):
+        responses = await self.service.ahandle(request, self.clock.now())
+        # Read after the request, so `/circle me language es` is answered in Spanish.
+        self.reading = await asyncio.to_thread(self.service.reader_locale, self.actor)
+        for response in responses:
             self._show(response)
         if isinstance(self.clock, SimulatedClock):
             await self.runner.run_due(self.clock.now())
@@ -251,7 +257,7 @@ class Console:
 
     def _show(self, response: Response) -> None:
         header, body = effect_lines(
-            response, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
+            response, self.reading, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
         )
         if isinstance(response, SendFile):
             try:
