@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.against_bare import alternate, arguments, report, summary
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SignedRequests, signature_headers
 from tests.fakes.specs import ROOT, spec_path
@@ -111,10 +110,6 @@ async def load(url: str, bodies: list[bytes], concurrency: int) -> list[float]:
     return latencies
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
 
 async def seed(fake: FakeSlack, url: str) -> None:
     """One running circle whose info everyone asks for; its answer must really be the circle's info."""
@@ -149,26 +144,15 @@ async def measure(args: argparse.Namespace) -> dict:
         for name, process in (("circlebot", ours), ("bare", bare)):
             await wait_listening(urls[name], process)
         await seed(fake, urls["circlebot"])
-        rounds = []
-        for index in range(args.rounds):
-            order = ("bare", "circlebot") if index % 2 == 0 else ("circlebot", "bare")
-            figures = {}
-            for name in order:
-                bodies = [command_body(fake, f"U{n % PEOPLE:02}", "info #bench") for n in range(args.requests)]
-                await load(urls[name], bodies[: args.concurrency * 2], args.concurrency)  # warm up
-                latencies = await load(urls[name], bodies, args.concurrency)
-                figures[name] = {"p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000}
-            figures["p50_ratio"] = figures["circlebot"]["p50_ms"] / figures["bare"]["p50_ms"]
-            figures["p99_ratio"] = figures["circlebot"]["p99_ms"] / figures["bare"]["p99_ms"]
-            rounds.append(figures)
-            print(f"round {index + 1}: bare p50 {figures['bare']['p50_ms']:.1f} ms p99 {figures['bare']['p99_ms']:.1f} ms;"
-                  f" circlebot p50 {figures['circlebot']['p50_ms']:.1f} ms p99 {figures['circlebot']['p99_ms']:.1f} ms;"
-                  f" ratio p50 {figures['p50_ratio']:.2f} p99 {figures['p99_ratio']:.2f}", flush=True)
+        async def measure_one(name: str) -> list[float]:
+            bodies = [command_body(fake, f"U{n % PEOPLE:02}", "info #bench") for n in range(args.requests)]
+            await load(urls[name], bodies[: args.concurrency * 2], args.concurrency)  # warm up
+            return await load(urls[name], bodies, args.concurrency)
+
+        rounds = await alternate(args.rounds, measure_one)
         if fake.violations:
             raise RuntimeError(f"calls outside the spec: {fake.violations[:3]}")
-        return {"rounds": rounds, "p50_ratio": statistics.median(r["p50_ratio"] for r in rounds),
-                "p99_ratio": statistics.median(r["p99_ratio"] for r in rounds),
-                "requests": args.requests, "concurrency": args.concurrency, "loadavg": os.getloadavg()}
+        return summary(rounds, args)
     finally:
         for process in (ours, bare):
             process.terminate()
@@ -177,22 +161,13 @@ async def measure(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=1000, help="requests per server per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--db", help="database URL for circlebot (default: a fresh SQLite file)")
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser = arguments(__doc__.split("\n")[0], "requests")
     parser.add_argument("--bare", nargs=2, metavar=("PORT", "API_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         bare_app(int(args.bare[0]), args.bare[1])
         return
-    result = asyncio.run(measure(args))
-    print(f"median over {args.rounds} rounds: p50 ratio {result['p50_ratio']:.2f}, p99 ratio {result['p99_ratio']:.2f}"
-          f" (goal p99 <= 1.2); load average {result['loadavg'][0]:.1f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    report(asyncio.run(measure(args)), args)
 
 
 if __name__ == "__main__":

@@ -169,18 +169,22 @@ def _run(settings: Settings) -> int:
     import signal
 
     from adapters.contract import AdapterRouter
+    from adapters.discord import app as discord
     from adapters.slack import app as slack
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
 
-    platforms = {"slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start)}
+    platforms = {
+        "slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start),
+        "discord": (discord.discord_configured(settings), discord.discord_settings_problem(settings), discord.start),
+    }
     problems = [problem for _on, problem, _start in platforms.values() if problem]
     starts = [start for on, problem, start in platforms.values() if on and not problem]
     if problems or not starts:
         print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
-              + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+              + "\n  " + discord.NEEDED + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
         return 2
     app, clock = build(settings), SystemClock()
 
@@ -227,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
     db_sub.add_parser("outbox", help="count deliveries by status and list the parked ones")
+    discord_cmd = sub.add_parser("discord", help="Discord: sync the /circle command")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser("sync", help="put /circle on Discord (200 creates a day per server: sync on purpose)")
+    sync.add_argument("--guild", type=int, help="sync to one server (at once) instead of globally")
     args = parser.parse_args(argv)
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
@@ -247,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
         if args.command == "run":
             return _run(settings)
+        if args.command == "discord":
+            from adapters.discord.app import sync_now
+
+            return sync_now(settings, args.guild)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)
