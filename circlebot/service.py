@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: How often a command is retried when another process changed the circle meanwhile.
 RETRIES = 3
+#: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
+ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal)
 
 
 def error_message(error: CircleError) -> Message:
@@ -157,11 +159,15 @@ class CommandService:
             return self._forget(tx, actor, command, now)
         if isinstance(command, c.NewCircle):
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
-            return self._apply(tx, None, create_circle(command, actor, now, self.kits, taken), now)
+            # The new circle speaks its creator's language, its welcome included.
+            kits = {kit_id: kit.translated(actor.locale or self.locale) for kit_id, kit in self.kits.items()}
+            return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now)
         circle = self._resolve(tx, actor, command, pinned, channel)
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now)
-        decision = handle(circle, command, actor, now, self._kit(circle))
+        # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
+        reader = actor.locale if isinstance(command, ANSWERED_PRIVATELY) else None
+        decision = handle(circle, command, actor, now, self._kit(circle, reader))
         return self._apply(tx, circle, decision, now)
 
     def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
@@ -218,11 +224,12 @@ class CommandService:
                             members_changed=False)
         return [Reply(actor.user, person_message(actor, changed=bool(command.tz or command.locale)))]
 
-    def _kit(self, circle: Circle) -> Kit:
+    def _kit(self, circle: Circle, reader: str | None = None) -> Kit:
+        """The circle's kit in the language of ``reader`` (a language code), else in the circle's."""
         kit = self.kits.get(circle.kit_id)
         if kit is None:
             raise CircleError(_("This circle's kit \u201c{kit}\u201d is not installed here; ask an admin.", kit=circle.kit_id))
-        return kit.translated(circle.locale or self.locale)
+        return kit.translated(reader or circle.locale or self.locale)
 
     def _resolve(
         self, tx: Transaction, actor: Actor, command: c.CircleCommand, pinned: str | None, channel: str | None
