@@ -164,8 +164,22 @@ def translations(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+@lru_cache(maxsize=None)
+def language(locale: str | None) -> str:
+    """The shipped language for a platform's locale (``es-ES`` -> ``es``, ``en-GB`` -> ``en``); English for any other."""
+    base = (locale or "").replace("_", "-").split("-")[0].lower()
+    return base if base.isalpha() and catalog_path(base).is_file() else "en"
+
+
 def render(text: Param, locale: str = "en", hints: HintStyle = typed_hint) -> str:
-    """Translate ``text`` into ``locale`` and fill in its parameters; ``hints`` spells commands."""
+    """Translate ``text`` into ``locale`` and fill in its parameters; ``hints`` spells commands.
+
+    ``locale`` may be any platform's code (``de-DE``); a language with no catalog reads English.
+    """
+    return _render(text, language(locale), hints)
+
+
+def _render(text: Param, locale: str, hints: HintStyle) -> str:
     if isinstance(text, Hint):
         return hints(text)
     if isinstance(text, When):
@@ -177,6 +191,6 @@ def render(text: Param, locale: str = "en", hints: HintStyle = typed_hint) -> st
     if not isinstance(text, Text):
         return str(text)
     catalog = translations(locale)
-    values = {name: render(value, locale, hints) for name, value in text.params}
+    values = {name: _render(value, locale, hints) for name, value in text.params}
     template = catalog.gettext(text.msgid) if text.msgid else ""
     return template.format(**values) if values else template

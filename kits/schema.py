@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
+from bot.i18n import language
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 KitId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
 
@@ -131,9 +133,9 @@ class Kit(Frozen):
         kit._translations = dict(translations)
         return kit
 
-    def translated(self, locale: str) -> Kit:
-        """The kit in ``locale``, or as written when it has no translation into it."""
-        return self._translations.get(locale, self)
+    def translated(self, locale: str | None) -> Kit:
+        """The kit in ``locale`` (any platform's code, e.g. ``es-MX``), or as written when it has no translation into it."""
+        return self._translations.get(language(locale), self)
 
     @model_validator(mode="after")
     def _timing_fits_the_cadence(self) -> Kit:

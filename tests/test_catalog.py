@@ -52,8 +52,10 @@ def pseudo_locale(tmp_path, monkeypatch):
         write_po(handle, catalog)
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     i18n.translations.cache_clear()
+    i18n.language.cache_clear()
     yield "xx"
     i18n.translations.cache_clear()
+    i18n.language.cache_clear()
 
 
 def test_messages_render_in_another_language_without_touching_the_logic(pseudo_locale):
@@ -113,3 +115,11 @@ def test_the_shipped_catalogs_translate_the_bot():
     i18n.translations.cache_clear()
     assert render(help_message().title, "es") == "Comandos de Circlebot"
     assert render(help_message().title, "de") == "Circlebot-Befehle"
+
+
+def test_a_platforms_locale_reads_its_language_and_any_other_reads_english():
+    title = help_message().title
+    assert [render(title, locale) for locale in ("es-ES", "es_MX", "de-AT", "en-GB", "fr", "", "pt-BR")] == [
+        "Comandos de Circlebot", "Comandos de Circlebot", "Circlebot-Befehle",
+        "Circlebot commands", "Circlebot commands", "Circlebot commands", "Circlebot commands",
+    ]
