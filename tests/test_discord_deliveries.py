@@ -9,11 +9,10 @@ import pytest
 from discordfixtures import fake  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
-from adapters.contract import Outgoing, Receipt
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.discord.deliveries import DiscordDeliveries
 from bot import effects as fx
 from bot.circle import UserRef
-from scheduler.delivery import DeliveryFailed
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -21,7 +20,7 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture
 async def deliveries(fake, monkeypatch):
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30)  # as the bot
     await client.login("fake-token")
     # Nothing configured or remembered: threads open in the server's first text channel, found over REST.
     yield DiscordDeliveries(client.http, lambda guild, moderator: None)
@@ -78,3 +77,11 @@ async def test_closed_dms_and_unknown_channels_are_final_and_a_429_is_waited_out
     hello = fx.DirectMessage("crew/hello", "crew", person(fake, "bob"), fx.Message(("Hello",)))
     receipt = await deliveries.deliver(outgoing(hello))
     assert [m["content"] for m in fake.dms_to("bob")] == ["Hello"] and receipt.message == fake.dms_to("bob")[0]["id"]
+
+
+async def test_a_long_rate_limit_goes_back_to_the_outbox_with_its_retry_after(fake, deliveries):
+    fake.rate_limit_next("POST", "/channels/{channel_id}/messages", retry_after=120)
+    hello = fx.DirectMessage("crew/hello", "crew", person(fake, "bob"), fx.Message(("Hello",)))
+    with pytest.raises(DeliveryFailed) as limited:
+        await deliveries.deliver(outgoing(hello))
+    assert limited.value.retry_after == 120 and not limited.value.permanent and fake.dms_to("bob") == []

@@ -31,7 +31,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.contract import Outgoing, Receipt
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.discord import rest
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
 from adapters.discord.deliveries import DiscordDeliveries
@@ -48,7 +48,6 @@ from circlebot.config import Settings
 from circlebot.service import CommandService
 from circlebot.wiring import Wiring
 from scheduler.clock import Clock
-from scheduler.delivery import DeliveryFailed
 from storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,7 @@ log = logging.getLogger(__name__)
 #: How long the core may take to decide whether a form opens, before the interaction is deferred (Discord allows 3 s).
 ANSWER_WITHIN = 1.5
 CHOICES = 25  # Discord: autocomplete choices
+CORE_AT_ONCE = 2  # requests in the core at the same time
 ZONES = sorted(zoneinfo.available_timezones())
 #: What the bot needs in a server: view channels, send messages (also in threads), create private threads,
 #: manage threads (to remove a member), embed links, attach files, read message history.
@@ -96,6 +96,7 @@ class CircleClient(discord.AutoShardedClient):
         self.now = now
         self.channel_id = channel_id
         self.forms = PagedForms()
+        self.working = asyncio.Semaphore(CORE_AT_ONCE)
         self.formed_in: dict[tuple[str, str], str] = {}  # (guild, moderator) -> channel of their last /circle new
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -154,15 +155,25 @@ class CircleClient(discord.AutoShardedClient):
 
     async def _run(self, interaction: discord.Interaction, request: Request) -> None:
         """Defer at once and follow up; only what may open a form waits for the core (a form opens only first)."""
-        locale = request.actor.locale or "en"
-        work = asyncio.ensure_future(self.commands.ahandle(request, self.now()))
+        locale, now = request.actor.locale or "en", self.now()
         if may_open_form(request.input):
+            work = asyncio.ensure_future(self._core(request, now))
             done, _pending = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
             if work in done:
                 await self._answer(interaction, work.result(), locale)
                 return
-        await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
-        await self._follow(interaction, await work, locale)
+            await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
+            responses = await work
+        else:
+            # Answered before the core starts: its threads compete with the event loop for the interpreter.
+            await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
+            responses = await self._core(request, now)
+        await self._follow(interaction, responses, locale)
+
+    async def _core(self, request: Request, now: datetime) -> list:
+        """The core's answer, a few at a time: more threads would only slow the event loop that keeps the deadlines."""
+        async with self.working:
+            return await self.commands.ahandle(request, now)
 
     async def _answer(self, interaction: discord.Interaction, responses: list, locale: str) -> None:
         """The first answer, within 3 s: the form if there is one (it can open only now), else the first reply."""

@@ -12,22 +12,18 @@ handed back with its Retry-After.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import aiohttp
 import discord
 from discord.http import HTTPClient
 
-from adapters.contract import Outgoing, Receipt
+from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.discord import rest
 from adapters.discord.render import posts
+from adapters.discord.translate import PLATFORM
 from bot import effects as fx
-from scheduler.delivery import DeliveryFailed
 
-log = logging.getLogger(__name__)
-
-PLATFORM = "discord"
 DMS_CLOSED = 50007
 
 

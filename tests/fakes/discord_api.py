@@ -123,6 +123,7 @@ class FakeDiscord:
         self.thread_members: dict[int, set[int]] = defaultdict(set)
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.interactions: dict[int, Interaction] = {}
+        self._by_tokens: dict[str, Interaction] = {}
         self.commands: dict[int | None, list[dict]] = {}  # guild id (None: global) -> commands
         self.command_puts = 0
         self.requests: list[tuple[str, str, Any]] = []  # method, template, body
@@ -328,6 +329,7 @@ class FakeDiscord:
                            channel=self.channels[channel_id], channel_id=str(channel_id))
         interaction.payload = payload
         self.interactions[interaction.id] = interaction
+        self._by_tokens[interaction.token] = interaction
         interaction.sent_at = time.monotonic()
         await self._send_to_shard("INTERACTION_CREATE", payload, guild=not in_dm)
         return interaction
@@ -626,7 +628,7 @@ class FakeDiscord:
     def _by_token(self, params: dict) -> Interaction:
         if int(params["webhook_id"]) != self.application_id:
             raise DiscordError(404, 10015, "Unknown Webhook")
-        interaction = next((i for i in self.interactions.values() if i.token == params["webhook_token"]), None)
+        interaction = self._by_tokens.get(params["webhook_token"])
         if interaction is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
         if time.monotonic() - interaction.sent_at > TOKEN_LIFETIME:
