@@ -86,7 +86,7 @@ def test_a_circle_formed_in_spanish_posts_in_spanish_with_the_spanish_kit():
     delivered = posts(output)
     in_circle = [title for _, where, title in delivered if where == "#circulo-del-martes"]
     assert "== Te damos la bienvenida a “Círculo del martes” ==" in in_circle
-    assert "dan se ha unido al círculo. ¡Bienvenida!" in in_circle
+    assert "dan se ha unido al círculo. ¡Le damos la bienvenida!" in in_circle
     assert "== Semana 1 de 4: Conocernos y una pequeña meta ==" in in_circle
     assert "Objetivo: Conocer a las personas de tu círculo y elegir una pequeña meta" in output
     assert "Reunión: mar, 9 feb 2027, 18:00 (Europe/Madrid)" in output
