@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,6 +58,12 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
     seen = set()
     for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:  # ``? [a, b]``: a list or mapping as a key
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
@@ -66,15 +73,43 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> str:
+    """The file's text; kit files are UTF-8 (a byte-order mark is allowed)."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+        data = path.read_bytes()
     except OSError as exc:
         raise KitError(path, [f"cannot read file: {exc.strerror or exc}"]) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise KitError(path, ["the file is UTF-16 text; save it as UTF-8"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KitError(
+            path, [f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); save the file as UTF-8"]
+        ) from None
+
+
+def _parse(path: Path, text: str) -> object:
+    """The YAML document in ``text``, with every way YAML can fail as a :class:`KitError`."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise KitError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    except RecursionError:  # PyYAML parses nesting recursively: ``[[[[...``
+        raise KitError(path, ["not valid YAML (nested too deeply)"]) from None
+    except (ValueError, OverflowError) as exc:  # a value that looks like a date or number but is none: 2026-13-45
+        raise KitError(path, [f"not valid YAML ({exc})"]) from None
+
+
+def kit_files(folder: Path | str) -> list[Path]:
+    """The kit files in ``folder``, in name order: those ending in ``.yaml`` that are not translations of another."""
+    return [path for path in sorted(Path(folder).glob("*.yaml")) if language_of(path) is None]
+
+
+def _mapping(path: Path) -> dict:
+    raw = _parse(path, _read(path))
     if not isinstance(raw, dict):
         raise KitError(path, ["(top level): expected a mapping of kit fields"])
     return raw
@@ -101,21 +136,16 @@ def load_kit(path: Path | str) -> Kit:
             translation differs from its source (other weeks, exercises or questions).
     """
     path = source_of(Path(path))
-    raw = _read(path)
+    raw = _mapping(path)
     kit = _validate(path, raw)
     translations = {}
     for language, translation_path in translations_beside(path).items():
-        translated = _read(translation_path)
+        translated = _mapping(translation_path)
         problems = mismatches(raw, translated)
         if problems:
             raise KitError(translation_path, problems)
         translations[language] = _validate(translation_path, overlay(raw, translated))
     return kit.with_translations(translations)
-
-
-def kit_files(folder: Path) -> list[Path]:
-    """The kits in ``folder``: its YAML files that are not translations of another."""
-    return [path for path in sorted(folder.glob("*.yaml")) if language_of(path) is None]
 
 
 def load_kits(paths: Iterable[Path | str]) -> dict[str, Kit]:

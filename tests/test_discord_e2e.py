@@ -132,6 +132,7 @@ async def test_a_circle_runs_through_discord(fake, bot):
     await bot.start()
 
     (post,) = await fake.wait_for(lambda: weekly_posts(fake), 60)
+    assert "scope=bot+applications.commands&permissions=" in bot.logs()  # the invite URL, printed on start
     (thread,) = fake.threads()
     assert thread["type"] == 12 and thread["parent_id"] == str(fake.channel_id)
     members = {fake.person(name).id for name in ("alice", "bob", "carol")}

@@ -16,6 +16,7 @@ from fakes.discord_api import FakeDiscord
 
 from adapters.discord import app as discord_app
 from adapters.discord.app import CircleClient, Lookups
+from bot.state import State
 from circlebot.wiring import wire
 from kits import builtin_kits
 from scheduler.clock import SimulatedClock
@@ -84,3 +85,15 @@ async def test_a_form_that_cannot_open_first_opens_from_a_button(fake, bot, monk
     assert form["type"] == 9
     submitted = await fake.submit("bob", form["data"], ["fine"] * len(form["data"]["components"]))
     assert (await fake.answered(submitted))["type"] in (4, 5)
+
+
+async def test_manage_server_may_run_a_circles_moderator_commands_and_others_may_not(fake, bot):
+    await reply_of(fake, await fake.slash("bob", "new", name="Crew", kit="starter", timezone="UTC", day="tue",
+                                          time="17:00"))
+    refused = await reply_of(fake, await fake.slash("carol", "pause", "mod", circle="crew"))
+    assert "Only the moderator of \u201cCrew\u201d can do that." in refused
+    # alice owns the server (Manage Server): the core treats her as a workspace admin.
+    answer = await reply_of(fake, await fake.slash("alice", "close", "mod", circle="crew"))
+    assert "Only the moderator" not in answer and "time zone" in answer  # she is asked her zone, once
+    with bot.app.store.transaction() as tx:
+        assert tx.find("discord", str(fake.guild_id), "crew").state is State.CLOSED
