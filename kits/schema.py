@@ -140,6 +140,10 @@ class Kit(Frozen):
     #: The same kit in other languages, by language code (from ``<id>.<language>.yaml`` files).
     _translations: dict[str, Kit] = PrivateAttr(default_factory=dict)
 
+    def __eq__(self, other: object) -> bool:
+        # Equal when the text is: a kit loaded without its translation files is still the same kit.
+        return isinstance(other, Kit) and self.__dict__ == other.__dict__
+
     @property
     def translations(self) -> dict[str, Kit]:
         return dict(self._translations)
