@@ -38,7 +38,7 @@ LIST_PAGE = 20
 def slug(name: str) -> str:
     """A short handle from a circle's name: ``Tuesday Crew!`` -> ``tuesday-crew``, ``Círculo Über`` -> ``circulo-uber``."""
     # Accents come off (NFKD splits them from their letters), so Spanish and German names stay readable.
-    plain = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:24].strip("-") or "circle"
 
 

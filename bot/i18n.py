@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Union
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -94,8 +95,6 @@ def _date(on: date, locale: str) -> str:
 
 @lru_cache(maxsize=None)
 def _skeleton_pattern(locale: str) -> str:
-    from babel import Locale
-
     return Locale.parse(locale).datetime_skeletons[DATE_SKELETON].pattern
 
 
