@@ -274,3 +274,15 @@ async def test_stories_go_to_the_community_channel_only_when_one_is_set(world, f
     world.bot.sender.community_channel = community.id
     receipt = await world.bot.sender.deliver(story)
     assert receipt.channel == community.id and text_of(community.messages[0]) == "A story"
+
+
+async def test_a_retried_button_press_has_one_effect(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
+    first = await world.press(CAROL, week1, "Can't make it", channel=channel_id)
+    updates = len(fake.called("chat.update"))
+    posts = len(fake.channels[channel_id].messages)
+    await world.press(CAROL, week1, "Can't make it", channel=channel_id, retry_num=1, trigger_id=first.trigger_id)
+    assert len(fake.called("chat.update")) == updates and len(fake.channels[channel_id].messages) == posts
