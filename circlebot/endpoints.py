@@ -90,8 +90,8 @@ class Endpoints:
             depth = await self._ask_database("depth", self.outbox.depth)
         except Exception as error:  # the rest of the metrics still count, and show the trouble
             log.warning("outbox depth not counted for /metrics: %s", error.__class__.__name__)
-        else:
-            metrics.refresh(depth)
+            depth = None
+        metrics.refresh(depth, self.scheduler is not None and self.scheduler.leading)
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _database(self) -> str:

@@ -77,12 +77,13 @@ def rate_limit_wait(reason: str, seconds: float) -> None:
     RATE_LIMIT_WAITED.labels(reason).inc(seconds)
 
 
-def scheduler_ran(outcome: str, leading: bool) -> None:
+def scheduler_ran(outcome: str) -> None:
     SCHEDULER_RUNS.labels(outcome).inc()
+
+
+def refresh(depth: dict[str, int] | None, leading: bool) -> None:
+    """Set before a scrape: the outbox's depth (``Outbox.depth``; None: it could not be counted), the leader's status."""
+    if depth is not None:
+        for status in ("pending", "sending"):
+            OUTBOX_DEPTH.labels(status).set(depth.get(status, 0))
     LEADER.set(1 if leading else 0)
-
-
-def refresh(depth: dict[str, int]) -> None:
-    """The outbox's depth as just counted (``Outbox.depth``), set before a scrape."""
-    for status in ("pending", "sending"):
-        OUTBOX_DEPTH.labels(status).set(depth.get(status, 0))

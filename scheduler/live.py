@@ -142,7 +142,7 @@ class LiveScheduler:
             # Once at once (the failed pass's deliveries are due again), then at the heartbeat.
             retry = not self._failed
             self._failed = True
-            metrics.scheduler_ran("failed", self.leading)
+            metrics.scheduler_ran("failed")
             log.exception("scheduler run failed; trying again %s",
                           f"in {RETRY_FAILED_RUN.total_seconds():g} s" if retry else "at the next heartbeat")
             moment = self.clock.now() + RETRY_FAILED_RUN if retry else None
@@ -156,7 +156,7 @@ class LiveScheduler:
 
     def _ran(self, outcome: str) -> None:
         self.last_ok = asyncio.get_running_loop().time()
-        metrics.scheduler_ran(outcome, self.leading)
+        metrics.scheduler_ran(outcome)
 
     def _stand_by(self) -> None:
         self.leading = False
