@@ -33,6 +33,8 @@ OPEN_COMMAND = hint("support", "open")
 ASKED_RECENTLY = timedelta(days=90)
 #: A shared date must leave room for the reminder the day before.
 DATE_LEAD_DAYS = 2
+#: How far ahead a date may be shared: the kit's reminders reach two years at most (kits/schema.py).
+DATE_HORIZON = timedelta(days=2 * 365)
 MAX_DATES = 12
 MAX_LABEL = 80
 
@@ -255,10 +257,15 @@ def _share_date(circle: Circle, cmd: c.ShareDate, ctx: Context, out: Out) -> Cir
             raise CircleError(_("You have not shared {day}.", day=cm.format_day(cmd.on)))
         dates = kept
     else:
-        earliest = to_local(ctx.now, turns.tz_of(circle, member)).date() + timedelta(days=DATE_LEAD_DAYS)
+        today = to_local(ctx.now, turns.tz_of(circle, member)).date()
+        earliest, latest = today + timedelta(days=DATE_LEAD_DAYS), today + DATE_HORIZON
         if cmd.on < earliest:
             raise CircleError(
                 _("Give a date from {day} on, so a helper can be reminded the day before.", day=cm.format_day(earliest))
+            )
+        if cmd.on > latest:
+            raise CircleError(
+                _("Give a date within two years, up to {day}; you can add later ones nearer the time.", day=cm.format_day(latest))
             )
         if len(cmd.label) > MAX_LABEL or len(kept) >= MAX_DATES:
             raise CircleError(

@@ -26,6 +26,7 @@ from bot.circle import (
 from bot.decision import Context, Decision, Out, away_at, quiet_hours, require_allowed
 from bot.effects import (
     DELIVERY_TYPES,
+    RefreshHome,
     WakeAt,
 )
 from bot.forming import create_circle, list_message
@@ -65,6 +66,9 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
     require_allowed(circle, command, actor)
     out = Out(circle.id, f"r{circle.revision + 1}")
     after = HANDLERS[type(command)](circle, command, Context(actor, now, kit), out)
+    if after != circle:
+        # What the person sees of their circles changed: their home view (Slack's App Home) follows.
+        out.add(lambda key: RefreshHome(key, circle.id, actor.user))
     return _finish(circle, care.helpers_changed(circle, after, kit, now), out, now)
 
 

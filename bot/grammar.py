@@ -18,6 +18,7 @@ from bot.circle import Reach
 from bot.errors import CircleError, UsageError
 from bot.i18n import COMMAND, Text, _, hint
 from bot.people import parse_language
+from bot.text import clean
 from bot.timetable import parse_slot, parse_zone
 
 PREFIX = COMMAND
@@ -387,12 +388,16 @@ def usage(name: str) -> Text:
 def parse(text: str) -> c.Command:
     """Parse one ``/circle ...`` line into a command.
 
+    The line is cleaned first (see :func:`bot.text.clean`), so no argument
+    carries a character that cannot be stored.
+
     Raises:
-        UsageError: unknown subcommand or malformed arguments; the message has
-            the usage line (or, for an unknown subcommand, points to ``help``).
+        UsageError: unknown subcommand, malformed arguments or an oversized
+            line; the message has the usage line (or, for an unknown
+            subcommand, points to ``help``).
         CircleError: well-formed but invalid values (unknown weekday, ...).
     """
-    text = text.strip()
+    text = clean(text).strip()
     if text.lower().startswith(PREFIX):
         text = text[len(PREFIX):]
     name, rest = (re.split(r"\s+", text.strip(), maxsplit=1) + [""])[:2]

@@ -8,6 +8,7 @@ clock changes. Times leave this module as aware UTC datetimes.
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -61,14 +62,13 @@ def parse_slot(day: str, clock: str) -> Slot:
         raise CircleError(
             _("Unknown weekday \u201c{day}\u201d. Use one of: {choices}.", day=day, choices=join(WEEKDAYS))
         )
-    try:
-        hours, minutes = clock.strip().split(":")
-        at = time(int(hours), int(minutes))
-    except ValueError:
+    # At most two digits each, so no number is too big for time() (``99999999999999999999:00``).
+    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", clock.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise CircleError(
             _("Unknown time \u201c{time}\u201d. Use 24-hour HH:MM, e.g. 17:00 or 08:30.", time=clock)
-        ) from None
-    return Slot(WEEKDAYS.index(key), at)
+        )
+    return Slot(WEEKDAYS.index(key), time(int(match[1]), int(match[2])))
 
 
 def to_utc(local: datetime, tz: str) -> datetime:

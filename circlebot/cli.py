@@ -4,28 +4,57 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from circlebot.config import Settings
 from kits import KitError, load_kit
+from kits.loader import kit_files
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+#: The simulated clock starts within these years: far enough from the ends of the calendar for every plan.
+START_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
+class OptionError(Exception):
+    """A command-line option that cannot be used; the message says which and why."""
 
 
 def _validate(paths: list[str]) -> int:
+    """Check kit files; a folder stands for its kit files, which must not share an id (as when installed)."""
     failed = 0
-    for path in paths:
-        try:
-            kit = load_kit(path)
-        except KitError as error:
+    for given in map(Path, paths):
+        files = kit_files(given) if given.is_dir() else [given]
+        if not files:
             failed += 1
-            for problem in error.problems:
-                print(f"{error.path}: {problem}", file=sys.stderr)
-        else:
+            print(f"{given}: no kit files (*.yaml) in this folder", file=sys.stderr)
+        seen: dict[str, Path] = {}
+        for path in files:
+            try:
+                kit = load_kit(path)
+            except KitError as error:
+                failed += 1
+                for problem in error.problems:
+                    print(f"{error.path}: {problem}", file=sys.stderr)
+                continue
+            if given.is_dir() and kit.id in seen:
+                failed += 1
+                print(f"{path}: id: kit id {kit.id!r} is used by another kit ({seen[kit.id]})", file=sys.stderr)
+                continue
+            seen[kit.id] = path
             print(f"{path}: ok \u2014 {kit.id}, {kit.length} meetings, {kit.cadence.value}")
     return 1 if failed else 0
 
@@ -59,22 +88,54 @@ def _db_outbox(settings: Settings) -> int:
     return 0
 
 
+def _shown(url: str) -> str:
+    """``url`` as it may be printed: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL is shown by its scheme only
+        return url.partition(":")[0] + ":..."
+
+
+def _engine(url: str, *, migrate: bool) -> Engine:
+    """An engine for ``url`` (brought up to date when ``migrate``).
+
+    Raises:
+        OptionError: the URL names no database this can use, or the database cannot be opened.
+    """
+    from alembic.util import CommandError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from storage.database import make_engine, upgrade
+
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
+        raise OptionError(f"--db {_shown(url)}: not a database URL Circlebot can use ({error})") from None
+    if migrate:
+        try:
+            upgrade(engine)
+        except (SQLAlchemyError, CommandError, OSError) as error:
+            raise OptionError(f"--db {_shown(url)}: cannot open the database ({getattr(error, 'orig', None) or error})") from None
+    return engine
+
+
 def _stats(settings: Settings, database: str | None, place: tuple[str, str] | None) -> int:
     """Print the admins' statistics for one workspace, or for every workspace with circles."""
     from sqlalchemy.exc import DBAPIError
 
     from adapters.console.render import block, message_lines
     from bot.stats import stats_message, workspace_stats
-    from storage.database import make_engine
     from storage.repository import Store
 
     url = database or settings.database_url
     try:
-        with Store(make_engine(url)).transaction() as tx:
+        with Store(_engine(url, migrate=False)).transaction() as tx:
             places = [place] if place else tx.workspaces()
             reports = [(where, stats_message(workspace_stats(tx.tally(*where)))) for where in places]
     except DBAPIError as error:
-        print(f"cannot read circles from {url}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
+        print(f"cannot read circles from {_shown(url)}: {error.orig}. Has `circlebot db upgrade` been run?", file=sys.stderr)
         return 1
     if not reports:
         print("no circles yet")
@@ -83,85 +144,172 @@ def _stats(settings: Settings, database: str | None, place: tuple[str, str] | No
     return 0
 
 
+def _start_time(text: str | None) -> datetime:
+    """The simulated clock's start: ``--start`` (ISO 8601 with a zone), or now.
+
+    Raises:
+        OptionError: not a time, no zone (which zone was meant is not guessed), or outside :data:`START_RANGE`.
+    """
+    if text is None:
+        return datetime.now(UTC)
+    example = "e.g. 2026-12-01T09:00:00+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise OptionError(f"--start {text}: not an ISO 8601 time, {example}") from None
+    if moment.tzinfo is None:
+        raise OptionError(f"--start {text}: add a time zone, e.g. {text}+00:00 or {text}+01:00")
+    earliest, latest = START_RANGE
+    if not earliest <= moment < latest:
+        raise OptionError(f"--start {text}: give a time from {earliest.year} to {latest.year - 1}, {example}")
+    return moment
+
+
+def _folder(option: str, given: str | None, prefix: str) -> Path:
+    """The folder ``option`` names, created if need be and checked writable; a fresh temporary one by default.
+
+    Raises:
+        OptionError: the folder cannot be created or written to.
+    """
+    if given is None:
+        return Path(tempfile.mkdtemp(prefix=prefix))
+    folder = Path(given)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise OptionError(f"{option} {given}: cannot write files there ({error.strerror or error})") from None
+    return folder
+
+
+@contextmanager
+def _main_thread_only(signum: int) -> Iterator[None]:
+    """Threads started inside never receive ``signum``; it goes to the main thread alone.
+
+    The kernel hands a signal to any thread that does not block it. Handled on another thread, it
+    would not interrupt the main thread's ``input()``, so Ctrl-C could go unnoticed until Enter.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows delivers signals to the main thread
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+
+
+def _read_lines(interactive: bool, prompt: Callable[[], str], echo: Callable[[str], None]) -> Iterator[str]:
+    """The lines typed (with line editing and history on a terminal) or piped in, until end of input."""
+    if interactive:
+        try:
+            import readline  # noqa: F401 - imported for its effect: input() gains editing and history
+        except ImportError:  # pragma: no cover - not on every platform
+            pass
+    while True:
+        if interactive:
+            try:
+                yield input(prompt())
+            except EOFError:
+                return
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                return
+            echo(f"{prompt()}{line.rstrip()}")
+            yield line
+
+
 def _console(
     settings: Settings, database: str | None, start: str | None, live: bool, files: str | None, pictures: str | None
 ) -> int:
-    from adapters.console.app import CirclePlace, Console, ConsoleAdapter
-    from adapters.console.render import Choices, PictureFolder
-    from circlebot.wiring import build
-    from scheduler.clock import SimulatedClock, SystemClock
-    from scheduler.leader import leader_for
-    from scheduler.live import LiveScheduler
+    # Threads started while setting up (the event loop's, the scheduler's, those libraries start on import)
+    # and the threads they start never receive Ctrl-C; see _main_thread_only.
+    with _main_thread_only(signal.SIGINT):
+        from adapters.console.app import CirclePlace, Console, ConsoleAdapter
+        from adapters.console.render import Choices, PictureFolder
+        from circlebot.wiring import installed_kits, wire
+        from scheduler.clock import SimulatedClock, SystemClock
+        from scheduler.leader import leader_for
+        from scheduler.live import LiveScheduler
 
-    if database is None:
-        # A fresh file per demo: the simulated clock must not meet last session's circles.
-        database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-    app = build(settings, database)
-    store, service = app.store, app.commands
-    # One process delivers from a database at a time. A live console beside a running bot stands
-    # by (and says so); a simulated clock must have the database to itself, or it would send for both.
-    leader = leader_for(app.engine)
-    if not live and not leader.acquire():
-        raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
-                         "simulated clock needs it to itself: stop that process, or use --live beside it.")
-    if live:
-        clock = SystemClock()
-    else:
-        clock = SimulatedClock(datetime.fromisoformat(start) if start else datetime.now(UTC))
-        if clock.now().tzinfo is None:
-            raise SystemExit("--start needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+        # Every option is checked before anything starts, so a mistake is one clear line (exit code 2).
+        clock = SystemClock() if live else SimulatedClock(_start_time(start))
+        files_folder = _folder("--files", files, "circlebot-files-")
+        folder = PictureFolder(_folder("--pictures", pictures, "circlebot-pictures-"))
+        if database is None:
+            # A fresh file per demo: the simulated clock must not meet last session's circles.
+            database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
+        app = wire(_engine(database, migrate=True), installed_kits(settings), settings.grace, settings.locale)
+        store, service = app.store, app.commands
+        # One process delivers from a database at a time. A live console beside a running bot stands
+        # by (and says so); a simulated clock must have the database to itself, or it would send for both.
+        leader = leader_for(app.engine)
+        if not live and not leader.acquire():
+            raise SystemExit(f"Another process holds {leader.holds} and delivers its messages. The console's "
+                             "simulated clock needs it to itself: stop that process, or use --live beside it.")
 
-    places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
+        places: dict[str, CirclePlace] = {}  # a circle's handle and zone never change: one query per circle, not per message
 
-    def place_of(circle_id: str) -> CirclePlace:
-        if circle_id not in places:
-            with store.transaction() as tx:
-                circle = tx.load(circle_id)
-            places[circle_id] = CirclePlace(circle.handle, circle.tz) if circle else CirclePlace("?", "UTC")
-        return places[circle_id]
+        def place_of(circle_id: str) -> CirclePlace:
+            if circle_id not in places:
+                with store.transaction() as tx:
+                    circle = tx.load(circle_id)
+                places[circle_id] = CirclePlace(circle.handle, circle.tz) if circle else CirclePlace("?", "UTC")
+            return places[circle_id]
 
-    def write(text: str) -> None:
-        print(text, flush=True)
+        def write(text: str) -> None:
+            print(text, flush=True)
 
-    folder = PictureFolder(Path(pictures) if pictures else Path(tempfile.mkdtemp(prefix="circlebot-pictures-")))
-    choices = Choices()
-    runner = app.runner(ConsoleAdapter(write, clock, place_of, folder, choices))
-    console = Console(
-        service, runner, clock, write, settings.locale, Path(files) if files else None, folder, place_of=place_of,
-        choices=choices,
-    )
-    interactive = sys.stdin.isatty()
-    if interactive:
-        write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
+        # Bytes that are not UTF-8 arrive as U+FFFD (and the grammar cleans the rest); they never end the session.
+        for stream in (sys.stdin, sys.stdout):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors="replace")
+        choices = Choices()
+        runner = app.runner(ConsoleAdapter(write, clock, place_of, folder, choices))
+        console = Console(
+            service, runner, clock, write, settings.locale, files_folder, folder, place_of=place_of, choices=choices
+        )
+        interactive = sys.stdin.isatty()
+        if interactive:
+            write("Circlebot console. You are alice. Type /help for console commands, /circle help for the bot's.")
 
-    async def loop() -> None:
+        # The event loop (the console's work and the live scheduler) runs on its own thread; lines are read
+        # here on the main thread, where Ctrl-C arrives as KeyboardInterrupt and input() can use readline.
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
+        thread.start()
         scheduler = LiveScheduler(runner, leader, clock, notify=write) if live else None
+
+    async def begin() -> None:
         if scheduler:
             service.on_change = scheduler.poke
             scheduler.start()
-        try:
-            while True:
-                if interactive:
-                    try:
-                        line = await asyncio.to_thread(input, console.prompt)
-                    except EOFError:
-                        return
-                else:
-                    line = await asyncio.to_thread(sys.stdin.readline)
-                    if not line:
-                        return
-                    write(f"{console.prompt}{line.rstrip()}")
-                if not await console.handle_line(line):
-                    return
-        finally:
-            if scheduler:
-                await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
 
+    async def finish() -> None:
+        if scheduler:
+            await scheduler.shutdown(last_run=True)  # what the last commands queued goes out before we leave
+
+    pending = None
     try:
-        asyncio.run(loop())
+        asyncio.run_coroutine_threadsafe(begin(), loop).result()
+        for line in _read_lines(interactive, lambda: console.prompt, write):
+            pending = asyncio.run_coroutine_threadsafe(console.handle_line(line), loop)
+            if not pending.result():
+                break
+        code = 0
+    except KeyboardInterrupt:
+        write("")  # end the line the ^C was typed on
+        if pending is not None:
+            pending.cancel()  # a long /tick stops at its next step
+        code = 130
     finally:
+        asyncio.run_coroutine_threadsafe(finish(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
         leader.release()
-    return 0
+    return code
 
 
 def _run(settings: Settings) -> int:
@@ -169,18 +317,22 @@ def _run(settings: Settings) -> int:
     import signal
 
     from adapters.contract import AdapterRouter
+    from adapters.discord import app as discord
     from adapters.slack import app as slack
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
     from scheduler.live import LiveScheduler
 
-    platforms = {"slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start)}
+    platforms = {
+        "slack": (slack.slack_configured(settings), slack.slack_settings_problem(settings), slack.start),
+        "discord": (discord.discord_configured(settings), discord.discord_settings_problem(settings), discord.start),
+    }
     problems = [problem for _on, problem, _start in platforms.values() if problem]
     starts = [start for on, problem, start in platforms.values() if on and not problem]
     if problems or not starts:
         print("\n".join(problems) if problems else "No chat platform is configured. Set, for example:\n  " + slack.NEEDED
-              + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
+              + "\n  " + discord.NEEDED + "\nOr try Circlebot in a terminal, with no account: circlebot console", file=sys.stderr)
         return 2
     app, clock = build(settings), SystemClock()
 
@@ -227,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
     db_sub.add_parser("outbox", help="count deliveries by status and list the parked ones")
+    discord_cmd = sub.add_parser("discord", help="Discord: sync the /circle command")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser("sync", help="put /circle on Discord (200 creates a day per server: sync on purpose)")
+    sync.add_argument("--guild", type=int, help="sync to one server (at once) instead of globally")
     args = parser.parse_args(argv)
     if args.command == "stats" and (args.platform is None) != (args.workspace is None):
         parser.error("stats: give --platform and --workspace together")
@@ -247,12 +403,22 @@ def main(argv: list[str] | None = None) -> int:
             return _db_upgrade(settings) if args.db_command == "upgrade" else _db_outbox(settings)
         if args.command == "run":
             return _run(settings)
+        if args.command == "discord":
+            from adapters.discord.app import sync_now
+
+            return sync_now(settings, args.guild)
         if args.command == "stats":
             return _stats(settings, args.db, (args.platform, args.workspace) if args.platform else None)
         return _console(settings, args.db, args.start, args.live, args.files, args.pictures)
     except KitError as error:
         print(str(error), file=sys.stderr)
         return 1
+    except OptionError as error:
+        print(f"circlebot {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C before the console was ready, or in another command: leave quietly
+        print(file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _slack(name: str, description: str, default: str | None = None):
-    """A Slack setting under Slack's own name, with ``CIRCLEBOT_<name>`` as an alias."""
+def _named(name: str, description: str, default: object = None):
+    """A setting under the platform's own name (``SLACK_BOT_TOKEN``, ``DISCORD_TOKEN``), with ``CIRCLEBOT_<name>`` as an alias."""
     return Field(default, validation_alias=AliasChoices(name, f"CIRCLEBOT_{name}"), description=description)
 
 
@@ -36,20 +36,41 @@ class Settings(BaseSettings):
         '(a JSON list, e.g. ["Our assistance programme: call 0800 ..."]).',
     )
     log_level: str = Field("INFO", description="Python logging level.")
-    slack_bot_token: SecretStr | None = _slack("SLACK_BOT_TOKEN", "Bot token (xoxb-...) of a single-workspace install.")
-    slack_signing_secret: SecretStr | None = _slack("SLACK_SIGNING_SECRET", "Verifies that requests come from Slack.")
-    slack_client_id: str | None = _slack("SLACK_CLIENT_ID", "OAuth v2 client id, to install in many workspaces.")
-    slack_client_secret: SecretStr | None = _slack("SLACK_CLIENT_SECRET", "OAuth v2 client secret.")
-    slack_app_token: SecretStr | None = _slack("SLACK_APP_TOKEN", "App-level token (xapp-...): Socket Mode instead of HTTP.")
-    slack_api_url: str = _slack("SLACK_API_URL", "Slack Web API base URL (a local fake or a proxy).", "https://slack.com/api/")
-    slack_community_channel: str | None = _slack(
+    slack_bot_token: SecretStr | None = _named("SLACK_BOT_TOKEN", "Bot token (xoxb-...) of a single-workspace install.")
+    slack_signing_secret: SecretStr | None = _named("SLACK_SIGNING_SECRET", "Verifies that requests come from Slack.")
+    slack_client_id: str | None = _named("SLACK_CLIENT_ID", "OAuth v2 client id, to install in many workspaces.")
+    slack_client_secret: SecretStr | None = _named("SLACK_CLIENT_SECRET", "OAuth v2 client secret.")
+    slack_app_token: SecretStr | None = _named("SLACK_APP_TOKEN", "App-level token (xapp-...): Socket Mode instead of HTTP.")
+    slack_api_url: str = _named("SLACK_API_URL", "Slack Web API base URL (a local fake or a proxy).", "https://slack.com/api/")
+    slack_community_channel: str | None = _named(
         "SLACK_COMMUNITY_CHANNEL", "Channel id where approved stories are posted (the bot must be a member)."
     )
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "CIRCLEBOT_PORT"), description="HTTP port for Slack.")
     secret_key: SecretStr | None = Field(
         None, min_length=16, description="Any string of 16+ characters; the key that encrypts stored tokens is derived from it."
     )
-    discord_token: SecretStr | None = Field(None, description="Discord bot token.")
+    discord_token: SecretStr | None = _named(
+        "DISCORD_TOKEN", "Discord bot token; when set, `circlebot run` starts the Discord adapter."
+    )
+    discord_api_url: str | None = _named(
+        "DISCORD_API_URL", "Discord's REST base including the version (default https://discord.com/api/v10); for local fakes."
+    )
+    discord_gateway_url: str | None = _named(
+        "DISCORD_GATEWAY_URL", "The gateway websocket URL (default: the one Discord names); for local fakes."
+    )
+    discord_guild_id: int | None = _named(
+        "DISCORD_GUILD_ID", "Development: sync /circle to this guild at start-up, when it changed."
+    )
+    discord_channel_id: int | None = Field(
+        None, description="The channel where circle threads are opened (default: where the circle was formed)."
+    )
+    discord_community_channel_id: int | None = Field(
+        None, description="Where approved stories are posted (default: the channel holding the circle's thread)."
+    )
+    discord_shard_ids: list[int] | None = Field(
+        None, description="The shards this process runs (a JSON list, with discord_shard_count); default: all."
+    )
+    discord_shard_count: int | None = Field(None, ge=1, description="The total number of shards, with discord_shard_ids.")
 
     @property
     def grace(self) -> timedelta:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -18,6 +17,7 @@ from circlebot.config import Settings
 from circlebot.service import CommandService
 from circlebot.ticker import Ticker
 from kits import builtin_kits, load_kits
+from kits.loader import kit_files
 from kits.schema import Kit
 from scheduler.delivery import Sender
 from scheduler.runner import Runner
@@ -33,7 +33,7 @@ def installed_kits(settings: Settings) -> dict[str, Kit]:
     """
     kits = builtin_kits()
     if settings.kits_dir:
-        kits.update(load_kits(sorted(Path(settings.kits_dir).glob("*.yaml"))))
+        kits.update(load_kits(kit_files(settings.kits_dir)))
     if settings.support_resources:
         for kit_id, kit in kits.items():
             resources = (*settings.support_resources, *kit.support.resources)

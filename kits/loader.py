@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
     seen = set()
     for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:  # ``? [a, b]``: a list or mapping as a key
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
@@ -63,6 +70,41 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _read(path: Path) -> str:
+    """The file's text; kit files are UTF-8 (a byte-order mark is allowed)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KitError(path, [f"cannot read file: {exc.strerror or exc}"]) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise KitError(path, ["the file is UTF-16 text; save it as UTF-8"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KitError(
+            path, [f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); save the file as UTF-8"]
+        ) from None
+
+
+def _parse(path: Path, text: str) -> object:
+    """The YAML document in ``text``, with every way YAML can fail as a :class:`KitError`."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise KitError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    except RecursionError:  # PyYAML parses nesting recursively: ``[[[[...``
+        raise KitError(path, ["not valid YAML (nested too deeply)"]) from None
+    except (ValueError, OverflowError) as exc:  # a value that looks like a date or number but is none: 2026-13-45
+        raise KitError(path, [f"not valid YAML ({exc})"]) from None
+
+
+def kit_files(folder: Path | str) -> list[Path]:
+    """The kit files in ``folder``, in name order: those ending in ``.yaml``."""
+    return sorted(Path(folder).glob("*.yaml"))
 
 
 def load_kit(path: Path | str) -> Kit:
@@ -78,14 +120,7 @@ def load_kit(path: Path | str) -> Kit:
         KitError: the file is missing, is not YAML, or does not match the schema.
     """
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
-    except OSError as exc:
-        raise KitError(path, [f"cannot read file: {exc.strerror or exc}"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise KitError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    raw = _parse(path, _read(path))
     if not isinstance(raw, dict):
         raise KitError(path, ["(top level): expected a mapping of kit fields"])
     try:
@@ -107,4 +142,4 @@ def load_kits(paths: Iterable[Path | str]) -> dict[str, Kit]:
 
 def builtin_kits() -> dict[str, Kit]:
     """The kits shipped with Circlebot, keyed by id."""
-    return load_kits(sorted(BUILTIN_DIR.glob("*.yaml")))
+    return load_kits(kit_files(BUILTIN_DIR))

@@ -7,12 +7,29 @@ names the field rather than text silently left out of a circle's week.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: A control character other than tab and newline (``"\\0"`` in a double-quoted YAML string); pydantic itself
+#: refuses lone surrogates.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _storable(text: str) -> str:
+    """Kit text is posted and stored as it is, so it must be text a database and a chat can take."""
+    if found := _NOT_TEXT.search(text):
+        raise ValueError(f"contains {found[0]!r}, which is not a printable character")
+    return text
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_storable)]
 KitId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
+#: A tune-up more than a year after graduation would be a new circle, not a tune-up.
+TuneUpWeek = Annotated[int, Field(ge=1, le=52)]
+#: Care reminders reach two years at most, as far as a shared date may lie ahead (bot/care.py).
+ReminderDay = Annotated[int, Field(ge=1, le=730)]
 
 
 class Frozen(BaseModel):
@@ -79,29 +96,29 @@ class Graduation(Frozen):
 
 
 class TuneUps(Frozen):
-    weeks_after: tuple[int, ...] = Field((4, 12), min_length=1)
+    weeks_after: tuple[TuneUpWeek, ...] = Field((4, 12), min_length=1)
     prompts: tuple[Text, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _increasing(self) -> TuneUps:
         weeks = self.weeks_after
-        if any(w <= 0 for w in weeks) or list(weeks) != sorted(set(weeks)):
-            raise ValueError("weeks_after must be positive and strictly increasing")
+        if list(weeks) != sorted(set(weeks)):
+            raise ValueError("weeks_after must be strictly increasing")
         return self
 
 
 class Support(Frozen):
     """Care after a life event: when peers are reminded, and what they might do."""
 
-    reminder_days: tuple[int, ...] = Field((3, 10, 21, 45, 90, 180, 365), min_length=1)
+    reminder_days: tuple[ReminderDay, ...] = Field((3, 10, 21, 45, 90, 180, 365), min_length=1)
     suggestions: tuple[Text, ...] = Field(min_length=3)
     resources: tuple[Text, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _increasing(self) -> Support:
         days = self.reminder_days
-        if any(d <= 0 for d in days) or list(days) != sorted(set(days)):
-            raise ValueError("reminder_days must be positive and strictly increasing")
+        if list(days) != sorted(set(days)):
+            raise ValueError("reminder_days must be strictly increasing")
         return self
 
 

@@ -157,13 +157,11 @@ async def deliver_due_messages(
     waiting = 0  # claimed lanes not yet started
 
     async def send(claimed: list[Queued]) -> None:
-        nonlocal waiting
         lanes: dict[str, list[Queued]] = defaultdict(list)
         for queued in claimed:
             lanes[queued.lane].append(queued)
         spaces, receipts = await asyncio.to_thread(outbox.context, claimed)
         work = _Pass(outbox, sender, now, grace, report, [], spaces, receipts)
-        waiting += len(lanes)
 
         async def one_lane(items: list[Queued]) -> None:
             nonlocal waiting
@@ -200,6 +198,7 @@ async def deliver_due_messages(
             in_flight = bool(passes)
             claimed = await asyncio.to_thread(outbox.claim, now, batch)
             if claimed:
+                waiting += len({queued.lane for queued in claimed})  # counted now: the pass starts later
                 task = asyncio.ensure_future(send(claimed))
                 passes.add(task)
                 task.add_done_callback(ended)

@@ -14,6 +14,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from decisions import without_home_refresh
 
 from bot import commands as c
 from bot.actions import Action, Verb
@@ -76,7 +77,7 @@ def say(people, career):
     """``say(circle, who, text, now, kit=career)``: one person types one ``/circle`` line; returns the decision."""
 
     def run(circle, who: str, text: str, now: datetime, kit: Kit | None = None):
-        return engine.handle(circle, parse(text), people[who], now, kit or career)
+        return without_home_refresh(engine.handle(circle, parse(text), people[who], now, kit or career))
 
     return run
 
@@ -510,6 +511,15 @@ def test_shared_dates_must_leave_room_for_the_day_before(crew, say, t0):
         "Give a date from Thu 3 Dec 2026 on, so a helper can be reminded the day before."
     )
     assert error_of(say, circle, "maya", "support date 2027-01-01", t0) == "You have not shared Fri 1 Jan 2027."
+
+
+@pytest.mark.parametrize("day", ["2028-12-01", "9999-12-30", "9999-12-31"])
+def test_shared_dates_lie_within_two_years(crew, say, t0, day):
+    circle = crew(("maya", "support open"))
+    assert error_of(say, circle, "maya", f"support date {day} far future", t0) == (
+        "Give a date within two years, up to Thu 30 Nov 2028; you can add later ones nearer the time."
+    )
+    assert say(circle, "maya", "support date 2028-11-30 two years on", t0).circle != circle
 
 
 def test_reminders_go_on_after_the_moderator_closes_the_circle(crew, say, run_until, career, t0):

@@ -279,6 +279,7 @@ def test_kill_9_mid_fan_out_then_restart(backend, tmp_path, platform, request):
             created_before_restart = len(platform.order)
             assert created_before_restart < len(expected), "the fan-out finished before the kill: make it bigger or slower"
             left = unfinished(outbox)
+            claimed = outbox.counts().get(SENDING, 0)  # claimed and not finished: what a restart resends
             assert left > 0, outbox.counts()
 
             workers.start("second", url)
@@ -289,7 +290,7 @@ def test_kill_9_mid_fan_out_then_restart(backend, tmp_path, platform, request):
             # The killed worker had sent deliveries it never recorded (outcomes go in batches of
             # 200): they were resent and the platform's nonce check turned them away.
             assert resends_absorbed(platform) > 0, "the crash left nothing to resend; the test proved little"
-            print(f"{backend}: killed after {created_before_restart} created, {left} unfinished in the outbox; "
+            print(f"{backend}: killed after {created_before_restart} created, {left} unfinished in the outbox ({claimed} claimed); "
                   f"{resends_absorbed(platform)} resends absorbed by the nonce")
     finally:
         engine.dispose()
@@ -409,8 +410,8 @@ def test_postgres_sessions_ended_mid_delivery(pg_schema, tmp_path, platform):
             left = len(expected) - len(platform.order)
             assert left > 0, "the fan-out finished before the sessions were ended: make it bigger or slower"
 
-            # At the worker's pace, plus a few seconds: nothing waits out a claim's 5-minute lease.
-            within = left / WORKER_RATE + 5
+            # At the worker's pace, plus seconds (a busy CI machine): nothing waits out a claim's 5-minute lease.
+            within = left / WORKER_RATE + 10
             wait_until_delivered(workers, [worker], outbox, expected, platform, within, "delivery")
             took = time.monotonic() - dropped_at
             assert_delivered_exactly_once(platform, outbox, expected)

@@ -106,3 +106,35 @@ async def test_the_live_scheduler_logs_a_failed_run_and_delivers_within_seconds(
         await live.shutdown()
     assert outbox.counts() == {"sent": 1}
     assert any(r.levelno == logging.ERROR and "scheduler run failed" in r.getMessage() for r in caplog.records)
+
+
+class SlowPlatform(RecordingSender):
+    """Holds every delivery until ``answer`` is set, as a platform slower than the queue."""
+
+    def __init__(self):
+        super().__init__()
+        self.answer = asyncio.Event()
+        self.waiting = 0
+
+    async def deliver(self, outgoing):
+        self.waiting += 1
+        await self.answer.wait()
+        return await super().deliver(outgoing)
+
+
+async def test_a_pass_claims_no_more_than_it_can_send_soon(engine):
+    """What a killed process leaves claimed and unsent is bounded: lanes in flight plus a batch or two."""
+    outbox = queue(engine, *[(f"c{n:04}", f"c{n:04}/0") for n in range(1000)])
+    platform = SlowPlatform()
+    delivering = asyncio.ensure_future(deliver_due_messages(outbox, platform, T0, concurrency=8))
+    try:
+        for _ in range(100):
+            if platform.waiting == 8:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # time to claim more, if it would
+        assert 8 < outbox.counts()["sending"] <= 8 + 100 + 100  # in flight, waiting to start (low water), one batch
+    finally:
+        platform.answer.set()
+        await delivering
+    assert outbox.counts() == {"sent": 1000}

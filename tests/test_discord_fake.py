@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import discord
 import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
-from fakes.discord_api import FakeDiscord
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        yield fake
+from discordfixtures import connected, fake  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 async def client(fake, monkeypatch):
     """A bare discord.py bot on the fake that answers every interaction with "pong"."""
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
     client = discord.AutoShardedClient(intents=discord.Intents.default())
 
@@ -28,12 +19,8 @@ async def client(fake, monkeypatch):
     async def on_interaction(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pong", ephemeral=True)
 
-    task = asyncio.create_task(client.start("fake-token"))
-    await fake.wait_connected()
-    await client.wait_until_ready()
-    yield client
-    await client.close()
-    await task
+    async with connected(fake, client, monkeypatch):
+        yield client
 
 
 async def test_the_real_client_connects_answers_and_resumes(fake, client):

@@ -29,6 +29,7 @@ from bot.effects import (
     OpenSpace,
     PostInThread,
     PostToCircle,
+    RefreshHome,
     RemoveFromSpace,
     Reply,
     WakeAt,
@@ -156,7 +157,8 @@ def test_join_adds_the_member_and_their_space(new_circle, career, actor, t0):
     assert after.member(newcomer.user).role is Role.MEMBER
     assert after.member(newcomer.user).tz == "Asia/Tokyo"
     assert after.revision == circle.revision + 1
-    assert [type(e) for e in decision.effects] == [AddToSpace, PostToCircle, Reply]
+    assert [type(e) for e in decision.effects] == [AddToSpace, PostToCircle, Reply, RefreshHome]
+    assert of_type(decision, RefreshHome)[0].user == newcomer.user  # their home view shows the new circle
     assert of_type(decision, AddToSpace)[0].user == newcomer.user
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "nia joined the circle. Welcome!"
 

@@ -298,7 +298,7 @@ def test_bad_time_names_the_format(clock):
     assert out == f"Unknown time \u201c{clock}\u201d. Use 24-hour HH:MM, e.g. 17:00 or 08:30."
 
 
-@pytest.mark.parametrize("places", ["five", "4.5", "9" * 5000])
+@pytest.mark.parametrize("places", ["five", "4.5", "-"])
 def test_places_that_are_not_a_number_are_a_usage_error(places):
     # How many places a kit allows is the kit's to say (see test_engine).
     assert error_text(f"new Crew career UTC tue 17:00 {places}", UsageError) == f"Usage: {usage_line('new')}"

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+from datetime import date, time
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bot.circle import Anchor, Slot
+from bot.timetable import lay_out
+from bot.turns import days_after
 from kits import KitError, builtin_kits, load_kit, load_kits
 from kits.loader import BUILTIN_DIR
 from kits.schema import Cadence, Kit
@@ -181,3 +187,126 @@ def test_duplicate_key_in_a_mapping_is_a_problem(write):
     with pytest.raises(KitError) as caught:
         load_kit(write(text))
     assert any(p.startswith("name: ") or "name" in p for p in caught.value.problems)
+
+
+# ---------------------------------------------------------------- files that are not kits at all
+
+
+def _starter_text() -> str:
+    return (BUILTIN_DIR / "starter.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"? [a, b]\n: 1\n", "line 1, column 3: not valid YAML (a key must be a plain value, not a list)"),
+        (b"id: x\n? {a: 1}\n: 2\n", "line 2, column 3: not valid YAML (a key must be a plain value, not a dict)"),
+        (b"[" * 500 + b"]" * 500, "not valid YAML (nested too deeply)"),
+        (b"id: x\nwhen: 2026-13-45\n", "not valid YAML (month must be in 1..12)"),
+        (b"id: caf\xe9\n", "not UTF-8 text (byte 0xe9 at offset 7); save the file as UTF-8"),
+        (_starter_text().encode("utf-16"), "the file is UTF-16 text; save it as UTF-8"),
+    ],
+    ids=["list key", "mapping key", "500 nested lists", "impossible date", "latin-1", "utf-16"],
+)
+def test_a_file_that_cannot_be_a_kit_is_one_clear_problem(tmp_path, content, says):
+    path = tmp_path / "kit.yaml"
+    path.write_bytes(content)
+    assert problems_of(path) == [says]
+
+
+def test_a_byte_order_mark_is_allowed(tmp_path):
+    path = tmp_path / "kit.yaml"
+    path.write_bytes(_starter_text().encode("utf-8-sig"))
+    assert load_kit(path) == builtin_kits()["starter"]
+
+
+BOUNDS = [
+    ("tune_ups.weeks_after[1]", lambda d: d["tune_ups"].__setitem__("weeks_after", [4, 600000]), "less than or equal to 52"),
+    ("tune_ups.weeks_after[0]", lambda d: d["tune_ups"].__setitem__("weeks_after", [0, 4]), "greater than or equal to 1"),
+    ("support.reminder_days[1]", lambda d: d["support"].__setitem__("reminder_days", [3, 4000000]), "less than or equal to 730"),
+    ("support.reminder_days[0]", lambda d: d["support"].__setitem__("reminder_days", [-1, 3]), "greater than or equal to 1"),
+    ("support", lambda d: d["support"].__setitem__("reminder_days", [10, 3]), "reminder_days must be strictly increasing"),
+    ("name", lambda d: d.__setitem__("name", "Career\ud800"), "unable to parse raw data as a unicode string"),
+    ("weeks[0].goal", lambda d: d["weeks"][0].__setitem__("goal", "a\x00b"), "contains '\\x00', which is not a printable"),
+]
+
+
+@pytest.mark.parametrize(("where", "change", "says"), BOUNDS, ids=[b[0] for b in BOUNDS])
+def test_values_that_would_break_planning_or_storage_are_refused(tmp_path, career_data, where, change, says):
+    path = tmp_path / "kit.yaml"
+    # Escaped the YAML way (\ud800, \0), as a kit author would have to write them.
+    path.write_text(yaml.safe_dump(_broken(career_data, change), allow_unicode=False), encoding="utf-8")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{where}: ") and says in problem
+
+
+# ---------------------------------------------------------------- fuzz: whatever the file holds, a KitError or a kit
+
+YAML_ISH = st.text(alphabet=st.sampled_from(list("[]{}:,-?!&*|>'\"#%@` \n\t\\abc019.~") + ["\ud800", "\x00", "\ufeff"]))
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(alphabet=st.characters(exclude_categories=())), st.dates()
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+
+
+def _paths(data, prefix=()) -> list[tuple]:
+    """Every place in a kit's data: each mapping key and list index, nested."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    return [p for key, value in items for p in ((*prefix, key), *_paths(value, (*prefix, key)))]
+
+
+#: The kit that sets every number a kit can (timing, tune-ups, care reminders), as data to change.
+BASE = yaml.safe_load((BUILTIN_DIR / "after-loss.yaml").read_text(encoding="utf-8"))
+
+
+def _at(data, path: tuple):
+    for key in path:
+        data = data[key]
+    return data
+
+
+#: The places that hold a number (a day, a week, hours): out of range, these would break planning.
+NUMBERS = [p for p in _paths(BASE) if type(_at(BASE, p)) is int]
+
+
+def _replaced(data, path: tuple, value):
+    data = copy.deepcopy(data)
+    *parents, last = path
+    _at(data, parents)[last] = value
+    return data
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz") / "kit.yaml"
+
+
+def only_kit_errors(path: Path, content: bytes) -> None:
+    """Loading ``content`` gives a kit the core can plan with, or a KitError with problems to show."""
+    path.write_bytes(content)
+    try:
+        kit = load_kit(path)
+    except KitError as error:
+        assert error.problems and all(isinstance(p, str) and p for p in error.problems)
+        return
+    # Planned from the latest start the console allows, in the zone furthest ahead: nothing may overflow.
+    assert lay_out(kit, Slot(6, time(23, 59)), "Pacific/Kiritimati", Anchor(1, date(2099, 12, 31)), frozenset())
+    assert [days_after(date(2099, 12, 31), days) for days in kit.support.reminder_days]
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(content=st.binary(max_size=300) | YAML_ISH.map(lambda text: text.encode("utf-8", "surrogatepass")))
+def test_any_bytes_load_as_a_kit_or_a_kit_error(scratch, content):
+    only_kit_errors(scratch, content)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(
+    change=st.tuples(st.sampled_from(_paths(BASE)), VALUES)
+    | st.tuples(st.sampled_from(NUMBERS), st.integers(min_value=-(10**7), max_value=10**7))
+)
+def test_any_value_anywhere_in_a_kit_loads_or_is_a_kit_error(scratch, change):
+    changed = _replaced(BASE, *change)
+    only_kit_errors(scratch, yaml.safe_dump(changed, allow_unicode=False).encode("utf-8"))

@@ -54,9 +54,9 @@ def test_two_claims_at_once_never_take_the_same_delivery(engine, database_url):
 
 
 def test_one_process_holds_a_sqlite_file(tmp_path):
-    url = f"sqlite:///{tmp_path}/circlebot.db"
-    engines = [make_engine(url), make_engine(url)]
-    first, second = (leader_for(e) for e in engines)
+    engines = [make_engine(f"sqlite:///{tmp_path}/{name}") for name in ("circlebot.db", "circlebot.db", "other.db")]
+    first, second, other = (leader_for(e) for e in engines)
+    memory = make_engine("sqlite://")
     try:
         assert isinstance(first, FileLockLeader) and first.path == tmp_path / "circlebot.db.lock"
         # flock belongs to an open file, so two leaders in one process exclude each other as two processes do.
@@ -64,17 +64,14 @@ def test_one_process_holds_a_sqlite_file(tmp_path):
         assert first.acquire() is True  # still leading on the next beat
         assert "circlebot.db.lock" in second.holds
         first.release()
-        assert second.acquire() is True
-        assert first.acquire() is False
-        other = leader_for(make_engine(f"sqlite:///{tmp_path}/other.db"))
+        assert (second.acquire(), first.acquire()) == (True, False)
         assert other.acquire() is True  # another file, another lock
-        other.release()
+        assert isinstance(leader_for(memory), SingleProcessLeader)  # in memory: one process only
     finally:
-        for leader in (first, second):
+        for leader in (first, second, other):
             leader.release()
-        for e in engines:
+        for e in (*engines, memory):
             e.dispose()
-    assert isinstance(leader_for(make_engine("sqlite://")), SingleProcessLeader)  # in memory: one process only
 
 
 async def test_a_second_scheduler_on_the_same_file_stands_by_and_says_so(tmp_path, caplog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from decisions import without_home_refresh
 
 from adapters.console.render import effect_lines
 from bot.actions import Action, Verb
@@ -33,12 +34,13 @@ def ben(members):
     return members[0]
 
 
+
 @pytest.fixture
 def say(kit, t0):
     """``say(circle, person, command)``: the decision; a refused command raises."""
 
     def run(circle, person, command):
-        return engine.handle(circle, command, person, t0 + timedelta(hours=1), kit)
+        return without_home_refresh(engine.handle(circle, command, person, t0 + timedelta(hours=1), kit))
 
     return run
 

@@ -126,11 +126,14 @@ async def test_bad_or_stale_signatures_are_refused_and_change_nothing(world, fak
 
 async def test_app_home_shows_the_persons_circles_once_per_event(world, fake):
     await form_circle(world)
+    await world.settle()
+    refreshed = len(fake.called("views.publish"))  # joining refreshed Bob's home already (RefreshHome)
+    assert refreshed >= 1
     event = {"type": "app_home_opened", "user": BOB, "channel": "D0BOB", "tab": "home", "event_ts": "1.0"}
     await world.slack.event(event, event_id="Ev1")
     await world.slack.event(event, event_id="Ev1", retry_num=1)
     await world.settle()
-    assert len(fake.called("views.publish")) == 1
+    assert len(fake.called("views.publish")) == refreshed + 1
     assert "Crew" in text_of(fake.homes[BOB])
 
 
@@ -200,3 +203,53 @@ async def test_refresh_home_delivery_publishes_the_tab(world, fake):
     outgoing = Outgoing(effect, False, world.clock.now(), "slack", None, None, "en", "UTC")
     assert await world.bot.sender.deliver(outgoing) is None
     assert "Crew" in text_of(fake.homes[BOB])
+
+
+async def test_the_manifest_asks_for_the_scopes_the_calls_need_and_no_more(world, fake):
+    """Every Web API call the bot made in a busy session is allowed by a manifest scope, and every scope is used."""
+    import yaml
+
+    from adapters.contract import Outgoing, Receipt
+    from adapters.slack.app import MANIFEST
+    from bot.circle import UserRef
+    from bot.effects import DirectMessage, Message, OpenSpace, PostInThread, PostToCircle
+    from tests.fakes.slack_checks import NEWER_METHODS
+
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
+    await world.press(BOB, week1, "I'll be there", channel=channel_id)
+    await world.command(BOB, "checkin", channel=channel_id)
+    (view_id, form), = fake.views.items()
+    await world.submit(BOB, view_id, ["fine"] * sum(b["type"] == "input" for b in form["blocks"]))
+    await world.command(CAROL, "export")
+    await world.command(ALICE, f"remove {CAROL}", channel=channel_id)
+    await world.slack.event({"type": "app_home_opened", "user": BOB, "tab": "home", "event_ts": "1.0"}, event_id="Ev3")
+    await world.settle()
+    # What only a resend after a crash does: look in history, in a thread, for a channel already made.
+    now, bob = world.clock.now(), UserRef("slack", fake.team, BOB)
+    with world.wiring.store.transaction() as tx:
+        crew = tx.circle_of_space("slack", channel_id)
+    message = Message(("again",))
+    for effect, earlier in [
+        (PostToCircle("k1", crew, message), None),
+        (PostInThread("k2", crew, "p", message), Receipt(channel_id, week1["ts"])),
+        (DirectMessage("k3", crew, bob, message), None),
+        (OpenSpace("k4", crew, "crew", (bob,)), None),
+    ]:
+        await world.bot.sender.deliver(Outgoing(effect, True, now, "slack", Receipt(channel_id), earlier, "en", "UTC"))
+
+    spec = json.loads(spec_path("slack/web_api_openapi_v2.json").read_text())["paths"]
+    scopes = set(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
+    used: set[str] = {"commands"}  # the slash command itself
+    for method in sorted({call.method for call in fake.calls}):
+        if method in NEWER_METHODS:
+            needed = {"files:write"}
+        else:
+            (operation,) = spec[f"/{method}"].values()
+            needed = {s.removesuffix(":bot") for s in operation["security"][0]["slackAuth"]} - {"none", "chat:write:user"}
+        if needed:
+            assert needed & scopes, f"{method} needs one of {sorted(needed)}"
+            used |= needed & scopes
+    assert scopes == used, f"asked for but never used: {sorted(scopes - used)}"

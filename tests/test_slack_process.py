@@ -48,7 +48,8 @@ class Bot:
     async def start(self, fake: FakeSlack) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "circlebot.cli", "run"], env=self.env, cwd=ROOT,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        await fake.wait_until(lambda: self._listening() or self.process.poll() is not None, what="circlebot run to listen")
+        await fake.wait_until(lambda: self._listening() or self.process.poll() is not None, timeout=120,
+                              what="circlebot run to listen")
         assert self.process.poll() is None, self.process.stdout.read()
 
     def _listening(self) -> bool:
@@ -88,20 +89,22 @@ async def test_killed_between_a_post_and_its_record_the_post_appears_once(fake, 
     bot = Bot(fake, url)
     await bot.start(fake)
     slack = SignedRequests(bot.url, SECRET, fake)
+    outbox = Outbox(make_engine(url))
     try:
         await slack.command(ALICE, 'new "Crew" starter Europe/London tue 17:00')
+        # Everything the new circle queued is out, so the post held below is Bob's.
         await fake.wait_until(lambda: any(c.name == "crew" for c in fake.channels.values()), what="the channel")
+        await fake.wait_until(lambda: set(outbox.counts()) == {SENT}, timeout=120, what="the circle's first posts")
         channel = fake.channel_named("crew")
         fake.hang("chat.postMessage")  # Slack takes the post, the answer never comes back
         await slack.command(BOB, "join crew")
         joined = lambda: [m for m in channel.messages if "bob joined" in text_of(m).lower()]  # noqa: E731
-        await fake.wait_until(lambda: len(joined()) == 1, what="the join post to reach Slack")
+        await fake.wait_until(lambda: len(joined()) == 1, timeout=120, what="the join post to reach Slack")
         bot.stop(signal.SIGKILL)  # before the outbox could record it
 
         restarted = Bot(fake, url)
         await restarted.start(fake)
-        outbox = Outbox(make_engine(url))
-        await fake.wait_until(lambda: set(outbox.counts()) == {SENT}, timeout=60, what="the resend to finish")
+        await fake.wait_until(lambda: set(outbox.counts()) == {SENT}, timeout=120, what="the resend to finish")
         output = restarted.stop()
     finally:
         await slack.close()

@@ -94,7 +94,9 @@ def test_parse_slot_unknown_weekday_lists_choices(day):
     assert render(caught.value.text) == f"Unknown weekday \u201c{day}\u201d. Use one of: {', '.join(WEEKDAYS)}."
 
 
-@pytest.mark.parametrize("clock", ["24:00", "12:60", "noon", "1700", "", "17:00pm"])
+@pytest.mark.parametrize(
+    "clock", ["24:00", "12:60", "noon", "1700", "", "17:00pm", "99999999999999999999:00", "17:99999999999999999999", "-1:00"]
+)
 def test_parse_slot_bad_time(clock):
     with pytest.raises(CircleError) as caught:
         parse_slot("tue", clock)

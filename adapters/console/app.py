@@ -85,12 +85,12 @@ class ConsoleAdapter:
     async def deliver(self, outgoing: Outgoing) -> Receipt | None:
         # Printing cannot half-succeed, so a resend is simply printed.
         effect = outgoing.effect
+        if isinstance(effect, RefreshHome):
+            return None  # the console has no home view to refresh
         header, body = effect_lines(
             effect, outgoing.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
         )
         self.write(block(header, body, format_when(self.clock.now(), outgoing.tz)))
-        if isinstance(effect, RefreshHome):
-            return None
         if isinstance(effect, DirectMessage):
             channel = f"dm:{effect.to.id}"
         elif isinstance(effect, PostToCommunity):

@@ -30,6 +30,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.contract import DeliveryFailed
 from adapters.slack import render as r
@@ -54,6 +55,8 @@ log = logging.getLogger(__name__)
 MANIFEST = Path(__file__).with_name("manifest.yml")
 #: How long a person's zone and language are trusted before asking Slack again.
 PROFILE_TTL = 15 * 60
+#: Requests the command service works on at once (see :meth:`SlackBot._handle`).
+WORKERS = 2
 #: Events Slack may send again (X-Slack-Retry-Num) are remembered this many at a time.
 SEEN_EVENTS = 10_000
 NEEDED = (
@@ -139,7 +142,7 @@ class Answer:
     client: AsyncWebClient
     actor: Actor
     trigger_id: str | None = None
-    respond: Callable[..., Awaitable] | None = None  # the request's response_url
+    response_url: str | None = None
 
 
 class SlackBot:
@@ -166,6 +169,7 @@ class SlackBot:
         self.sender = SlackSender(workspaces, self._workspace_of, self._home_for, community_channel, pacer)
         self._workspaces_of: dict[str, str] = {}  # circle id -> Slack team; it never changes
         self._busy = 0
+        self._workers = asyncio.Semaphore(WORKERS)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -180,11 +184,11 @@ class SlackBot:
     def _tracked(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         """The listener, counted while it runs, so :meth:`idle` can wait for work that goes on after the ack."""
 
-        async def run(ack, body, client, respond) -> None:  # bolt passes arguments by these names
+        async def run(ack, body, client) -> None:  # bolt passes arguments by these names
             self._busy += 1
             self._idle.clear()
             try:
-                await listener(ack, body, client, respond)
+                await listener(ack, body, client)
             finally:
                 self._busy -= 1
                 if not self._busy:
@@ -192,42 +196,51 @@ class SlackBot:
 
         return run
 
+    async def _handle(self, request: Request, now) -> list[Response]:
+        """The command service's work, a few requests at a time.
+
+        Its threads hold the GIL while they work; if every request of a burst ran at once, the
+        event loop would wait its turn to acknowledge the next ones. The database serialises
+        writes anyway, so a few at a time is as fast.
+        """
+        async with self._workers:
+            return await self.commands.ahandle(request, now)
+
     async def idle(self) -> None:
         """Wait until every request's work is done, answers included (tests, and a clean shutdown)."""
         await self._idle.wait()
 
     # --- inbound ---
 
-    async def on_command(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+    async def on_command(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()  # first, whatever the work behind it; the answer follows through response_url
         actor = await self.people.actor(client, translate.team_of(body), body["user_id"], body.get("user_name", ""))
-        responses = await self.commands.ahandle(translate.from_command(body, actor), self.clock.now())
-        await self._send(responses, Answer(client, actor, body.get("trigger_id"), respond))
+        responses = await self._handle(translate.from_command(body, actor), self.clock.now())
+        await self._send(responses, Answer(client, actor, body.get("trigger_id"), body.get("response_url")))
 
-    async def on_action(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+    async def on_action(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
         actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
         request = translate.from_action(body, actor)
         if request is None:
             return
-        responses = await self.commands.ahandle(request, self.clock.now())
-        has_channel = bool(body.get("response_url"))
-        await self._send(responses, Answer(client, actor, body.get("trigger_id"), respond if has_channel else None))
+        responses = await self._handle(request, self.clock.now())
+        await self._send(responses, Answer(client, actor, body.get("trigger_id"), body.get("response_url")))
 
-    async def on_submission(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+    async def on_submission(self, ack, body: dict, client: AsyncWebClient) -> None:
         """The form turns into "Sending…" at once, then into the answer: private, where the person is looking."""
         locale = self.people.locale_of(translate.team_of(body), body["user"]["id"])
         title = r.render(_("Circlebot"), locale)
         await ack(response_action="update", view=r.message_view([Message((_("Sending\u2026"),))], locale, title))
         actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
-        responses = await self.commands.ahandle(translate.from_submission(body, actor), self.clock.now())
+        responses = await self._handle(translate.from_submission(body, actor), self.clock.now())
         shown = [x.message for x in responses if isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL]
         view = r.message_view(shown or [Message((_("Sent."),))], actor.locale or locale, title)
         await client.views_update(view_id=body["view"]["id"], view=view)
         await self._send([x for x in responses if not (isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL)],
                          Answer(client, actor))
 
-    async def on_home_opened(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+    async def on_home_opened(self, ack, body: dict, client: AsyncWebClient) -> None:
         event = body["event"]
         if event.get("tab") != "home" or not self.seen.first_time(body.get("event_id", "")):
             return
@@ -235,7 +248,7 @@ class SlackBot:
         messages = await self.home(actor, f"home:{body.get('event_id', '')}")
         await client.views_publish(user_id=actor.user.id, view=r.home_view(messages, actor.locale or "en"))
 
-    async def on_uninstalled(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
+    async def on_uninstalled(self, ack, body: dict, client: AsyncWebClient) -> None:
         team = translate.team_of(body)
         if not self.seen.first_time(body.get("event_id", "")):
             return
@@ -251,9 +264,10 @@ class SlackBot:
             match response:
                 case OpenForm():
                     await answer.client.views_open(trigger_id=answer.trigger_id, view=r.form_view(response, locale))
-                case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.respond is not None:
-                    await answer.respond(response_type="ephemeral", replace_original=False,
-                                         **r.message_payload(message, locale))
+                case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.response_url:
+                    hook = AsyncWebhookClient(answer.response_url, session=self.workspaces.session())
+                    await hook.send_dict({"response_type": "ephemeral", "replace_original": False,
+                                          **r.message_payload(message, locale)})
                 case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.trigger_id:
                     # A button with no channel behind it (App Home): the answer opens as a modal.
                     title = r.render(_("Circlebot"), locale)
@@ -288,7 +302,7 @@ class SlackBot:
         circles = await asyncio.to_thread(self._circles_of, actor.user)
 
         async def ask(n: int, text: str) -> list[Message]:
-            responses = await self.commands.ahandle(Request(actor, Typed(text), f"{request_id}:{n}"), now)
+            responses = await self._handle(Request(actor, Typed(text), f"{request_id}:{n}"), now)
             return [x.message for x in responses if isinstance(x, Reply)]
 
         messages = await ask(0, "list")

@@ -69,10 +69,14 @@ class Workspaces:
         self._clients: dict[str, AsyncWebClient] = {}
         self._session: aiohttp.ClientSession | None = None
 
-    def _client(self, token: str) -> AsyncWebClient:
+    def session(self) -> aiohttp.ClientSession:
+        """One connection pool for every call to Slack (made in the running event loop, when first needed)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return AsyncWebClient(token=token, base_url=self.api_url, session=self._session, retry_handlers=[])
+        return self._session
+
+    def _client(self, token: str) -> AsyncWebClient:
+        return AsyncWebClient(token=token, base_url=self.api_url, session=self.session(), retry_handlers=[])
 
     async def client(self, workspace: str) -> AsyncWebClient:
         if self.token:

@@ -31,11 +31,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .discord_spec import DiscordSpec, spec_path
+from .discord_spec import DiscordSpec, discord_spec_path
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class Interaction:
     token: str
     payload: dict
     sent_at: float
+    answered_at: float | None = None  # when the first callback arrived (monotonic)
+    said_at: float | None = None  # when the first message for the person arrived (an answer or a follow-up)
     responses: list[dict] = field(default_factory=list)  # callbacks: {"type": .., "data": ..}
     followups: list[dict] = field(default_factory=list)  # messages sent through the webhook
 
@@ -105,7 +108,7 @@ class FakeDiscord:
     """
 
     def __init__(self, people: tuple[str, ...] = ("alice", "bob", "carol", "dan"), *, shards: int = 1):
-        self.spec = DiscordSpec(spec_path())
+        self.spec = DiscordSpec(discord_spec_path())
         self._ids = itertools.count(1)
         self.bot = {"id": str(self.snowflake()), "username": "Circlebot", "discriminator": "0", "global_name": None,
                     "avatar": None, "bot": True, "flags": 0, "verified": True, "mfa_enabled": False}
@@ -120,16 +123,20 @@ class FakeDiscord:
         self.thread_members: dict[int, set[int]] = defaultdict(set)
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.interactions: dict[int, Interaction] = {}
+        self._by_tokens: dict[str, Interaction] = {}
         self.commands: dict[int | None, list[dict]] = {}  # guild id (None: global) -> commands
         self.command_puts = 0
         self.requests: list[tuple[str, str, Any]] = []  # method, template, body
         self.violations: list[str] = []
         self.sessions: dict[str, Session] = {}
+        self.target: Session | None = None  # when several bots are connected, the one people talk to
         self.identifies = 0
         self.resumes = 0
         self._nonces: dict[tuple[int, str], tuple[float, dict]] = {}
         self._limits: list[list] = []  # [method, template, retry_after, times]
+        self.stall: Callable[[dict], bool] | None = None  # a message it matches is created, then never answered
         self._changed = asyncio.Condition()
+        self._stopping = asyncio.Event()  # releases stalled requests, so the server can stop
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -160,6 +167,7 @@ class FakeDiscord:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         for session in self.sessions.values():
             if session.ws is not None:
                 await session.ws.close()
@@ -287,6 +295,8 @@ class FakeDiscord:
     async def _send_to_shard(self, event: str, data: dict, guild: bool) -> None:
         # A session resumed after a drop keeps its events; the latest session of the shard gets it.
         candidates = [s for s in self.sessions.values() if (self._holds_guild(s) if guild else s.shard[0] == 0)]
+        if self.target is not None:
+            candidates = [self.target]
         if not candidates:
             raise RuntimeError("no gateway session for that shard: is the bot connected?")
         await candidates[-1].dispatch(event, data)
@@ -319,6 +329,7 @@ class FakeDiscord:
                            channel=self.channels[channel_id], channel_id=str(channel_id))
         interaction.payload = payload
         self.interactions[interaction.id] = interaction
+        self._by_tokens[interaction.token] = interaction
         interaction.sent_at = time.monotonic()
         await self._send_to_shard("INTERACTION_CREATE", payload, guild=not in_dm)
         return interaction
@@ -517,6 +528,11 @@ class FakeDiscord:
         self.messages[channel_id].append(message)
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (now, message)
+        if self.stall is not None and self.stall(message):
+            # The message exists, but its sender never hears so: as if it died before the answer came back.
+            self.stall = None
+            await self._notify()
+            await self._stopping.wait()
         return message
 
     async def _edit_message(self, request, params, body):
@@ -546,6 +562,18 @@ class FakeDiscord:
         self.channels[thread_id] = thread
         self.thread_members[thread_id].add(int(self.bot["id"]))
         return thread
+
+    async def _get_channel(self, request, params, body):
+        channel = self.channels.get(int(params["channel_id"]))
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return channel
+
+    async def _guild_channels(self, request, params, body):
+        return [c for c in self.channels.values() if c["type"] not in (11, 12)]
+
+    async def _active_threads(self, request, params, body):
+        return {"threads": [t for t in self.threads() if not t["thread_metadata"]["archived"]], "members": []}
 
     async def _add_thread_member(self, request, params, body):
         thread_id, user_id = int(params["channel_id"]), int(params["user_id"])
@@ -577,6 +605,7 @@ class FakeDiscord:
             raise DiscordError(404, 10062, "Unknown interaction")
         if interaction.responses:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        interaction.answered_at = time.monotonic()
         kind, data = body["type"], body.get("data") or {}
         response = {"type": kind, "data": data}
         interaction.responses.append(response)
@@ -585,6 +614,7 @@ class FakeDiscord:
             "id": str(interaction.id), "type": interaction.payload["type"],
             "response_message_loading": kind == 5, "response_message_ephemeral": bool((data.get("flags") or 0) & EPHEMERAL)}}
         if kind == 4:
+            interaction.said_at = interaction.answered_at
             message = self._message(channel_id, data)
             if not (data.get("flags") or 0) & EPHEMERAL:
                 self.messages[channel_id].append(message)
@@ -598,7 +628,7 @@ class FakeDiscord:
     def _by_token(self, params: dict) -> Interaction:
         if int(params["webhook_id"]) != self.application_id:
             raise DiscordError(404, 10015, "Unknown Webhook")
-        interaction = next((i for i in self.interactions.values() if i.token == params["webhook_token"]), None)
+        interaction = self._by_tokens.get(params["webhook_token"])
         if interaction is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
         if time.monotonic() - interaction.sent_at > TOKEN_LIFETIME:
@@ -614,6 +644,7 @@ class FakeDiscord:
         if not (body.get("flags") or 0) & EPHEMERAL:
             self.messages[channel_id].append(message)
         interaction.followups.append(message)
+        interaction.said_at = interaction.said_at or time.monotonic()
         return message
 
     async def _edit_original(self, request, params, body):
@@ -634,6 +665,9 @@ class FakeDiscord:
         ("POST", "/channels/{channel_id}/messages"): _create_message,
         ("PATCH", "/channels/{channel_id}/messages/{message_id}"): _edit_message,
         ("POST", "/channels/{channel_id}/threads"): _create_thread,
+        ("GET", "/guilds/{guild_id}/threads/active"): _active_threads,
+        ("GET", "/guilds/{guild_id}/channels"): _guild_channels,
+        ("GET", "/channels/{channel_id}"): _get_channel,
         ("PUT", "/channels/{channel_id}/thread-members/{user_id}"): _add_thread_member,
         ("DELETE", "/channels/{channel_id}/thread-members/{user_id}"): _remove_thread_member,
         ("POST", "/users/@me/channels"): _open_dm,

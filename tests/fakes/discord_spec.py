@@ -9,31 +9,18 @@ with every ``$ref`` resolved inside the spec.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pytest
 from jsonschema import Draft202012Validator
 
-ROOT = Path(__file__).resolve().parents[2]
+from .specs import spec_path
 
 
-def spec_path() -> Path:
-    """The spec beside the repository (``../shared/specs``), as CI lays it out.
-
-    A git worktree sits a level deeper, so the nearest ancestor's ``shared/`` counts.
-    Skips the test outside CI when it is absent; in CI its absence is an error.
-    """
-    candidates = [folder / "shared" / "specs" / "discord" / "openapi.json" for folder in ROOT.parents]
-    path = next((c for c in candidates if c.exists()), candidates[0])
-    if not path.exists():
-        if os.environ.get("CI"):
-            raise FileNotFoundError(f"{path} is missing: CI must clone shared/ beside the repository")
-        pytest.skip(f"Discord's OpenAPI spec is not at {path} (shared/ is not checked out beside the repository)")
-    return path
+def discord_spec_path() -> Path:
+    return spec_path("discord/openapi.json")
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ class FakeSlack:
         self.views: dict[str, dict] = {}  # view id -> view, as opened or updated
         self.homes: dict[str, dict] = {}  # user id -> published Home tab
         self.responses: list[tuple[str, dict]] = []  # (response_url, body) in order
+        self.answered_at: dict[str, float] = {}  # response_url -> time.perf_counter() of its first answer
         self.ephemeral: list[dict] = []  # chat.postEphemeral calls, as given
         self.files: dict[str, dict] = {}  # file id -> {"name", "content", "shared_in"}
         self.oauth_codes: dict[str, str] = {}  # code -> team
@@ -130,7 +131,7 @@ class FakeSlack:
         """Carry out the next ``times`` calls of ``method`` but never answer them (to kill the caller meanwhile)."""
         self._hangs[method] = self._hangs.get(method, 0) + times
 
-    async def wait_until(self, condition, timeout: float = 30.0, what: str = "the condition") -> None:
+    async def wait_until(self, condition, timeout: float = 60.0, what: str = "the condition") -> None:
         """Poll until ``condition()`` is true (the fake changes in its own thread)."""
         deadline = time.monotonic() + timeout
         while not condition():
@@ -420,6 +421,7 @@ class FakeSlack:
             if problems := checks.message_problems(body):
                 self.violations += [f"response_url: {p}" for p in problems]
             self.responses.append((str(request.url), body))
+            self.answered_at.setdefault(str(request.url), time.perf_counter())
         return web.Response(text="ok")
 
     def response_url(self) -> str:

@@ -1,0 +1,176 @@
+"""The one app command, ``/circle``, with a subcommand for every row of the core's grammar.
+
+Each subcommand's typed options say how their values become the grammar line
+the core parses (:func:`adapters.discord.translate.grammar_line`), so there is
+one grammar whatever the platform. Subcommands for everyone sit at the top;
+when there are more than Discord allows in one level (25), the moderators'
+go into the ``mod`` group. The definition is plain JSON as Discord's API takes
+it (``PUT .../commands``), hashed so start-up syncs only when it changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+
+from bot.grammar import PREFIX, SUBCOMMANDS, Subcommand
+from bot.i18n import render
+from bot.people import LANGUAGES
+
+NAME = PREFIX.lstrip("/")
+MODERATOR_GROUP = "mod"
+PER_LEVEL = 25  # Discord: options (subcommands or groups) in one level
+DESCRIPTION = 100  # Discord: characters of a description
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class Kind(IntEnum):
+    """Discord's application command option types."""
+
+    SUBCOMMAND = 1
+    GROUP = 2
+    STRING = 3
+    INTEGER = 4
+    BOOLEAN = 5
+    USER = 6
+
+
+class Shape(IntEnum):
+    """How an option's value appears in the grammar line."""
+
+    WORD = 1  # one argument, quoted if it has spaces
+    PROSE = 2  # free text, as typed (check-in answers, a note)
+    CIRCLE = 3  # ``#id`` before the other arguments
+    MENTION = 4  # a user option: ``<@id>``, which the core matches to a member
+    FLAG = 5  # a boolean that adds its own name (``forget-me confirm``)
+    WEEKS = 6  # an integer number of weeks: ``for Nw``
+    NAMED = 7  # the option's name, then its value (``me timezone Europe/London``)
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    description: str
+    kind: Kind = Kind.STRING
+    shape: Shape = Shape.WORD
+    required: bool = False
+    autocomplete: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    low: int | None = None
+    high: int | None = None
+    max_length: int | None = None
+
+    def payload(self) -> dict:
+        option: dict = {"type": int(self.kind), "name": self.name, "description": self.description,
+                        "required": self.required}
+        if self.autocomplete:
+            option["autocomplete"] = True
+        if self.choices:
+            option["choices"] = [{"name": label, "value": value} for label, value in self.choices]
+        if self.low is not None:
+            option["min_value"] = self.low
+        if self.high is not None:
+            option["max_value"] = self.high
+        if self.max_length is not None:
+            option["max_length"] = self.max_length
+        return option
+
+
+CIRCLE = Option("circle", "which circle (default: the one you are in, or your only one)", shape=Shape.CIRCLE,
+                autocomplete=True)
+DAY = Option("day", "weekday of the meeting", required=True, choices=tuple(zip(WEEKDAY_NAMES, WEEKDAYS)))
+TIME = Option("time", "local time of the meeting, HH:MM (e.g. 17:00 or 18:45)", required=True, max_length=5)
+ANSWERS = 4000  # Discord: characters of a string option or a modal value
+LANGUAGE_CHOICES = tuple((render(name, "en"), code) for code, name in LANGUAGES.items())
+
+#: Options of each subcommand, in the order their values appear in the grammar line.
+OPTIONS: dict[str, tuple[Option, ...]] = {
+    "help": (),
+    "list": (),
+    "stats": (),
+    "export": (),
+    "new": (
+        Option("name", "the circle's name", required=True, max_length=80),
+        Option("kit", "the curriculum it follows", required=True, autocomplete=True),
+        Option("timezone", "the meeting's time zone, e.g. Europe/London", required=True, autocomplete=True),
+        DAY,
+        TIME,
+        Option("places", "how many people, moderator included (2-8; 4 or 5 works best)", Kind.INTEGER, low=2, high=8),
+    ),
+    "join": (Option("circle", "the circle's id, e.g. tuesday-crew", required=True, autocomplete=True),),
+    "info": (Option("circle", "the circle's id (default: yours)", autocomplete=True),),
+    "checkin": (CIRCLE, Option("answers", "answers separated by | (leave empty to open the form)", shape=Shape.PROSE,
+                               max_length=ANSWERS)),
+    "commit": (CIRCLE, Option("text", "what you will do before the next meeting", shape=Shape.PROSE, required=True,
+                              max_length=ANSWERS)),
+    "struggling": (CIRCLE, Option("note", "a note only your moderator sees", shape=Shape.PROSE, max_length=ANSWERS)),
+    "attended": (CIRCLE, Option("members", "moderator: the members who were there (mention them)", shape=Shape.PROSE)),
+    "rsvp": (CIRCLE, Option("answer", "will you be at the next meeting?", required=True,
+                            choices=(("yes", "yes"), ("no", "no")))),
+    "away": (CIRCLE, Option("until", "YYYY-MM-DD (inclusive), or back", required=True, max_length=10)),
+    "share": (CIRCLE, Option("story", "your story, or confirm|withdraw|approve|decline <number>", shape=Shape.PROSE,
+                             required=True, max_length=ANSWERS)),
+    "support": (CIRCLE, Option("what", "e.g. for @sam, yes, who all, reach message, end (empty: your terms)",
+                               shape=Shape.PROSE, max_length=ANSWERS)),
+    "me": (Option("timezone", "set your own time zone (times are shown in it)", shape=Shape.NAMED, autocomplete=True),
+           Option("language", "set your own language", shape=Shape.NAMED, choices=LANGUAGE_CHOICES)),
+    "forget-me": (Option("confirm", "erase now (without it: see what would be erased)", Kind.BOOLEAN,
+                         shape=Shape.FLAG),),
+    "pause": (CIRCLE, Option("weeks", "pause for this many weeks (default: until resume)", Kind.INTEGER,
+                             shape=Shape.WEEKS, low=1, high=26)),
+    "reschedule": (CIRCLE, DAY, TIME),
+    "remove": (CIRCLE, Option("member", "the member to remove", Kind.USER, shape=Shape.MENTION, required=True)),
+    "moderator": (CIRCLE, Option("member", "the member who moderates from now on", Kind.USER, shape=Shape.MENTION,
+                                 required=True)),
+    "again": (CIRCLE, Option("kit", "the kit of the new run (default: the same)", autocomplete=True)),
+}
+
+
+def options_of(name: str) -> tuple[Option, ...]:
+    """A subcommand's options; one not listed acts on a circle and takes nothing else."""
+    return OPTIONS.get(name, (CIRCLE,))
+
+
+def _description(sub: Subcommand) -> str:
+    text = render(sub.summary, "en")
+    return text if len(text) <= DESCRIPTION else text[: DESCRIPTION - 1].rstrip() + "\u2026"
+
+
+def _subcommand(sub: Subcommand) -> dict:
+    # Required options must come first in Discord's list; the grammar order is kept in OPTIONS.
+    options = sorted(options_of(sub.name), key=lambda o: not o.required)
+    return {"type": int(Kind.SUBCOMMAND), "name": sub.name, "description": _description(sub),
+            "options": [o.payload() for o in options]}
+
+
+def grouped() -> tuple[list[Subcommand], list[Subcommand]]:
+    """(top-level subcommands, the moderators' group): one level when everything fits in it."""
+    subs = list(SUBCOMMANDS.values())
+    if len(subs) <= PER_LEVEL:
+        return subs, []
+    return [s for s in subs if not s.moderator_only], [s for s in subs if s.moderator_only]
+
+
+def group_of(name: str) -> str | None:
+    return MODERATOR_GROUP if any(s.name == name for s in grouped()[1]) else None
+
+
+def definition() -> list[dict]:
+    """The bot's application commands, as ``PUT /applications/{id}/commands`` takes them."""
+    top, moderators = grouped()
+    options = [_subcommand(s) for s in top]
+    if moderators:
+        options.append({"type": int(Kind.GROUP), "name": MODERATOR_GROUP,
+                        "description": "for the circle's moderator (or someone with Manage Server)",
+                        "options": [_subcommand(s) for s in moderators]})
+    assert len(options) <= PER_LEVEL and all(len(o.get("options", ())) <= PER_LEVEL for o in options)
+    return [{"type": 1, "name": NAME, "description": "Peer-support circles: weekly check-ins, meetings, follow-up",
+             "options": options, "contexts": [0], "integration_types": [0]}]
+
+
+def definition_hash() -> str:
+    """Changes exactly when the definition does; start-up syncs only then."""
+    return hashlib.sha256(json.dumps(definition(), sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,99 @@
+"""The interaction router in-process, on the real discord.py client and the fake Discord.
+
+Deadlines (answer at once or defer and follow up), autocomplete, replies that
+stay (DMs, or here when DMs are closed), and a form that could not open as the
+first answer (a button opens it instead).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import discord
+import pytest
+from discordfixtures import connected, fake  # noqa: F401  (fixtures)
+from fakes.discord_api import FakeDiscord
+
+from adapters.discord import app as discord_app
+from adapters.discord.app import CircleClient, Lookups
+from bot.state import State
+from circlebot.wiring import wire
+from kits import builtin_kits
+from scheduler.clock import SimulatedClock
+from storage.database import make_engine, upgrade
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def bot(fake, tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite:///{tmp_path}/circlebot.db")
+    upgrade(engine)
+    app = wire(engine, builtin_kits(), timedelta(hours=6))
+    clock = SimulatedClock(NOW)
+    client = CircleClient(app.commands, sorted(app.kits), Lookups(app.store), clock.now)
+    client.app, client.clock = app, clock  # for tests that move time
+    async with connected(fake, client, monkeypatch):
+        yield client
+    engine.dispose()
+
+
+async def reply_of(fake: FakeDiscord, interaction) -> str:
+    return (await fake.followup(interaction))[0]["content"]
+
+
+async def test_autocomplete_offers_zones_kits_and_the_persons_circles(fake, bot):
+    zones = await fake.answered(await fake.autocomplete("alice", "new", "timezone", "lond"))
+    assert zones["type"] == 8 and {"name": "Europe/London", "value": "Europe/London"} in zones["data"]["choices"]
+    kits = await fake.answered(await fake.autocomplete("alice", "new", "kit", ""))
+    assert [c["value"] for c in kits["data"]["choices"]] == sorted(builtin_kits())
+    await reply_of(fake, await fake.slash("alice", "new", name="Crew", kit="starter", timezone="UTC", day="tue",
+                                          time="17:00"))
+    mine = await fake.answered(await fake.autocomplete("alice", "info", "circle", "cr"))
+    assert [c["value"] for c in mine["data"]["choices"]] == ["crew"]
+
+
+async def test_an_answer_is_deferred_at_once_then_follows_up(fake, bot):
+    asked = await fake.slash("bob", "help")
+    assert (await fake.answered(asked)) == {"type": 5, "data": {"flags": 64}}
+    (answer,) = await fake.followup(asked)
+    assert "/circle" in answer["content"] and answer["flags"] & 64
+
+
+async def test_a_lasting_reply_goes_to_dms_or_stays_here_when_they_are_closed(fake, bot):
+    exported = await fake.slash("bob", "export")
+    assert (await fake.followup(exported))[0]["content"] == "\U0001f4ec"
+    await fake.wait_for(lambda: fake.dms_to("bob"))
+    fake.people["carol"].dms_open = False
+    here = await reply_of(fake, await fake.slash("carol", "export"))
+    assert here != "\U0001f4ec" and not fake.dms_to("carol")
+
+
+async def test_a_form_that_cannot_open_first_opens_from_a_button(fake, bot, monkeypatch):
+    await reply_of(fake, await fake.slash("alice", "new", name="Crew", kit="starter", timezone="UTC", day="tue",
+                                          time="17:00"))
+    for who in ("bob", "carol"):
+        await reply_of(fake, await fake.slash(who, "join", circle="crew"))
+    await reply_of(fake, await fake.slash("alice", "start", "mod"))
+    bot.clock.set(NOW + timedelta(days=7))  # week 1's exercise is out: check-ins are open
+    bot.app.ticker.tick_due(bot.clock.now())
+    monkeypatch.setattr(discord_app, "ANSWER_WITHIN", 0.0)
+    asked = await fake.slash("bob", "checkin")
+    (offer,) = await fake.followup(asked)
+    pressed = await fake.click("bob", {**offer, "channel_id": str(fake.channel_id)})
+    form = await fake.answered(pressed)
+    assert form["type"] == 9
+    submitted = await fake.submit("bob", form["data"], ["fine"] * len(form["data"]["components"]))
+    assert (await fake.answered(submitted))["type"] in (4, 5)
+
+
+async def test_manage_server_may_run_a_circles_moderator_commands_and_others_may_not(fake, bot):
+    await reply_of(fake, await fake.slash("bob", "new", name="Crew", kit="starter", timezone="UTC", day="tue",
+                                          time="17:00"))
+    refused = await reply_of(fake, await fake.slash("carol", "pause", "mod", circle="crew"))
+    assert "Only the moderator of \u201cCrew\u201d can do that." in refused
+    # alice owns the server (Manage Server): the core treats her as a workspace admin.
+    answer = await reply_of(fake, await fake.slash("alice", "close", "mod", circle="crew"))
+    assert "Only the moderator" not in answer and "time zone" in answer  # she is asked her zone, once
+    with bot.app.store.transaction() as tx:
+        assert tx.find("discord", str(fake.guild_id), "crew").state is State.CLOSED

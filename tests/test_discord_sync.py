@@ -1,0 +1,37 @@
+"""/circle is put on Discord on purpose: ``circlebot discord sync``, and at start-up only when it changed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+from discord.gateway import DiscordWebSocket
+from discordfixtures import fake  # noqa: F401  (fixtures)
+
+from adapters.discord.app import sync_if_changed
+from adapters.discord.commands import definition
+from circlebot import cli
+
+
+async def test_circlebot_discord_sync_puts_the_definition_in_one_guild(fake, monkeypatch):
+    # The command points discord.py at the fake; these restore it afterwards.
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+    for name, value in (("DISCORD_TOKEN", "fake-token"), ("DISCORD_API_URL", fake.api_url),
+                        ("DISCORD_GATEWAY_URL", fake.gateway_url)):
+        monkeypatch.setenv(name, value)
+    assert await asyncio.to_thread(cli.main, ["discord", "sync", "--guild", str(fake.guild_id)]) == 0
+    (circle,) = fake.commands[fake.guild_id]
+    assert circle["name"] == "circle" and circle["options"] == definition()[0]["options"]
+
+
+async def test_start_up_syncs_to_the_development_guild_only_when_the_definition_changed(fake, monkeypatch, tmp_path):
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
+    record = tmp_path / "discord-commands.sha256"
+    async with discord.Client(intents=discord.Intents.none()) as client:
+        await client.login("fake-token")
+        assert await sync_if_changed(client, fake.guild_id, record)
+        assert not await sync_if_changed(client, fake.guild_id, record)  # a restart: nothing changed
+        record.write_text("an older definition\n")
+        assert await sync_if_changed(client, fake.guild_id, record)
+    assert fake.command_puts == 2

@@ -1,0 +1,72 @@
+"""Discord interaction payloads -> the core's grammar, and /circle's definition within Discord's limits."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from adapters.discord.commands import MODERATOR_GROUP, definition, definition_hash, group_of
+from adapters.discord.translate import answers, grammar_line, language, may_open_form
+from bot.actions import Action, Verb, encode_action
+from bot.inputs import Pressed, Submitted, Typed
+from bot import commands as c
+from bot.grammar import SUBCOMMANDS, parse
+
+
+def invoked(sub: str, group: str | None = None, **options) -> dict:
+    """``data`` of an APPLICATION_COMMAND interaction, as Discord sends it."""
+    kinds = {str: 3, int: 4, bool: 5}
+    leaf = {"type": 1, "name": sub, "options": [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]}
+    return {"id": "1", "name": "circle", "type": 1, "options": [{"type": 2, "name": group, "options": [leaf]} if group else leaf]}
+
+
+def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits():
+    (circle,) = definition()
+    defined = []
+    for option in circle["options"]:
+        assert len(option["options"]) <= 25 and len(option["description"]) <= 100
+        for sub in option["options"] if option["type"] == 2 else [option]:
+            defined.append(sub["name"])
+            assert re.fullmatch(r"[-_a-z0-9]{1,32}", sub["name"]) and 1 <= len(sub["description"]) <= 100
+            required = [o.get("required", False) for o in sub["options"]]
+            assert required == sorted(required, reverse=True)  # Discord wants required options first
+    assert sorted(defined) == sorted(SUBCOMMANDS) and len(circle["options"]) <= 25
+    assert group_of("start") == MODERATOR_GROUP and group_of("checkin") is None
+    assert definition_hash() == definition_hash() and len(json.dumps(definition())) < 30_000
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "command"),
+    [
+        (invoked("new", name="Bob's crew", kit="career", timezone="Europe/London", day="tue", time="17:45", places=4),
+         "new 'Bob'\"'\"'s crew' career Europe/London tue 17:45 4", c.NewCircle),
+        (invoked("join", circle="tuesday-crew"), "join tuesday-crew", c.Join),
+        (invoked("checkin", answers="Met everyone | I'll call Sam"), "checkin Met everyone | I'll call Sam", c.CheckInCommand),
+        (invoked("checkin", circle="crew"), "checkin #crew", c.CheckInCommand),
+        (invoked("pause", MODERATOR_GROUP, circle="crew", weeks=2), "pause #crew for 2w", c.Pause),
+        (invoked("remove", MODERATOR_GROUP, member="4242"), "remove <@4242>", c.Remove),
+        (invoked("forget-me", confirm=True), "forget-me confirm", c.ForgetMe),
+        (invoked("forget-me", confirm=False), "forget-me", c.ForgetMe),
+        (invoked("rsvp", answer="no"), "rsvp no", c.Attend),
+        (invoked("me", timezone="America/New_York"), "me timezone America/New_York", c.Me),
+    ],
+)
+def test_a_typed_invocation_becomes_the_line_the_core_parses(data, line, command):
+    assert grammar_line(data) == line
+    assert isinstance(parse(line), command)
+
+
+def test_languages_and_modal_answers_come_from_the_payload():
+    assert [language(x) for x in ("es-ES", "en-GB", "de", "fr", None)] == ["es", "en", "de", None, None]
+    rows = [{"type": 1, "components": [{"type": 4, "custom_id": f"a{i}", "value": v}]} for i, v in ((1, "second"), (0, "first"))]
+    assert answers({"custom_id": "x", "components": rows}) == ("first", "second")
+
+
+def test_only_a_check_in_without_answers_may_open_a_form():
+    form = encode_action(Action(Verb.CHECKIN, "c1", 2))
+    assert may_open_form(Typed("checkin")) and may_open_form(Typed("checkin #crew")) and may_open_form(Pressed(form))
+    assert not may_open_form(Typed("checkin fine | ok")) and not may_open_form(Typed("info"))
+    assert not may_open_form(Pressed(encode_action(Action(Verb.RSVP_YES, "c1", 2)))) and not may_open_form(Pressed("x"))
+    assert not may_open_form(Submitted(form, ("a",)))
