@@ -39,6 +39,8 @@ from storage.repository import StaleCircle, Store, Transaction
 
 log = logging.getLogger(__name__)
 
+#: Display names are cut to this many characters (Slack allows 80, Discord 32).
+DISPLAY_NAME_LIMIT = 80
 #: How often a command is retried when another process changed the circle meanwhile.
 RETRIES = 3
 
@@ -103,7 +105,10 @@ class CommandService:
             The responses for the person (a reply, a form, a file); deliveries went to the
             outbox. A request whose id was handled before returns nothing and changes nothing.
         """
-        actor = request.actor
+        # A display name is the platform's, but people choose it: it is stored and shown, so it is cleaned too.
+        name = clean(request.actor.name[:DISPLAY_NAME_LIMIT]).strip() or request.actor.user.id
+        actor = replace(request.actor, name=name)
+        request = replace(request, actor=actor)
         try:
             command, pinned = command_of_input(request)
             for attempt in range(RETRIES):

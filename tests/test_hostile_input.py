@@ -171,6 +171,15 @@ def test_free_text_with_such_characters_is_stored_cleaned(service):
     assert "A date you shared: Tue 5 Jan 2027 \u2014 Mum\ufffd day" in answer
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"), [("Al\ud800ice", "Al\ufffdice"), ("Bo\x00b", "Bob"), ("\x07\x1b", "zed"), ("y" * 5000, "y" * 80)]
+)
+def test_a_display_name_the_platform_sends_is_cleaned_too(service, name, shown):
+    someone = Actor(UserRef("slack", "T1", "zed"), name, None, False)
+    command(service, someone, '/circle new "Crew" starter UTC tue 17:00', T0)
+    assert f"\u2022 {shown} (moderator)" in said(command(service, someone, "/circle info", T0))
+
+
 @pytest.mark.parametrize("line", ["/circle commit " + "x" * MAX_INPUT, '/circle new "Crew" career UTC tue 17:00 ' + "9" * 5000])
 def test_oversized_input_is_refused_and_changes_nothing(service, engine, line):
     command(service, ALICE, '/circle new "Crew" starter UTC tue 17:00', T0)
@@ -190,6 +199,7 @@ PEOPLE = (
     person("dave", admin=True),
     person("mallory", "T2", tz="Asia/Tokyo"),
     person("alice", "T2"),
+    Actor(UserRef("slack", "T2", "zed"), "Z\ud800\x00ed\u202e", "Pacific/Kiritimati", False),  # a name as odd as it gets
 )
 #: How the fuzz's world begins: a running circle with support open, a forming one, and one in the other workspace.
 SETUP = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from dbfixtures import database_url, engine, pg_schema, require_postgres  # noqa: F401  (fixtures)
@@ -73,6 +74,12 @@ def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
         with engines[1].connect() as connection:
             pid = connection.execute(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :id"), {"id": leaders[0].lock_id}).scalar()
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # pg_terminate_backend only signals: wait until the session has really gone, and its lock with it.
+            for _ in range(100):
+                held = connection.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :id"), {"id": leaders[0].lock_id}).scalar()
+                if not held:
+                    break
+                time.sleep(0.05)
         assert [leader.acquire() for leader in leaders[1:]] == [True, False]
         assert leaders[0].acquire() is False  # it notices, and stands down
         leaders[1].release()

@@ -86,7 +86,10 @@ async def test_a_whole_circle_runs_in_slack(world, fake):
         for user in (ALICE, BOB, CAROL):
             await world.command(user, f"checkin went fine | small step | step {week}", channel=channel_id)
     await world.advance(timedelta(days=7))
-    assert world.posts(channel, "Graduation")
+    assert len(world.posts(channel, "Graduation")) == 1
+    # Its progress card goes up as a picture in the post's thread (files.getUploadURLExternal and complete).
+    (card,) = [f for f in fake.files.values() if f["name"] == "progress.png"]
+    assert card["content"].startswith(b"\x89PNG") and card["shared_in"] == channel_id
 
     # DMs went to each member's own DM channel; the commitment came back to Bob.
     bob_dm = fake.im_of(BOB)
@@ -253,3 +256,33 @@ async def test_the_manifest_asks_for_the_scopes_the_calls_need_and_no_more(world
             assert needed & scopes, f"{method} needs one of {sorted(needed)}"
             used |= needed & scopes
     assert scopes == used, f"asked for but never used: {sorted(scopes - used)}"
+
+
+async def test_stories_go_to_the_community_channel_only_when_one_is_set(world, fake):
+    from adapters.contract import DeliveryFailed, Outgoing
+    from bot.effects import Message, PostToCommunity
+
+    await form_circle(world)
+    with world.wiring.store.transaction() as tx:
+        crew = tx.circle_of_space("slack", fake.channel_named("crew").id)
+    story = Outgoing(PostToCommunity("crew/story/1", crew, Message(("A story",))), False, world.clock.now(), "slack",
+                     None, None, "en", "UTC")
+    with pytest.raises(DeliveryFailed) as unset:
+        await world.bot.sender.deliver(story)
+    assert unset.value.permanent
+    community = fake.add_channel("stories")
+    world.bot.sender.community_channel = community.id
+    receipt = await world.bot.sender.deliver(story)
+    assert receipt.channel == community.id and text_of(community.messages[0]) == "A story"
+
+
+async def test_a_retried_button_press_has_one_effect(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "start", channel=channel_id)
+    await world.advance(timedelta(days=7))
+    week1 = world.posts(fake.channels[channel_id], "Week 1 of 4")[0]
+    first = await world.press(CAROL, week1, "Can't make it", channel=channel_id)
+    updates = len(fake.called("chat.update"))
+    posts = len(fake.channels[channel_id].messages)
+    await world.press(CAROL, week1, "Can't make it", channel=channel_id, retry_num=1, trigger_id=first.trigger_id)
+    assert len(fake.called("chat.update")) == updates and len(fake.channels[channel_id].messages) == posts

@@ -14,7 +14,7 @@ from storage.outbox import PARKED, Outbox
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SignedRequests
 from tests.fakes.specs import spec_path
-from tests.slack_world import CLIENT_ID, SECRET, SlackWorld, text_of
+from tests.slack_world import CLIENT_ID, SECRET, SlackWorld
 
 TEAM = "T0NEW"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"

@@ -112,3 +112,23 @@ async def test_killed_between_a_post_and_its_record_the_post_appears_once(fake, 
     looked = [c.params for c in fake.called("conversations.history")]
     assert looked and all(p.get("include_all_metadata") in (True, "true", "1", 1) for p in looked)
     assert "already posted" in output
+
+
+def test_circlebot_run_with_no_platform_says_what_to_set_and_points_to_the_console(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CIRCLEBOT_"))}
+    result = subprocess.run([sys.executable, "-m", "circlebot.cli", "run"], env={**env, "PYTHONPATH": str(ROOT)},
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.stderr and "circlebot console" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_circlebot_run_names_a_missing_slack_setting(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CIRCLEBOT_"))}
+    env |= {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x", "SLACK_SIGNING_SECRET": "y", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "circlebot.cli", "run"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "CIRCLEBOT_SECRET_KEY is missing" in result.stderr
+    short = subprocess.run([sys.executable, "-m", "circlebot.cli", "run"], env={**env, "CIRCLEBOT_SECRET_KEY": "short"},
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert short.returncode == 2 and "SECRET_KEY" in short.stderr and "short" not in short.stderr.replace("SECRET", "")

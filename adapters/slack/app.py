@@ -258,7 +258,9 @@ class SlackBot:
             await self.delete_installation(team)
 
     async def _send(self, responses: list[Response], answer: Answer) -> None:
-        """The responses that did not fit the acknowledgement: forms, files, replies after the fact."""
+        """Show the person the responses, after the acknowledgement: ephemeral replies through response_url
+        (or, with no channel behind the request, as a modal), forms with the trigger id, files and
+        lasting replies in their DM."""
         locale = answer.actor.locale or "en"
         for response in responses:
             match response:
