@@ -4,9 +4,9 @@ Both run as their own processes, connected to the same local fake Discord
 (``tests/fakes/discord_api.py``) in the same run:
 
 * **circlebot**: ``circlebot run`` with ``DISCORD_TOKEN``, ``DISCORD_API_URL`` and
-  ``DISCORD_GATEWAY_URL``; each ``/circle info circle:bench`` goes through the
-  router, the command service and the database, and is answered with the rendered
-  circle info.
+  ``DISCORD_GATEWAY_URL``; each ``/circle info circle:bench`` is deferred at once,
+  then goes through the router, the command service and the database, and the
+  rendered circle info follows up.
 * **bare**: an ``AutoShardedClient`` with the same intents whose ``on_interaction``
   only answers with an ephemeral "ok".
 
@@ -14,9 +14,10 @@ The fake sends INTERACTION_CREATE over the gateway and times each until the
 interaction's callback arrives over REST (the answer Discord needs within 3 s:
 circlebot defers at once, the bare bot answers with its message);
 ``--concurrency`` (50) are in flight at a time. It also reports, for both, the
-time until the person can read the answer (circlebot's follow-up). Each round measures both, alternating which goes first. The report
-gives p50 and p99 for each and their ratio (circlebot / bare), per round and the
-median over rounds. Goal: p99 ratio <= 1.2. Run from the repository root::
+time until the person can read the answer (circlebot's follow-up). Each round
+measures both, alternating which goes first. The report gives p50 and p99 for
+each and their ratio (circlebot / bare), per round and the median over rounds.
+Goal: p99 ratio <= 1.2. Run from the repository root::
 
     .venv/bin/python -m bench.discord_interactions [--requests 1000] [--rounds 3] [--concurrency 50]
 """

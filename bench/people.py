@@ -38,7 +38,7 @@ class CommandLoad:
     """Commands at ``per_second`` against ``circles`` seeded circles, through ``service``.
 
     Args:
-        service: the command service (``run(actor, text, now)``).
+        service: the command service (``handle(request, now)``).
         circles: how many running circles were seeded (forming ones follow them).
         per_second: commands started a second.
         now: the scheduler's clock (the circles' time).

@@ -33,12 +33,12 @@ def tick_all(url: str, profile: cProfile.Profile | None) -> dict:
     from storage.database import make_engine
 
     engine = make_engine(url)
-    service = wire(engine, builtin_kits(), timedelta(hours=6)).ticker
+    ticker = wire(engine, builtin_kits(), timedelta(hours=6)).ticker
     collections = sum(s["collections"] for s in gc.get_stats())
     began, cpu = time.perf_counter(), time.process_time()
     if profile:
         profile.enable()
-    ticked = service.tick_due(DUE)
+    ticked = ticker.tick_due(DUE)
     if profile:
         profile.disable()
     took, cpu = time.perf_counter() - began, time.process_time() - cpu

@@ -50,7 +50,9 @@ class Ticker:
         """
         try:
             with self.store.transaction(background=True) as tx:
-                for circle in tx.load_many(circle_ids, lock=True):
+                circles = tx.load_many(circle_ids, lock=True)
+                tx.people(member.user for circle in circles for member in circle.members)  # DMs' readers, one query
+                for circle in circles:
                     self.store.let_commands_first()
                     self._tick_one(tx, circle, now)
             return

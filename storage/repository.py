@@ -125,6 +125,7 @@ class Transaction:
     _updates: list[dict] = field(default_factory=list)
     _week_rows: dict[str, list[dict]] = field(default_factory=dict)  # circle id -> its circle_weeks rows
     _deliveries: list[dict] = field(default_factory=list)
+    _people: dict[str, PersonRow | None] = field(default_factory=dict)  # user key -> their settings, once read
 
     def flush(self) -> None:
         """Write the held circle updates, weekly figures and deliveries, one executemany each.
@@ -395,11 +396,18 @@ class Transaction:
         return self.session.get(PersonRow, user.key)
 
     def people(self, users: Iterable[UserRef]) -> dict[str, PersonRow]:
-        """The people among ``users`` who have settings of their own, by user key."""
-        keys = list({user.key for user in users})
-        if not keys:
-            return {}
-        return {row.user_key: row for row in self.session.exec(select(PersonRow).where(col(PersonRow.user_key).in_(keys)))}
+        """The people among ``users`` who have settings of their own, by user key.
+
+        Each person is read once a transaction: a tick asks for a whole page's members in
+        one query, and each circle's deliveries then cost none.
+        """
+        keys = {user.key for user in users}
+        unread = [key for key in keys if key not in self._people]
+        if unread:
+            self._people.update(dict.fromkeys(unread))
+            rows = self.session.exec(select(PersonRow).where(col(PersonRow.user_key).in_(unread)))
+            self._people.update((row.user_key, row) for row in rows)
+        return {key: row for key in keys if (row := self._people[key]) is not None}
 
     def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
                    tz_asked: bool | None = None) -> None:
@@ -410,10 +418,12 @@ class Transaction:
         row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
         self.session.add(row)
         self.session.flush()
+        self._people[user.key] = row
 
     def forget_person(self, user: UserRef) -> None:
         """Drop the person's own settings (forget-me)."""
         self.session.exec(delete(PersonRow.__table__).where(PersonRow.__table__.c.user_key == user.key))
+        self._people[user.key] = None
 
     def circle_of_space(self, platform: str, channel: str) -> str | None:
         """The circle whose space is ``channel`` on ``platform``, if any."""

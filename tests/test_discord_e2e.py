@@ -136,7 +136,8 @@ async def test_a_circle_runs_through_discord(fake, bot):
     (thread,) = fake.threads()
     assert thread["type"] == 12 and thread["parent_id"] == str(fake.channel_id)
     members = {fake.person(name).id for name in ("alice", "bob", "carol")}
-    assert members <= fake.thread_members[int(thread["id"])] and fake.people["dan"].id not in fake.thread_members[int(thread["id"])]
+    in_thread = fake.thread_members[int(thread["id"])]
+    assert members <= in_thread and fake.people["dan"].id not in in_thread
     assert "Check in" in [b["label"] for row in post["components"] for b in row["components"]]
 
     form = await check_in(fake, "bob", post, ["Met everyone", "Curiosity", "Finish the draft by Monday"])
@@ -170,9 +171,14 @@ async def test_killed_mid_post_the_bot_restarts_and_an_old_button_still_works(fa
 
     await bot.start()
     nonce = post["nonce"]
-    await fake.wait_for(lambda: sum(1 for r in fake.requests if isinstance(r[2], dict) and r[2].get("nonce") == nonce) >= 2, 60)
+
+    def attempts() -> int:
+        return sum(1 for r in fake.requests if isinstance(r[2], dict) and r[2].get("nonce") == nonce)
+
+    await fake.wait_for(lambda: attempts() >= 2, 60)
     assert len(weekly_posts(fake)) == 1  # the resend carried the same nonce: Discord returned the first post
 
     await check_in(fake, "carol", post, ["Hello all", "A friend", "Walk every day"])
-    await fake.wait_for(lambda: [m for m in fake.channel_messages(int(post["channel_id"])) if "Walk every day" in m["content"]])
+    thread = int(post["channel_id"])
+    await fake.wait_for(lambda: [m for m in fake.channel_messages(thread) if "Walk every day" in m["content"]])
     assert len(weekly_posts(fake)) == 1

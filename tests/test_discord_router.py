@@ -97,3 +97,10 @@ async def test_manage_server_may_run_a_circles_moderator_commands_and_others_may
     assert "Only the moderator" not in answer and "time zone" in answer  # she is asked her zone, once
     with bot.app.store.transaction() as tx:
         assert tx.find("discord", str(fake.guild_id), "crew").state is State.CLOSED
+
+
+async def test_an_answer_after_the_tokens_15_minutes_goes_to_a_dm(fake, bot, monkeypatch):
+    monkeypatch.setattr("fakes.discord_api.TOKEN_LIFETIME", 0.0)  # every follow-up is too late
+    await fake.answered(await fake.slash("bob", "help"))
+    (dm,) = await fake.wait_for(lambda: fake.dms_to("bob"))
+    assert "/circle" in dm["content"]

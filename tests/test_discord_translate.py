@@ -18,8 +18,10 @@ from bot.grammar import SUBCOMMANDS, parse
 def invoked(sub: str, group: str | None = None, **options) -> dict:
     """``data`` of an APPLICATION_COMMAND interaction, as Discord sends it."""
     kinds = {str: 3, int: 4, bool: 5}
-    leaf = {"type": 1, "name": sub, "options": [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]}
-    return {"id": "1", "name": "circle", "type": 1, "options": [{"type": 2, "name": group, "options": [leaf]} if group else leaf]}
+    given = [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]
+    leaf = {"type": 1, "name": sub, "options": given}
+    top = {"type": 2, "name": group, "options": [leaf]} if group else leaf
+    return {"id": "1", "name": "circle", "type": 1, "options": [top]}
 
 
 def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits():
@@ -43,7 +45,8 @@ def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits(
         (invoked("new", name="Bob's crew", kit="career", timezone="Europe/London", day="tue", time="17:45", places=4),
          "new 'Bob'\"'\"'s crew' career Europe/London tue 17:45 4", c.NewCircle),
         (invoked("join", circle="tuesday-crew"), "join tuesday-crew", c.Join),
-        (invoked("checkin", answers="Met everyone | I'll call Sam"), "checkin Met everyone | I'll call Sam", c.CheckInCommand),
+        (invoked("checkin", answers="Met everyone | I'll call Sam"), "checkin Met everyone | I'll call Sam",
+         c.CheckInCommand),
         (invoked("checkin", circle="crew"), "checkin #crew", c.CheckInCommand),
         (invoked("pause", MODERATOR_GROUP, circle="crew", weeks=2), "pause #crew for 2w", c.Pause),
         (invoked("remove", MODERATOR_GROUP, member="4242"), "remove <@4242>", c.Remove),
@@ -60,7 +63,8 @@ def test_a_typed_invocation_becomes_the_line_the_core_parses(data, line, command
 
 def test_languages_and_modal_answers_come_from_the_payload():
     assert [language(x) for x in ("es-ES", "en-GB", "de", "fr", None)] == ["es", "en", "de", None, None]
-    rows = [{"type": 1, "components": [{"type": 4, "custom_id": f"a{i}", "value": v}]} for i, v in ((1, "second"), (0, "first"))]
+    rows = [{"type": 1, "components": [{"type": 4, "custom_id": f"a{i}", "value": v}]}
+            for i, v in ((1, "second"), (0, "first"))]
     assert answers({"custom_id": "x", "components": rows}) == ("first", "second")
 
 

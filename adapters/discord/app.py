@@ -190,10 +190,18 @@ class CircleClient(discord.AutoShardedClient):
             await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
 
     async def _follow(self, interaction: discord.Interaction, responses: list, locale: str) -> None:
-        for post in await self._private(responses, locale, form_as_button=True) or [
-            Post({"content": "\u2713", "flags": EPHEMERAL})
-        ]:
-            await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
+        """The answer after a deferral; past the token's 15 minutes (Discord refuses it), in the person's DMs."""
+        done = Post({"content": "\u2713", "flags": EPHEMERAL})
+        shown = await self._private(responses, locale, form_as_button=True) or [done]
+        for index, post in enumerate(shown):
+            try:
+                await rest.follow_up(self.http, str(interaction.application_id), interaction.token, post)
+            except discord.HTTPException as refused:
+                if refused.status not in (401, 404):
+                    raise
+                log.warning("interaction %s: its token expired; the answer goes to a DM", interaction.id)
+                await self._dm(str(interaction.user.id), shown[index:])
+                return
 
     async def _private(self, responses: list, locale: str, form_as_button: bool = False) -> list[Post]:
         """What only the actor sees, as ephemeral posts; what should stay (a direct reply, a file) goes to their DMs.
@@ -371,7 +379,8 @@ class DiscordAdapter:
                                    channel_id=settings.discord_channel_id, shard_ids=settings.discord_shard_ids,
                                    shard_count=settings.discord_shard_count)
         community = settings.discord_community_channel_id
-        self.deliveries = DiscordDeliveries(self.client.http, self.client.home_channel, str(community) if community else None)
+        self.deliveries = DiscordDeliveries(self.client.http, self.client.home_channel,
+                                            str(community) if community else None)
         self.logged_in = asyncio.Event()
         self.task: asyncio.Task | None = None
 

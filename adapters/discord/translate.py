@@ -103,6 +103,6 @@ def may_open_form(given: Typed | Pressed | Submitted) -> bool:
 
 
 def language(locale: str | None) -> str | None:
-    """Discord's locale (``es-ES``, ``en-GB``, ``de``) as one of the bot's languages, or None when it speaks none of them."""
+    """Discord's locale (``es-ES``, ``en-GB``, ``de``) as one of the bot's languages; None when it speaks none."""
     base = (locale or "").split("-")[0].lower()
     return base if base in LANGUAGES else None

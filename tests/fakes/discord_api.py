@@ -92,7 +92,8 @@ class Interaction:
 
 def reply(body: object, status: int = 200, headers: dict | None = None) -> web.Response:
     """JSON as Discord sends it: discord.py parses a body only when the content type is exactly ``application/json``."""
-    return web.Response(body=json.dumps(body).encode(), status=status, headers={**(headers or {}), "Content-Type": "application/json"})
+    headers = {**(headers or {}), "Content-Type": "application/json"}
+    return web.Response(body=json.dumps(body).encode(), status=status, headers=headers)
 
 
 class DiscordError(Exception):
@@ -338,7 +339,8 @@ class FakeDiscord:
                     locale: str = "en-GB", **options: Any) -> Interaction:
         """``/circle [group] subcommand option:value ...`` typed by ``who``."""
         leaf = {"type": 1, "name": subcommand,
-                "options": [{"type": 3 if isinstance(v, str) else 4, "name": k, "value": v} for k, v in options.items()]}
+                "options": [{"type": 3 if isinstance(v, str) else 4, "name": k, "value": v}
+                            for k, v in options.items()]}
         top = {"type": 2, "name": group, "options": [leaf]} if group else leaf
         data = {"id": str(self._command_id("circle")), "name": "circle", "type": 1, "options": [top]}
         return await self._interact(2, data, who, channel=channel, locale=locale)
@@ -352,7 +354,8 @@ class FakeDiscord:
         data = {"id": str(self._command_id("circle")), "name": "circle", "type": 1, "options": [top]}
         return await self._interact(4, data, who)
 
-    async def click(self, who: str, message: dict, custom_id: str | None = None, *, locale: str = "en-GB") -> Interaction:
+    async def click(self, who: str, message: dict, custom_id: str | None = None, *,
+                    locale: str = "en-GB") -> Interaction:
         """``who`` presses a button of ``message`` (its first, or the one with ``custom_id``)."""
         buttons = [c for row in message.get("components", []) for c in row.get("components", []) if c.get("type") == 2]
         button = next(b for b in buttons if custom_id is None or b["custom_id"] == custom_id)
@@ -435,7 +438,8 @@ class FakeDiscord:
                 retry = limit[2]
                 return reply(
                     {"message": "You are being rate limited.", "retry_after": retry, "global": False},
-                    status=429, headers={"Retry-After": str(retry), "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                    status=429, headers={"Retry-After": str(retry), "X-RateLimit-Limit": "5",
+                                         "X-RateLimit-Remaining": "0",
                                          "X-RateLimit-Reset-After": str(retry), "X-RateLimit-Bucket": template,
                                          "X-RateLimit-Scope": "user", "Via": "1.1 google"})
         handler = self.HANDLERS.get((request.method, template))
@@ -556,7 +560,8 @@ class FakeDiscord:
         thread = {"id": str(thread_id), "type": body.get("type", 12), "guild_id": str(self.guild_id),
                   "parent_id": parent["id"], "owner_id": self.bot["id"], "name": body["name"], "last_message_id": None,
                   "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "flags": 0, "total_message_sent": 0,
-                  "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration", 10080),
+                  "thread_metadata": {"archived": False,
+                                      "auto_archive_duration": body.get("auto_archive_duration", 10080),
                                       "archive_timestamp": datetime.now(UTC).isoformat(), "locked": False,
                                       "invitable": body.get("invitable", True)}}
         self.channels[thread_id] = thread
@@ -612,7 +617,8 @@ class FakeDiscord:
         channel_id = int(interaction.payload["channel_id"])
         result: dict[str, Any] = {"interaction": {
             "id": str(interaction.id), "type": interaction.payload["type"],
-            "response_message_loading": kind == 5, "response_message_ephemeral": bool((data.get("flags") or 0) & EPHEMERAL)}}
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool((data.get("flags") or 0) & EPHEMERAL)}}
         if kind == 4:
             interaction.said_at = interaction.answered_at
             message = self._message(channel_id, data)

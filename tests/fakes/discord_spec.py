@@ -75,7 +75,8 @@ class DiscordSpec:
         op = self.operation(template, method)
         if op is None:
             return template, [f"{method} {template}: the spec has no such method"]
-        problems = [f"{method} {template}: undeclared query parameter {name!r}" for name in query if name not in op.query]
+        problems = [f"{method} {template}: undeclared query parameter {name!r}"
+                    for name in query if name not in op.query]
         if body is not None:
             if op.body is None:
                 problems.append(f"{method} {template}: a JSON body where the spec takes none")
