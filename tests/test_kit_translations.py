@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from circlebot.cli import main
 from kits import KitError, builtin_kits, kit_files, load_kit
 from kits.loader import BUILTIN_DIR
 from kits.translations import NOT_TEXT
@@ -105,3 +106,13 @@ def test_a_translation_that_differs_from_its_source_names_the_file_and_field(sta
 def test_a_translation_without_its_source_is_an_error(tmp_path):
     orphan = write(tmp_path / "lost.es.yaml", {"name": "Perdido"})
     assert problems_of(orphan, tmp_path / "lost.yaml")[0].startswith("cannot read file")
+
+
+def test_validating_a_folder_checks_each_translation_with_its_source(tmp_path, capsys):
+    assert main(["kits", "validate", str(BUILTIN_DIR)]) == 0
+    assert f"{BUILTIN_DIR}/starter.yaml: ok \u2014 starter, 4 meetings, weekly, translated into de, es" in capsys.readouterr().out
+    source = tmp_path / "starter.yaml"
+    source.write_text((BUILTIN_DIR / "starter.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    write(tmp_path / "starter.es.yaml", {"name": "Círculo de inicio"})
+    assert main(["kits", "validate", str(tmp_path)]) == 1
+    assert f"{tmp_path}/starter.es.yaml: weeks: missing" in capsys.readouterr().err
