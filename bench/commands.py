@@ -29,6 +29,7 @@ import os
 import random
 import statistics
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -103,6 +104,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def refused(responses) -> bool:
+    """An error reply (some commands, such as ``remove``, answer the person with nothing at all)."""
     return any(isinstance(r, Reply) and r.message.title and render(r.message.title) == "Sorry" for r in responses)
 
 
@@ -120,10 +122,10 @@ def measure(url: str, circles: int, samples: int, rng: random.Random) -> dict:
     engine = make_engine(url)
     store = Store(engine)
     commands, kits = CommandService(store, builtin_kits()), builtin_kits()
-    requests = itertools.count()
+    requests, run_id = itertools.count(), uuid.uuid4().hex[:8]  # a database seeded earlier has seen earlier runs' ids
 
     def run(actor: Actor, text: str) -> list:
-        return commands.handle(Request(actor, Typed(text), f"bench-commands-{next(requests)}"), NOW)
+        return commands.handle(Request(actor, Typed(text), f"bench-commands-{run_id}-{next(requests)}"), NOW)
 
     running = [command for command in COMMANDS if command.name != "join"]
     chosen = rng.sample(range(circles), samples * len(running))

@@ -290,6 +290,7 @@ class Circle:
         done: keys of occurrences already fired or skipped, so none fires twice.
         anchor: the meeting date the plan is laid out from.
         revision: bumped on every change; storage uses it to detect races.
+        locale: the language of its posts (its creator's); ``None``: the bot's default language.
     """
 
     id: str
@@ -319,6 +320,7 @@ class Circle:
     paused_from: State | None = None
     paused_at: datetime | None = None
     revision: int = 0
+    locale: str | None = None
 
     @property
     def moderator(self) -> Member | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -35,8 +36,10 @@ LIST_PAGE = 20
 
 
 def slug(name: str) -> str:
-    """A short handle from a circle's name: ``Tuesday Crew!`` -> ``tuesday-crew``."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24].strip("-") or "circle"
+    """A short handle from a circle's name: ``Tuesday Crew!`` -> ``tuesday-crew``, ``Círculo Über`` -> ``circulo-uber``."""
+    # Accents come off (NFKD splits them from their letters), so Spanish and German names stay readable.
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:24].strip("-") or "circle"
 
 
 def circle_id(platform: str, workspace: str, handle: str) -> str:
@@ -105,6 +108,7 @@ def create_circle(
         capacity=capacity,
         members=(moderator,),
         revision=1,
+        locale=actor.locale,
     )
     out = Out(circle.id, "r1")
     out.add(lambda delivery: OpenSpace(delivery, circle.id, name, (actor.user,)))

@@ -9,16 +9,24 @@ every ``_()`` call, so the catalog in ``bot/locale`` lists each sentence once.
 from __future__ import annotations
 
 import gettext
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Callable
 from typing import Union
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format, get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "circlebot"
 
-Param = Union[str, int, "Text", "Hint"]
+Param = Union[str, int, "Text", "Hint", "When", "Day", "Weekday"]
 
 #: The one slash command every adapter registers.
 COMMAND = "/circle"
@@ -50,6 +58,51 @@ def typed_hint(h: Hint) -> str:
 
 
 HintStyle = Callable[[Hint], str]
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment as its reader sees it: local date and time in ``tz``, named, in the reader's language."""
+
+    at: datetime
+    tz: str
+
+
+@dataclass(frozen=True)
+class Day:
+    """A calendar day, written in the reader's language (``Thu 4 Mar 2027``, ``jue, 4 mar 2027``)."""
+
+    on: date
+
+
+@dataclass(frozen=True)
+class Weekday:
+    """A day of the week, 0 for Monday, by its full name in the reader's language."""
+
+    index: int
+
+
+#: English keeps the short British form everywhere; other languages follow Babel's (CLDR's) own.
+ENGLISH_DATE = "EEE d MMM y"
+DATE_SKELETON = "yMMMEd"
+
+
+def _date(on: date, locale: str) -> str:
+    if locale == "en":
+        return format_date(on, ENGLISH_DATE, locale="en")
+    return format_date(on, _skeleton_pattern(locale), locale=locale)
+
+
+@lru_cache(maxsize=None)
+def _skeleton_pattern(locale: str) -> str:
+    return Locale.parse(locale).datetime_skeletons[DATE_SKELETON].pattern
+
+
+def _when(when: When, locale: str) -> str:
+    local = when.at.astimezone(ZoneInfo(when.tz))
+    day, clock = _date(local.date(), locale), format_time(local, "HH:mm", locale=locale)
+    joined = f"{day} {clock}" if locale == "en" else get_datetime_format("medium", locale).format(clock, day)
+    return f"{joined} ({when.tz})"
 
 
 @dataclass(frozen=True)
@@ -87,19 +140,56 @@ def join_and(parts: list[Text | str] | tuple[Text | str, ...]) -> Text:
     return _("{items} and {last}", items=join(parts[:-1]), last=parts[-1])
 
 
+def catalog_path(locale: str) -> Path:
+    """Where the translations of ``locale`` live (``bot/locale/es/LC_MESSAGES/circlebot.po``)."""
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @lru_cache(maxsize=None)
 def translations(locale: str) -> gettext.NullTranslations:
-    """The compiled catalog for ``locale``; English (the msgids) when there is none."""
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[locale], fallback=True)
+    """The catalog for ``locale``, compiled from its ``.po`` file; English (the msgids) when there is none.
+
+    Compiled here, once per process, rather than shipped as ``.mo`` files that could
+    fall behind their ``.po``. Fuzzy entries are left out, as ``pybabel compile`` does.
+    """
+    path = catalog_path(locale)
+    if not path.is_file():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@lru_cache(maxsize=None)
+def language(locale: str | None) -> str:
+    """The shipped language for a platform's locale (``es-ES`` -> ``es``, ``en-GB`` -> ``en``); English for any other."""
+    base = (locale or "").replace("_", "-").split("-")[0].lower()
+    return base if base.isalpha() and catalog_path(base).is_file() else "en"
 
 
 def render(text: Param, locale: str = "en", hints: HintStyle = typed_hint) -> str:
-    """Translate ``text`` into ``locale`` and fill in its parameters; ``hints`` spells commands."""
+    """Translate ``text`` into ``locale`` and fill in its parameters; ``hints`` spells commands.
+
+    ``locale`` may be any platform's code (``de-DE``); a language with no catalog reads English.
+    """
+    return _render(text, language(locale), hints)
+
+
+def _render(text: Param, locale: str, hints: HintStyle) -> str:
     if isinstance(text, Hint):
         return hints(text)
+    if isinstance(text, When):
+        return _when(text, locale)
+    if isinstance(text, Day):
+        return _date(text.on, locale)
+    if isinstance(text, Weekday):
+        return get_day_names("wide", locale=locale)[text.index]
     if not isinstance(text, Text):
         return str(text)
     catalog = translations(locale)
-    values = {name: render(value, locale, hints) for name, value in text.params}
+    values = {name: _render(value, locale, hints) for name, value in text.params}
     template = catalog.gettext(text.msgid) if text.msgid else ""
     return template.format(**values) if values else template

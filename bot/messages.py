@@ -11,9 +11,9 @@ from bot.circle import Circle, Commitment, Member, Occurrence, Role, Rsvp, Story
 from bot.actions import Action, Verb
 from bot.effects import Button, FormField, Message
 from bot.grammar import PREFIX, SUBCOMMANDS
-from bot.i18n import Text, _, hint, join, join_and
+from bot.i18n import Text, Weekday, _, hint, join, join_and
 from bot.state import STATE_NAMES, State
-from bot.timetable import WEEKDAY_NAMES, format_day, format_when, to_local
+from bot.timetable import format_day, format_when, to_local
 from kits.schema import Kit
 
 SEEN_BY_CIRCLE = _("Only the members of this circle see your answers.")
@@ -72,7 +72,7 @@ def help_message() -> Message:
 def slot_text(circle: Circle) -> Text:
     return _(
         "{day}s at {time} ({tz})",
-        day=WEEKDAY_NAMES[circle.slot.weekday],
+        day=Weekday(circle.slot.weekday),
         time=circle.slot.at.strftime("%H:%M"),
         tz=circle.tz,
     )

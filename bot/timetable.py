@@ -15,13 +15,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from bot.circle import Anchor, Kind, Occurrence, Slot
 from bot.errors import CircleError
-from bot.i18n import _, join
+from bot.i18n import Day, When, _, join
 from kits.schema import Kit
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = (
-    _("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"),
-)
 
 
 @lru_cache(maxsize=1)
@@ -141,12 +138,11 @@ def after_quiet_hours(moment: datetime, tz: str) -> datetime:
     return to_utc(datetime.combine(day, QUIET_UNTIL), tz)
 
 
-def format_day(day: date) -> str:
-    """A calendar day, e.g. ``Thu 4 Mar 2027``."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
+def format_day(day: date) -> Day:
+    """A calendar day, written in each reader's language when rendered, e.g. ``Thu 4 Mar 2027``."""
+    return Day(day)
 
 
-def format_when(moment: datetime, tz: str) -> str:
-    """A moment as the reader's local time, e.g. ``Tue 3 Dec 17:00 (Europe/London)``."""
-    local = to_local(moment, tz)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} ({tz})"
+def format_when(moment: datetime, tz: str) -> When:
+    """A moment as local time in ``tz``, written in each reader's language, e.g. ``Tue 3 Dec 2026 17:00 (Europe/London)``."""
+    return When(moment, tz)

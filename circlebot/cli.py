@@ -55,7 +55,8 @@ def _validate(paths: list[str]) -> int:
                 print(f"{path}: id: kit id {kit.id!r} is used by another kit ({seen[kit.id]})", file=sys.stderr)
                 continue
             seen[kit.id] = path
-            print(f"{path}: ok \u2014 {kit.id}, {kit.length} meetings, {kit.cadence.value}")
+            languages = f", translated into {', '.join(sorted(kit.translations))}" if kit.translations else ""
+            print(f"{path}: ok \u2014 {kit.id}, {kit.length} meetings, {kit.cadence.value}{languages}")
     return 1 if failed else 0
 
 

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 DISPLAY_NAME_LIMIT = 80
 #: How often a command is retried when another process changed the circle meanwhile.
 RETRIES = 3
+#: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
+ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal)
 
 
 def error_message(error: CircleError) -> Message:
@@ -120,6 +122,12 @@ class CommandService:
         except CircleError as error:
             return [Reply(actor.user, error_message(error))]
 
+    def reader_locale(self, actor: Actor) -> str:
+        """The language to show ``actor`` their responses in: their own choice, the platform's, else the bot's."""
+        with self.store.transaction() as tx:
+            person = tx.person(actor.user)
+        return (person.locale if person else None) or actor.locale or self.locale
+
     def _run(self, request: Request, command: c.Command, pinned: str | None, now: datetime) -> list[Response]:
         with self.store.transaction() as tx:
             if not tx.first_time(request_key(request), now):
@@ -156,11 +164,17 @@ class CommandService:
             return self._forget(tx, actor, command, now)
         if isinstance(command, c.NewCircle):
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
-            return self._apply(tx, None, create_circle(command, actor, now, self.kits, taken), now)
+            # The new circle speaks its creator's language, its welcome included.
+            kits = {kit_id: kit.translated(actor.locale or self.locale) for kit_id, kit in self.kits.items()}
+            return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now)
         circle = self._resolve(tx, actor, command, pinned, channel)
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now)
-        decision = handle(circle, command, actor, now, self._kit(circle))
+        if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
+            raise CircleError(_("That channel is already another circle's space; name another one."))
+        # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
+        reader = actor.locale if isinstance(command, ANSWERED_PRIVATELY) else None
+        decision = handle(circle, command, actor, now, self._kit(circle, reader))
         return self._apply(tx, circle, decision, now)
 
     def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
@@ -217,11 +231,12 @@ class CommandService:
                             members_changed=False)
         return [Reply(actor.user, person_message(actor, changed=bool(command.tz or command.locale)))]
 
-    def _kit(self, circle: Circle) -> Kit:
+    def _kit(self, circle: Circle, reader: str | None = None) -> Kit:
+        """The circle's kit in the language of ``reader`` (a language code), else in the circle's."""
         kit = self.kits.get(circle.kit_id)
         if kit is None:
             raise CircleError(_("This circle's kit \u201c{kit}\u201d is not installed here; ask an admin.", kit=circle.kit_id))
-        return kit
+        return kit.translated(reader or circle.locale or self.locale)
 
     def _resolve(
         self, tx: Transaction, actor: Actor, command: c.CircleCommand, pinned: str | None, channel: str | None
@@ -270,7 +285,11 @@ def request_key(request: Request) -> str:
 
 
 def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, now: datetime, locale: str) -> None:
-    """Save the circle as the decision left it and queue its deliveries, each for its reader's language and zone."""
+    """Save the circle as the decision left it and queue its deliveries, each for its reader's language and zone.
+
+    Posts are in the circle's language; a DM is in its recipient's, else the circle's;
+    ``locale`` (the bot's default) stands in for a circle that has none.
+    """
     after = decision.circle
     if before is None or after.revision != before.revision:
         members_changed = before is None or [m.user for m in before.members] != [m.user for m in after.members]
@@ -279,12 +298,13 @@ def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, n
     if not deliveries:
         return
     people = tx.people([e.to for e in deliveries if isinstance(e, DirectMessage)])
+    circle_locale = after.locale or locale
 
     def reader(effect: Delivery) -> tuple[str, str]:
         if not isinstance(effect, DirectMessage):
-            return locale, after.tz
+            return circle_locale, after.tz
         member, person = after.member(effect.to), people.get(effect.to.key)
         tz = (person.tz if person else None) or (member.tz if member else None) or after.tz
-        return (person.locale if person else None) or locale, tz
+        return (person.locale if person else None) or circle_locale, tz
 
     tx.enqueue(deliveries, now, platform=after.platform, reader=reader)

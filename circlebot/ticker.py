@@ -73,7 +73,7 @@ class Ticker:
         if kit is None:
             log.warning("tick for circle %s skipped: its kit %s is not installed", circle.id, circle.kit_id)
             return
-        decision = tick(circle, kit, now, self.grace)
+        decision = tick(circle, kit.translated(circle.locale or self.locale), now, self.grace)
         apply_decision(tx, circle, decision, now, self.locale)
         if decision.skipped:
             log.warning("circle %s: %d occurrences too late to send", circle.id, len(decision.skipped))

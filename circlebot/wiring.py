@@ -35,9 +35,13 @@ def installed_kits(settings: Settings) -> dict[str, Kit]:
     if settings.kits_dir:
         kits.update(load_kits(kit_files(settings.kits_dir)))
     if settings.support_resources:
-        for kit_id, kit in kits.items():
+
+        def with_ours(kit: Kit) -> Kit:
             resources = (*settings.support_resources, *kit.support.resources)
-            kits[kit_id] = kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
+            return kit.model_copy(update={"support": kit.support.model_copy(update={"resources": resources})})
+
+        for kit_id, kit in kits.items():
+            kits[kit_id] = with_ours(kit).with_translations({lang: with_ours(t) for lang, t in kit.translations.items()})
     return kits
 
 

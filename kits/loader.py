@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from kits.schema import Kit
+from kits.translations import language_of, mismatches, overlay, source_of, translations_beside
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 
@@ -103,30 +104,48 @@ def _parse(path: Path, text: str) -> object:
 
 
 def kit_files(folder: Path | str) -> list[Path]:
-    """The kit files in ``folder``, in name order: those ending in ``.yaml``."""
-    return sorted(Path(folder).glob("*.yaml"))
+    """The kit files in ``folder``, in name order: those ending in ``.yaml`` that are not translations of another."""
+    return [path for path in sorted(Path(folder).glob("*.yaml")) if language_of(path) is None]
 
 
-def load_kit(path: Path | str) -> Kit:
-    """Read and validate one kit file.
-
-    Args:
-        path: a YAML kit file.
-
-    Returns:
-        The validated, frozen kit.
-
-    Raises:
-        KitError: the file is missing, is not YAML, or does not match the schema.
-    """
-    path = Path(path)
+def _mapping(path: Path) -> dict:
     raw = _parse(path, _read(path))
     if not isinstance(raw, dict):
         raise KitError(path, ["(top level): expected a mapping of kit fields"])
+    return raw
+
+
+def _validate(path: Path, raw: dict) -> Kit:
     try:
         return Kit.model_validate(raw)
     except ValidationError as exc:
         raise KitError(path, [_problem(e) for e in exc.errors()]) from None
+
+
+def load_kit(path: Path | str) -> Kit:
+    """Read and validate one kit file, with its translations (``<kit>.<language>.yaml`` beside it).
+
+    Args:
+        path: a YAML kit file; a translation's path loads and checks its source with every translation.
+
+    Returns:
+        The validated, frozen kit; :meth:`Kit.translated` gives it in another language.
+
+    Raises:
+        KitError: a file is missing, is not YAML, or does not match the schema, or a
+            translation differs from its source (other weeks, exercises or questions).
+    """
+    path = source_of(Path(path))
+    raw = _mapping(path)
+    kit = _validate(path, raw)
+    translations = {}
+    for language, translation_path in translations_beside(path).items():
+        translated = _mapping(translation_path)
+        problems = mismatches(raw, translated)
+        if problems:
+            raise KitError(translation_path, problems)
+        translations[language] = _validate(translation_path, overlay(raw, translated))
+    return kit.with_translations(translations)
 
 
 def load_kits(paths: Iterable[Path | str]) -> dict[str, Kit]:

@@ -10,7 +10,9 @@ import enum
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+
+from bot.i18n import language
 
 #: A control character other than tab and newline (``"\\0"`` in a double-quoted YAML string); pydantic itself
 #: refuses lone surrogates.
@@ -135,6 +137,26 @@ class Kit(Frozen):
     faq: tuple[FaqEntry, ...] = Field(min_length=1)
     moderator_guide: Text
     support: Support
+    #: The same kit in other languages, by language code (from ``<id>.<language>.yaml`` files).
+    _translations: dict[str, Kit] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # Equal when the text is: a kit loaded without its translation files is still the same kit.
+        return isinstance(other, Kit) and self.__dict__ == other.__dict__
+
+    @property
+    def translations(self) -> dict[str, Kit]:
+        return dict(self._translations)
+
+    def with_translations(self, translations: dict[str, Kit]) -> Kit:
+        """This kit, carrying ``translations``."""
+        kit = self.model_copy()
+        kit._translations = dict(translations)
+        return kit
+
+    def translated(self, locale: str | None) -> Kit:
+        """The kit in ``locale`` (any platform's code, e.g. ``es-MX``), or as written when it has no translation into it."""
+        return self._translations.get(language(locale), self)
 
     @model_validator(mode="after")
     def _timing_fits_the_cadence(self) -> Kit:

@@ -11,7 +11,21 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import count
 
-from sqlalchemy import ColumnElement, Engine, Update, bindparam, delete, distinct, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    Update,
+    bindparam,
+    cast,
+    delete,
+    distinct,
+    func,
+    literal,
+    or_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -224,20 +238,25 @@ class Transaction:
         counts = self._counts(platform, workspace)
         c, cw = CircleRow.__table__.c, CircleWeekRow.__table__.c
         here, weeks_here = (c.platform == platform, c.workspace == workspace), (cw.platform == platform, cw.workspace == workspace)
-        weeks = sorted({int(figure.split(":")[1]) for figure in counts if figure.startswith("week:")})
+        states = [state for state in State if counts[f"state:{state.value}"]]
+        held = {int(figure.split(":")[1]) for figure in counts if figure.startswith("week:")}
+        weeks = sorted(week for week in held if counts[f"week:{week}:circles"])
+        enough = self._enough_people({
+            "circles": (c.id, here),
+            "started": (c.id, (*here, c.started)),
+            **{state.value: (c.id, (*here, c.state == state.value)) for state in states},
+            **{f"week {week}": (cw.circle_id, (*weeks_here, cw.week == week)) for week in weeks},
+        })
         return Tally(
-            circles=Counted(counts["circles"], self._enough_people(c.id, *here)),
-            by_state=tuple(
-                (state, Counted(counts[f"state:{state.value}"], self._enough_people(c.id, *here, c.state == state.value)))
-                for state in State if counts[f"state:{state.value}"]
-            ),
-            completion=Counted(Share(counts["graduated"], counts["started"]), self._enough_people(c.id, *here, c.started)),
+            circles=Counted(counts["circles"], "circles" in enough),
+            by_state=tuple((state, Counted(counts[f"state:{state.value}"], state.value in enough)) for state in states),
+            completion=Counted(Share(counts["graduated"], counts["started"]), "started" in enough),
             weeks=tuple(
                 Counted(
                     WeekFigures(week, *(counts[f"week:{week}:{name}"] for name in ("places", "checked_in", "coming"))),
-                    self._enough_people(cw.circle_id, *weeks_here, cw.week == week),
+                    f"week {week}" in enough,
                 )
-                for week in weeks if counts[f"week:{week}:circles"]
+                for week in weeks
             ),
         )
 
@@ -246,23 +265,36 @@ class Transaction:
         rows = self.session.exec(select(w.figure, w.count).where(w.platform == platform, w.workspace == workspace))
         return Counter(dict(rows.all()))
 
-    def _enough_people(self, circle_id: ColumnElement, *where: ColumnElement) -> bool:
-        """Whether the circles whose ``circle_id`` matches ``where`` have :data:`MIN_PEOPLE` different members.
+    def _enough_people(self, groups: dict[str, tuple[ColumnElement, tuple[ColumnElement, ...]]]) -> set[str]:
+        """The groups of circles (name: their id column and conditions) with :data:`MIN_PEOPLE` different members.
 
-        The members of a few of them usually show it (two small indexed queries); only a group
-        whose first circles share the same few people is counted in full.
+        The members of a few circles of each group usually show it: the first circles of every
+        group in one query, their members in a second. Only a group whose first circles share
+        the same few people is counted in full.
         """
         m = MembershipRow.__table__.c
-        # In the order of the index on (platform, workspace, ...): SQLite plans by statistics, perhaps
-        # gathered when every circle was active, and would scan the whole table for a rare state.
-        index = next(i for i in circle_id.table.indexes if i.name in GROUP_INDEXES)
-        leading = list(index.columns)[:3]  # (platform, workspace, state) or (platform, workspace, week)
-        sample = self.session.exec(select(circle_id).where(*where).order_by(*leading).limit(CIRCLE_SAMPLE)).all()
-        people = set(self.session.exec(select(m.user_key).where(m.circle_id.in_(sample))).all()) if sample else set()
-        if len(people) >= MIN_PEOPLE or len(sample) < CIRCLE_SAMPLE:
-            return len(people) >= MIN_PEOPLE
-        everyone = select(func.count(distinct(m.user_key))).join_from(circle_id.table, MembershipRow.__table__, m.circle_id == circle_id)
-        return self.session.exec(everyone.where(*where)).one() >= MIN_PEOPLE
+        samples = []
+        for number, (circle_id, where) in enumerate(groups.values()):
+            # In the order of the index on (platform, workspace, ...): SQLite plans by statistics, perhaps
+            # gathered when every circle was active, and would scan the whole table for a rare state.
+            index = next(i for i in circle_id.table.indexes if i.name in GROUP_INDEXES)
+            leading = list(index.columns)[:3]  # (platform, workspace, state) or (platform, workspace, week)
+            first = select(cast(literal(number), Integer).label("grp"), circle_id.label("circle_id"))
+            samples.append(first.where(*where).order_by(*leading).limit(CIRCLE_SAMPLE).subquery())
+        sampled = self.session.execute(union_all(*(select(s.c.grp, s.c.circle_id) for s in samples))).all()
+        people: dict[str, set[str]] = {}
+        for circle_id, user_key in self.session.execute(select(m.circle_id, m.user_key).where(m.circle_id.in_({i for _, i in sampled}))):
+            people.setdefault(circle_id, set()).add(user_key)
+        enough = set()
+        for number, (name, (circle_id, where)) in enumerate(groups.items()):
+            circles = [i for group, i in sampled if group == number]
+            if len(set().union(*(people.get(i, set()) for i in circles))) >= MIN_PEOPLE:
+                enough.add(name)
+            elif len(circles) == CIRCLE_SAMPLE:
+                everyone = select(func.count(distinct(m.user_key))).join_from(circle_id.table, MembershipRow.__table__, m.circle_id == circle_id)
+                if self.session.exec(everyone.where(*where)).one() >= MIN_PEOPLE:
+                    enough.add(name)
+        return enough
 
     def load_many(self, circle_ids: Iterable[str], *, lock: bool = False) -> list[Circle]:
         """The circles with these ids (those that exist), in one query, by id.
@@ -336,15 +368,22 @@ class Transaction:
             ]
 
     def write_counts(self) -> None:
-        """Add this transaction's changes to the workspaces' running counts (once, at the end, in key order)."""
-        table = WorkspaceCountRow.__table__
-        for (platform, workspace, figure), change in sorted(self.count_changes.items()):
-            if change:
-                statement = self._insert(table).values(platform=platform, workspace=workspace, figure=figure, count=change)
-                self.session.exec(statement.on_conflict_do_update(
-                    index_elements=["platform", "workspace", "figure"], set_={"count": table.c.count + change},
-                ))
+        """Add this transaction's changes to the workspaces' running counts (once, at the end, in key order).
+
+        One executemany: a member leaving changes some thirty counts (every held week's places).
+        """
+        changes = [
+            dict(platform=platform, workspace=workspace, figure=figure, count=change)
+            for (platform, workspace, figure), change in sorted(self.count_changes.items()) if change
+        ]
         self.count_changes.clear()
+        if changes:
+            insert = self._insert(WorkspaceCountRow.__table__)
+            added = insert.on_conflict_do_update(
+                index_elements=["platform", "workspace", "figure"],
+                set_={"count": WorkspaceCountRow.__table__.c.count + insert.excluded.count},
+            )
+            self.session.exec(added, params=changes)
 
     def forget_involvements(self, user: UserRef) -> None:
         """Forget which circles ``user`` was in: after ``forget-me`` none holds anything about them."""

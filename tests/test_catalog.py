@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from bot import i18n
+from bot.people import LANGUAGES
+from circlebot.catalogs import language_problems, problems, shipped_languages
 from bot.grammar import parse
 from bot.i18n import _, render
 from bot.messages import help_message
@@ -41,18 +42,20 @@ def test_the_shipped_catalog_lists_every_sentence_in_the_code(tmp_path):
 
 @pytest.fixture
 def pseudo_locale(tmp_path, monkeypatch):
-    """A compiled 'xx' catalog that translates two sentences."""
+    """An 'xx' catalog that translates two sentences."""
     catalog = Catalog(locale="de")
     catalog.add("Circlebot commands", "Circlebot-Befehle")
     catalog.add("Unknown weekday \u201c{day}\u201d. Use one of: {choices}.", "Unbekannter Wochentag \u201e{day}\u201c. Erlaubt: {choices}.")
     target = tmp_path / "xx" / "LC_MESSAGES"
     target.mkdir(parents=True)
-    with (target / "circlebot.mo").open("wb") as handle:
-        write_mo(handle, catalog)
+    with (target / "circlebot.po").open("wb") as handle:
+        write_po(handle, catalog)
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     i18n.translations.cache_clear()
+    i18n.language.cache_clear()
     yield "xx"
     i18n.translations.cache_clear()
+    i18n.language.cache_clear()
 
 
 def test_messages_render_in_another_language_without_touching_the_logic(pseudo_locale):
@@ -66,3 +69,57 @@ def test_messages_render_in_another_language_without_touching_the_logic(pseudo_l
 
 def test_nested_parameters_render():
     assert render(_("{a} and {b}", a=_("x {n}", n=3), b="y")) == "x 3 and y"
+
+
+def test_every_language_the_bot_speaks_ships_a_catalog():
+    assert shipped_languages() == sorted(set(LANGUAGES) - {"en"})
+
+
+@pytest.mark.parametrize("locale", sorted(set(LANGUAGES) - {"en"}))
+def test_each_catalog_is_complete_current_and_keeps_every_placeholder(locale):
+    found = language_problems(locale)
+    assert not found, (
+        f"{locale}: {len(found)} problems, e.g. {found[:5]}; run pybabel update (README, Languages) and translate"
+    )
+
+
+def test_the_catalog_check_finds_missing_fuzzy_stale_and_changed_placeholders():
+    source = Catalog()
+    for msgid in ("Week {week}", "Hello {name}", "Thanks", "Bye", "Kept"):
+        source.add(msgid)
+    translated = Catalog(locale="es")
+    translated.add("Week {week}", "Semana {semana}")  # a renamed placeholder
+    translated.add("Hello {name}", "Hola {name}", flags=["fuzzy"])
+    translated.add("Thanks", "")
+    translated.add("Kept", "Guardado")
+    translated.add("Gone", "Ido")  # no longer in the template
+    translated.obsolete["Old"] = translated["Gone"]
+    assert problems(source, translated) == [
+        "placeholders differ: 'Week {week}' -> 'Semana {semana}'",
+        "fuzzy: 'Hello {name}'",
+        "missing: 'Thanks'",
+        "missing: 'Bye'",
+        "stale: 'Gone'",
+        "stale (obsolete): 'Old'",
+    ]
+
+
+def test_a_translation_with_broken_braces_is_reported():
+    source, translated = Catalog(), Catalog(locale="de")
+    source.add("{n} meetings")
+    translated.add("{n} meetings", "{n Treffen")
+    assert problems(source, translated) == ["placeholders differ: '{n} meetings' -> '{n Treffen'"]
+
+
+def test_the_shipped_catalogs_translate_the_bot():
+    i18n.translations.cache_clear()
+    assert render(help_message().title, "es") == "Comandos de Circlebot"
+    assert render(help_message().title, "de") == "Circlebot-Befehle"
+
+
+def test_a_platforms_locale_reads_its_language_and_any_other_reads_english():
+    title = help_message().title
+    assert [render(title, locale) for locale in ("es-ES", "es_MX", "de-AT", "en-GB", "fr", "", "pt-BR")] == [
+        "Comandos de Circlebot", "Comandos de Circlebot", "Circlebot-Befehle",
+        "Circlebot commands", "Circlebot commands", "Circlebot commands", "Circlebot commands",
+    ]

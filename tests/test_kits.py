@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from bot.circle import Anchor, Slot
 from bot.timetable import lay_out
 from bot.turns import days_after
-from kits import KitError, builtin_kits, load_kit, load_kits
+from kits import KitError, builtin_kits, kit_files, load_kit, load_kits
 from kits.loader import BUILTIN_DIR
 from kits.schema import Cadence, Kit
 
@@ -53,7 +53,7 @@ def problems_of(path: Path) -> list[str]:
 def test_builtin_kits_are_the_three_shipped_files():
     kits = builtin_kits()
     assert sorted(kits) == ["after-loss", "career", "starter"]
-    assert sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml")) == sorted(kits)
+    assert sorted(p.stem for p in kit_files(BUILTIN_DIR)) == sorted(kits)
     assert all(isinstance(kit, Kit) and kit.id == key for key, kit in kits.items())
 
 

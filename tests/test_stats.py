@@ -21,7 +21,7 @@ from bot.state import State
 from bot.forming import circle_id
 from bot.stats import Share, WeekAttendance, require_admin, stats_message, workspace_stats
 from circlebot.cli import main as cli_main
-from storage.repository import Store
+from storage.repository import CIRCLE_SAMPLE, Store
 
 WEEK_1_OPEN = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 WEEK_1_HELD = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)
@@ -80,6 +80,12 @@ def test_four_people_are_too_few_to_show_and_five_are_enough(held_week_one, stat
 def test_people_are_counted_once_however_many_circles_they_are_in(held_week_one, stats_of):
     same_four_twice = stats_of([held_week_one(joined=3, name="One"), held_week_one(joined=3, name="Two")])
     assert same_four_twice.circles is None and same_four_twice.attendance == (WeekAttendance(1, None, None),)
+
+
+def test_a_group_whose_first_circles_share_four_people_is_counted_in_full(held_week_one, stats_of):
+    same_four = [held_week_one(joined=3, name=f"Same {n}") for n in range(CIRCLE_SAMPLE)]
+    assert stats_of(same_four).circles is None
+    assert stats_of([*same_four, held_week_one(joined=4, name="Fifth")]).circles == CIRCLE_SAMPLE + 1
 
 
 def test_completion_states_and_attendance_by_week(new_circle, started_circle, run_until, kits, moderator, members, stats_of):

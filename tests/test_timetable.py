@@ -9,7 +9,7 @@ import pytest
 
 from bot.circle import Anchor, Kind, Slot
 from bot.errors import CircleError
-from bot.i18n import render
+from bot.i18n import Day, Weekday, render
 from bot.timetable import WEEKDAYS, first_meeting_on, format_when, lay_out, meeting_at, parse_slot, parse_zone
 
 LONDON = "Europe/London"
@@ -138,8 +138,16 @@ def test_meeting_at_is_local_wall_time_in_utc():
 
 
 def test_format_when():
-    assert format_when(utc(2026, 12, 1, 17, 0), LONDON) == "Tue 1 Dec 2026 17:00 (Europe/London)"
-    assert format_when(utc(2026, 6, 2, 16, 0), LONDON) == "Tue 2 Jun 2026 17:00 (Europe/London)"
+    assert render(format_when(utc(2026, 12, 1, 17, 0), LONDON)) == "Tue 1 Dec 2026 17:00 (Europe/London)"
+    assert render(format_when(utc(2026, 6, 2, 16, 0), LONDON)) == "Tue 2 Jun 2026 17:00 (Europe/London)"
+
+
+def test_times_and_days_are_written_in_the_readers_language():
+    moment = utc(2026, 12, 1, 16, 0)
+    assert render(format_when(moment, "Europe/Madrid"), "es") == "mar, 1 dic 2026, 17:00 (Europe/Madrid)"
+    assert render(format_when(moment, "Europe/Berlin"), "de") == "Di., 1. Dez. 2026, 17:00 (Europe/Berlin)"
+    assert [render(Weekday(1), locale) for locale in ("en", "es", "de")] == ["Tuesday", "martes", "Dienstag"]
+    assert render(Day(date(2027, 3, 4)), "de") == "Do., 4. März 2027"
 
 
 # ---------------------------------------------------------------- lay_out: DST

@@ -21,6 +21,7 @@ pictures folder; its path and the card's text are printed.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import tempfile
@@ -90,7 +91,7 @@ class ConsoleAdapter:
         header, body = effect_lines(
             effect, outgoing.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
         )
-        self.write(block(header, body, format_when(self.clock.now(), outgoing.tz)))
+        self.write(block(header, body, render(format_when(self.clock.now(), outgoing.tz))))
         if isinstance(effect, DirectMessage):
             channel = f"dm:{effect.to.id}"
         elif isinstance(effect, PostToCommunity):
@@ -132,6 +133,8 @@ class Console:
         self.clock = clock
         self.write = write
         self.locale = locale
+        #: The language of the person typing, as the service knows it after their last request.
+        self.reading = locale
         self.files = files or Path(tempfile.mkdtemp(prefix="circlebot-files-"))
         self.pictures = pictures
         self.choices = choices or Choices()
@@ -158,7 +161,7 @@ class Console:
     def prompt(self) -> str:
         if self.form:
             field = self.form.form.fields[len(self.form.answers)]
-            return f"{self.actor.name} ({len(self.form.answers) + 1}/{len(self.form.form.fields)}) {render(field.label, self.locale)}> "
+            return f"{self.actor.name} ({len(self.form.answers) + 1}/{len(self.form.form.fields)}) {render(field.label, self.reading)}> "
         return f"{self.actor.name}> "
 
     async def handle_line(self, line: str) -> bool:
@@ -176,7 +179,7 @@ class Console:
         if word == "/help":
             self.write(CONSOLE_HELP)
         elif word == "/now":
-            self.write(f"It is {format_when(self.clock.now(), self.actor.tz or 'UTC')}.")
+            self.write(f"It is {render(format_when(self.clock.now(), self.actor.tz or 'UTC'))}.")
         elif word == "/as":
             self._switch(rest.split())
         elif word == "/tick":
@@ -232,7 +235,7 @@ class Console:
             return
         step = timedelta(**{UNITS[match[2]]: int(match[1])})
         await self.runner.advance(self.clock, self.clock.now() + step)
-        self.write(f"(clock: {format_when(self.clock.now(), self.actor.tz or 'UTC')})")
+        self.write(f"(clock: {render(format_when(self.clock.now(), self.actor.tz or 'UTC'))})")
 
     def _save(self, file: SendFile) -> Path:
         folder = self.files / file.to.id
@@ -243,7 +246,10 @@ class Console:
 
     async def _send(self, what: Input) -> None:
         request = Request(self.actor, what, f"{self._session}:{next(self._lines)}")
-        for response in await self.service.ahandle(request, self.clock.now()):
+        responses = await self.service.ahandle(request, self.clock.now())
+        # Read after the request, so `/circle me language es` is answered in Spanish.
+        self.reading = await asyncio.to_thread(self.service.reader_locale, self.actor)
+        for response in responses:
             self._show(response)
         if isinstance(self.clock, SimulatedClock):
             await self.runner.run_due(self.clock.now())
@@ -251,7 +257,7 @@ class Console:
 
     def _show(self, response: Response) -> None:
         header, body = effect_lines(
-            response, self.locale, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
+            response, self.reading, self.pictures, handle_of=lambda key: self.place_of(key).handle, choices=self.choices
         )
         if isinstance(response, SendFile):
             try:
