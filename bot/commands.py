@@ -121,6 +121,13 @@ class Again(ModeratorCommand):
 
 
 @dataclass(frozen=True)
+class UseSpace(ModeratorCommand):
+    """Meet in an existing channel the moderator names (its platform id) instead of the one made for the circle."""
+
+    channel: str
+
+
+@dataclass(frozen=True)
 class Close(ModeratorCommand):
     pass
 

@@ -200,12 +200,17 @@ class DirectMessage:
 
 @dataclass(frozen=True)
 class OpenSpace:
-    """Create the circle's private space (a private channel or thread) for ``members``."""
+    """Create the circle's private space (a private channel or thread) for ``members``.
+
+    Attributes:
+        channel: an existing channel (its platform id) to use instead of making one; the members are added to it.
+    """
 
     key: str
     circle_id: str
     name: str
     members: tuple[UserRef, ...]
+    channel: str | None = None
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,16 @@ def _member_arg(cls: type) -> Callable[[str | None, list[str]], c.Command]:
     return build
 
 
+def _use_space(circle: str | None, args: list[str]) -> c.Command:
+    """``space <channel>``: a platform's channel mention (Slack ``<#C123|crew>``, Discord ``<#123>``) or its id."""
+    if len(args) != 1:
+        raise ValueError("one channel")
+    match = re.fullmatch(r"<#([A-Za-z0-9]{1,40})(?:\|[^>]*)?>|([A-Za-z0-9]{1,40})", args[0])
+    if match is None:
+        raise ValueError("a channel")
+    return c.UseSpace(circle, match[1] or match[2])
+
+
 def _again(circle: str | None, args: list[str]) -> c.Command:
     if len(args) > 1:
         raise ValueError("at most a kit")
@@ -375,6 +385,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("after graduation, form a new run (same or another kit) and invite the members back"),
             c.Again,
             _again,
+        ),
+        Subcommand(
+            "space",
+            "space [#circle] <channel>",
+            _("meet in an existing channel instead of the private one made for the circle; its members are added"),
+            c.UseSpace,
+            _use_space,
         ),
         Subcommand("close", "close [#circle]", _("end the circle early; nothing more is posted"), c.Close, _no_args(c.Close)),
     )

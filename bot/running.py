@@ -21,6 +21,7 @@ from bot.circle import (
 from bot.decision import Context, Out, find_member, reader_tz, require_member, require_state, weekly_post_key
 from bot.effects import (
     AddToSpace,
+    OpenSpace,
     RemoveFromSpace,
 )
 from bot.errors import CircleError
@@ -257,6 +258,14 @@ def _remove(circle: Circle, cmd: c.Remove, ctx: Context, out: Out) -> Circle:
     return circle
 
 
+def _use_space(circle: Circle, cmd: c.UseSpace, ctx: Context, out: Out) -> Circle:
+    """The members move to the channel the moderator named; the next posts go there."""
+    members = tuple(m.user for m in circle.members)
+    out.add(lambda key: OpenSpace(key, circle.id, circle.handle, members, channel=cmd.channel))
+    out.reply(ctx.actor.user, m.plain(_("From now on the circle's posts go to the channel you named; its members are being added.")))
+    return circle
+
+
 def _hand_over(circle: Circle, cmd: c.HandOver, ctx: Context, out: Out) -> Circle:
     member = find_member(circle, cmd.member)
     if member.role is Role.MODERATOR:
@@ -350,6 +359,7 @@ HANDLERS = {
     c.Reschedule: _reschedule,
     c.Remove: _remove,
     c.HandOver: _hand_over,
+    c.UseSpace: _use_space,
     c.Close: _close,
     c.Attend: _attend,
     c.Away: _away,

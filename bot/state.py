@@ -182,6 +182,7 @@ PERMISSIONS: dict[str, Rule] = {
     "Remove": _rule(LEADERS, OPEN_STATES, _("remove a member")),
     "HandOver": _rule(LEADERS, OPEN_STATES, _("hand over the moderator role")),
     "Again": _rule(LEADERS, {G, U, C}, _("go again")),
+    "UseSpace": _rule(LEADERS, OPEN_STATES, _("choose where the circle meets")),
     "Close": _rule(LEADERS, OPEN_STATES, EVENT_NAMES[Event.CLOSE]),
 }
 

@@ -174,6 +174,8 @@ class CommandService:
         circle = self._resolve(tx, actor, command, pinned, channel)
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now)
+        if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
+            raise CircleError(_("That channel is already another circle's space; name another one."))
         # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
         reader = actor.locale if isinstance(command, ANSWERED_PRIVATELY) else None
         decision = handle(circle, command, actor, now, self._kit(circle, reader))

@@ -295,3 +295,21 @@ def test_a_reply_says_how_private_and_lasting_it_is(app):
     assert reply.visibility is Visibility.EPHEMERAL
     [file] = run(app.commands, BOB, "/circle export", T0)
     assert file.visibility is Visibility.DIRECT
+
+
+async def test_the_moderator_names_an_existing_channel_and_the_circle_moves_there(app):
+    crew = form_circle(app)
+    sender = RecordingSender()
+    runner = app.runner(sender)
+    await runner.run_due(T0)
+    assert "being added" in text_of(run(app.commands, ALICE, "/circle space <#C0EXISTING|our-room>", T0))
+    assert "Only the moderator" in text_of(run(app.commands, BOB, "/circle space C0OTHER", T0))
+    await runner.run_due(T0)
+    moved = [o.effect for o in sender.outgoing if type(o.effect).__name__ == "OpenSpace" and o.effect.channel]
+    assert [(e.channel, set(e.members)) for e in moved] == [("C0EXISTING", {ALICE.user, BOB.user, CAROL.user})]
+    # The space is now that channel, both ways: a command typed there acts on the circle, and posts go there.
+    assert "Kit:" in text_of(run(app.commands, ALICE, "/circle info", T0, channel="C0EXISTING"))
+    assert app.outbox.space_of(crew).channel == "C0EXISTING"
+    # Another circle cannot take the same channel.
+    form_circle(app, "Other")
+    assert "already another circle's space" in text_of(run(app.commands, ALICE, "/circle space #other C0EXISTING", T0))

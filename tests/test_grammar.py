@@ -72,6 +72,8 @@ VALID = [
     ("skip", c.Skip(None)),
     ("skip #career", c.Skip("career")),
     ("close", c.Close(None)),
+    ("space <#C0ROOM|our-room>", c.UseSpace(None, "C0ROOM")),
+    ("space #crew 123456789012345678", c.UseSpace("crew", "123456789012345678")),
     ("close #career", c.Close("career")),
     # checkin
     ("checkin", c.CheckInCommand(None, ())),
@@ -352,7 +354,7 @@ def test_help_lists_every_subcommand_once():
 
 def test_help_marks_moderator_commands():
     lines = {name: render(line) for name, line in zip(SUBCOMMANDS, help_message().lines)}
-    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "close", "again"}
+    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "close", "again", "space"}
     assert {name for name, sub in SUBCOMMANDS.items() if sub.moderator_only} == moderator_only
     for name, line in lines.items():
         assert line.endswith("(moderator)") == (name in moderator_only), line

@@ -43,7 +43,7 @@ LINES = {
     "Share": "share #{c} a story", "ShareDate": "support #{c} date 2027-01-10 a birthday",
     "ShareSupportWith": "support #{c} who all", "Skip": "skip #{c}", "Start": "start #{c}",
     "StopHelping": "support #{c} stop cleo", "Struggling": "struggling #{c}", "TellCircle": "support #{c} tell circle",
-    "WithdrawStory": "share #{c} withdraw 1",
+    "WithdrawStory": "share #{c} withdraw 1", "UseSpace": "space #{c} C0ROOM",
 }
 
 

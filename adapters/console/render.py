@@ -125,8 +125,10 @@ def effect_lines(
             return f"DM to {to.id} (kept)", [*note_lines, f"(file {filename}, {len(content.encode())} bytes)"]
         case DirectMessage(to=to, message=message):
             return f"DM to {to.id}", lines(message)
-        case OpenSpace(circle_id=circle_id, members=members):
+        case OpenSpace(circle_id=circle_id, members=members, channel=None):
             return f"#{handle_of(circle_id)}", [f"(private space created for {', '.join(u.id for u in members)})"]
+        case OpenSpace(circle_id=circle_id, members=members, channel=channel):
+            return f"#{handle_of(circle_id)}", [f"(the circle now meets in {channel}; added: {', '.join(u.id for u in members)})"]
         case AddToSpace(circle_id=circle_id, user=user):
             return f"#{handle_of(circle_id)}", [f"({user.id} was added to the space)"]
         case RemoveFromSpace(circle_id=circle_id, user=user):

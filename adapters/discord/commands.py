@@ -36,6 +36,7 @@ class Kind(IntEnum):
     INTEGER = 4
     BOOLEAN = 5
     USER = 6
+    CHANNEL = 7
 
 
 class Shape(IntEnum):
@@ -126,6 +127,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "moderator": (CIRCLE, Option("member", "the member who moderates from now on", Kind.USER, shape=Shape.MENTION,
                                  required=True)),
     "again": (CIRCLE, Option("kit", "the kit of the new run (default: the same)", autocomplete=True)),
+    "space": (CIRCLE, Option("channel", "the channel whose private thread the circle meets in", Kind.CHANNEL,
+                             required=True)),
 }
 
 

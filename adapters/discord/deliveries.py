@@ -107,7 +107,8 @@ class DiscordDeliveries:
             raise DeliveryFailed(f"{effect.circle_id}'s thread would have no members", permanent=True)
         guild, moderator = effect.members[0].workspace, effect.members[0].id
         # REST, not the gateway's cache: the process delivering may not run the guild's shard.
-        parent = self.home_channel(guild, moderator) or await rest.first_text_channel(self.http, guild)
+        # A channel the moderator named (`/circle space`) holds the circle's private thread; else where it formed.
+        parent = effect.channel or self.home_channel(guild, moderator) or await rest.first_text_channel(self.http, guild)
         if parent is None:
             raise DeliveryFailed(f"no text channel to open {effect.circle_id}'s thread in")
         # Threads have no nonce: after a crash, the thread an earlier attempt opened is found by its name.

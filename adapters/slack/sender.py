@@ -155,8 +155,9 @@ class SlackSender:
                 if not self.community_channel:
                     raise DeliveryFailed("SLACK_COMMUNITY_CHANNEL is not set; the story was not posted", permanent=True)
                 return await self._post(client, outgoing, self.community_channel, message)
-            case OpenSpace(name=name, members=members):
-                channel = await self._open_space(client, name, outgoing.resend)
+            case OpenSpace(name=name, members=members, channel=existing):
+                # The moderator may name an existing channel; otherwise the circle gets a private one of its own.
+                channel = existing or await self._open_space(client, name, outgoing.resend)
                 await self._invite(client, channel, [m.id for m in members], one_by_one=outgoing.resend)
                 return Receipt(channel)
             case AddToSpace(user=user):

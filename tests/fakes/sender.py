@@ -30,7 +30,10 @@ class RecordingSender:
             self.resent.append(effect.key)
         self.delivered.append(effect)
         self.outgoing.append(outgoing)
-        channel = f"D-{effect.to.id}" if isinstance(effect, DirectMessage) else f"C-{effect.circle_id}"
+        if isinstance(effect, DirectMessage):
+            channel = f"D-{effect.to.id}"
+        else:  # the circle's channel, or the existing one its moderator named
+            channel = getattr(effect, "channel", None) or f"C-{effect.circle_id}"
         return Receipt(channel, str(next(self._ids)))
 
     @property
