@@ -213,11 +213,6 @@ class Outbox:
             table.insert().values(circle_id=outcome.space_of, platform=outcome.platform, channel=outcome.receipt.channel)
         )
 
-    def space_of(self, circle_id: str) -> Receipt | None:
-        with Session(self.engine) as session:
-            channel = session.exec(select(SpaceRow.channel).where(SpaceRow.circle_id == circle_id)).first()
-        return Receipt(channel) if channel else None
-
     def next_due(self) -> datetime | None:
         """When the next delivery can go: the earliest of each lane's first waiting row.
 
