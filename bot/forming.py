@@ -23,6 +23,7 @@ from bot.effects import (
     OpenSpace,
 )
 from bot.errors import CircleError
+from bot.moderators import welcome_to_role
 from bot.plan import next_meeting
 from bot.turns import tz_of
 from bot.i18n import Text, _, hint, join
@@ -58,12 +59,14 @@ def create_circle(
     now: datetime,
     kits: Mapping[str, Kit],
     taken_handles: Iterable[str],
+    others: tuple[Member, ...] = (),
 ) -> Decision:
     """Form a new circle with ``actor`` as its moderator.
 
     Args:
         taken_handles: the handles of ``actor``'s workspace among the slug, ``<slug>-2``, ``<slug>-3``, ...
             (at least up to the first free one).
+        others: members who are in it from the start (people matched together, bot/matching.py).
 
     Raises:
         CircleError: unknown kit or time zone, or an unusable name.
@@ -106,12 +109,12 @@ def create_circle(
         slot=command.slot,
         created_at=now,
         capacity=capacity,
-        members=(moderator,),
+        members=(moderator, *others),
         revision=1,
         locale=actor.locale,
     )
     out = Out(circle.id, "r1")
-    out.add(lambda delivery: OpenSpace(delivery, circle.id, name, (actor.user,)))
+    out.add(lambda delivery: OpenSpace(delivery, circle.id, name, tuple(member.user for member in circle.members)))
     out.post(
         m.plain(
             kit.summary,
@@ -133,6 +136,7 @@ def create_circle(
             title=_("Circle formed"),
         ),
     )
+    welcome_to_role(out, circle, moderator, kit)
     return Decision(circle, tuple(out.effects))
 
 

@@ -172,7 +172,7 @@ class Result:
 
 
 @lru_cache(maxsize=65536)
-def _moment(tz: str, weekday: int, minute: int, now: datetime) -> datetime:
+def next_moment(tz: str, weekday: int, minute: int, now: datetime) -> datetime:
     """The first moment at or after ``now`` that is ``weekday`` ``minute`` in ``tz``, in UTC."""
     zone = ZoneInfo(tz)
     local = now.astimezone(zone)
@@ -185,7 +185,7 @@ def _moment(tz: str, weekday: int, minute: int, now: datetime) -> datetime:
 def moments(signup: Signup, now: datetime) -> tuple[datetime, ...]:
     """Every start of a meeting that fits ``signup``'s hours, as its next moment from ``now`` (UTC), sorted."""
     starts = {
-        _moment(signup.tz, w.weekday, minute, now)
+        next_moment(signup.tz, w.weekday, minute, now)
         for w in signup.hours
         for minute in range(w.start, w.end - MEETING + 1, STEP)
     }

@@ -28,13 +28,15 @@ from bot.engine import Decision, create_circle, forget, handle, list_message
 from bot.errors import CircleError
 from bot.forming import LIST_PAGE, form_again, slug
 from bot.grammar import parse
-from bot.i18n import _, hint, join
+from bot.faq import faq_message
+from bot.i18n import _, hint, join, language
 from bot.inputs import Pressed, Request, Submitted, Typed
 from bot.messages import help_message, plain
 from bot.people import person_message, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
 from bot.text import clean
 from circlebot import metrics
+from circlebot.matchmaker import Matchmaker
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
 
@@ -45,7 +47,9 @@ DISPLAY_NAME_LIMIT = 80
 #: How often a command is retried when another process changed the circle meanwhile.
 RETRIES = 3
 #: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
-ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal)
+#: Commands about the pool of people asking to be matched, not about one circle.
+POOL_COMMANDS = (c.SignUp, c.MySignup, c.LeavePool, c.Match, c.MatchSchedule)
+ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal, c.Faq, c.Guide)
 
 
 def error_message(error: CircleError) -> Message:
@@ -96,6 +100,7 @@ class CommandService:
         self.kits = kits
         self.locale = locale
         self.on_change = on_change
+        self.matchmaker = Matchmaker(kits, locale, apply_decision)
 
     async def ahandle(self, request: Request, now: datetime) -> list[Response]:
         """:meth:`handle` in a worker thread, so an adapter's event loop never waits on the database."""
@@ -166,12 +171,22 @@ class CommandService:
             return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now)]
         if isinstance(command, c.ForgetMe):
             return self._forget(tx, actor, command, now)
+        if isinstance(command, POOL_COMMANDS):
+            return self.matchmaker.command(tx, actor, command, now)
         if isinstance(command, c.NewCircle):
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
             # The new circle speaks its creator's language, its welcome included.
             kits = {kit_id: kit.translated(actor.locale or self.locale) for kit_id, kit in self.kits.items()}
             return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now)
-        circle = self._resolve(tx, actor, command, pinned, channel)
+        try:
+            circle = self._resolve(tx, actor, command, pinned, channel)
+        except CircleError:
+            # Someone waiting in the pool may ask about the kit they signed up for.
+            row = tx.signup(user) if isinstance(command, c.Faq) else None
+            if row is None or row.kit not in self.kits:
+                raise
+            reader = actor.locale or self.locale
+            return [Reply(user, faq_message(self.kits[row.kit].translated(reader), command.words, language(reader)))]
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
@@ -210,6 +225,7 @@ class CommandService:
             self._apply(tx, before, decision, now)
         tx.forget_involvements(user)
         tx.forget_person(user)
+        tx.drop_signups([user.key])
         log.info("forgot a person: %d circles, %d outbox rows", len(circles), erased)
         return [Reply(user, privacy.forgotten_message(len(circles)))]
 
