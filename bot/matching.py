@@ -40,8 +40,8 @@ from bot.timetable import WEEKDAYS
 SMALLEST, LARGEST = 4, 5
 #: A meeting is an hour; it may start on the hour or the half hour (zones such as Asia/Kolkata are half an hour off).
 MEETING, STEP = 60, 30
-#: How many hours a week one person may give: enough for every evening, few enough to keep matching fast.
-MOST_HOURS = 7 * 24
+#: How many windows one person may give: four a day is plenty, and keeps a sign-up short.
+MOST_WINDOWS = 28
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ def parse_hours(text: str) -> tuple[Window, ...]:
                 _("\u201c{piece}\u201d is not a window of at least an hour within one day.", piece=piece)
             )
         windows.append(Window(WEEKDAYS.index(day), start, end))
-    if sum(w.end - w.start for w in windows) > MOST_HOURS * 60:
-        raise CircleError(_("That is more hours than a week has."))
+    if len(windows) > MOST_WINDOWS:
+        raise CircleError(_("Give at most {count} windows of hours.", count=MOST_WINDOWS))
     return tuple(sorted(set(windows), key=lambda w: (w.weekday, w.start, w.end)))
 
 

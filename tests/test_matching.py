@@ -128,7 +128,8 @@ def test_a_kit_with_four_places_makes_groups_of_four():
 
 def test_hours_are_read_as_people_write_them():
     assert hours_text(parse_hours("Tue 17-20,  thursday 18:30-21")) == "tue 17-20, thu 18:30-21"
-    for bad in ("tue", "tue 20-17", "tue 17-17:30", "someday 17-20", "tue 17-25"):
+    too_many = ", ".join(f"{day} {h}-{h + 1}" for day in ("mon", "tue", "wed", "thu", "fri") for h in range(8, 14))
+    for bad in ("tue", "tue 20-17", "tue 17-17:30", "someday 17-20", "tue 17-25", too_many):
         with pytest.raises(CircleError):
             parse_hours(bad)
 
