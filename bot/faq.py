@@ -26,7 +26,7 @@ from kits.schema import FaqEntry, Kit
 #: The share of a question's meaning (0-1) below which nothing is said to match.
 GOOD_ENOUGH = 0.34
 #: How alike two words must be (difflib's ratio) to count as the same word misspelt.
-CLOSE = 0.84
+CLOSE = 0.8
 
 STOP_WORDS = {
     "en": "a an and are am be can do does for how i if in is it me my of on or the to what when where who why will "

@@ -68,6 +68,15 @@ class Matchmaker:
         assert isinstance(command, c.MatchSchedule)
         return [Reply(user, self._schedule(tx, actor, command, now))]
 
+    def exported(self, tx: Transaction, user: UserRef) -> dict | None:
+        """The person's sign-up as ``export`` shows it (``None``: they are not in the pool)."""
+        row = tx.signup(user)
+        if row is None:
+            return None
+        return {"kit": row.kit, "hours": row.hours, "tz": row.tz, "language": row.language,
+                "prefers": "strangers" if row.strangers else "people they know", "moderate": row.moderate,
+                "signed_up_at": row.signed_up_at.isoformat()}
+
     def _sign_up(self, tx: Transaction, actor: Actor, command: c.SignUp, now: datetime):
         kit = pool.require_kit(command.kit, self.kits)
         tz = command.tz or actor.tz

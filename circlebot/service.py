@@ -168,7 +168,8 @@ class CommandService:
             require_admin(actor)
             return [Reply(user, stats_message(workspace_stats(tx.tally(user.platform, user.workspace))))]
         if isinstance(command, c.Export):
-            return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now)]
+            signup = self.matchmaker.exported(tx, user)
+            return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now, signup)]
         if isinstance(command, c.ForgetMe):
             return self._forget(tx, actor, command, now)
         if isinstance(command, POOL_COMMANDS):
