@@ -41,7 +41,7 @@ def test_people_who_sign_up_are_matched_into_a_circle_and_told_why_in_their_own_
     assert "Matched on Tuesday 22:30 (Asia/Kolkata), your time" in output
     assert "Matched on Tuesday 12:00 (America/New_York), your time" in output
     # The volunteer moderates the forming circle and gets the guide's first section.
-    assert "== Moderator guide 1/7: Preparing ==" in output
+    assert "== Moderator guide 1/8: Preparing ==" in output
     info = output.split("alice> /circle info")[1]
     assert "State: forming (not started yet)" in info and "• alice (moderator)" in info and "Members (4 of 5)" in info
     # Erin could not be placed: told why, and still in the pool until she leaves it.
@@ -83,7 +83,7 @@ def test_hand_over_waits_for_a_yes_and_a_co_moderator_runs_the_week():
         "/circle info",
     ]) + "\n")
     assert "bob is now co-moderator." in output
-    assert "== Moderator guide 1/7: Preparing ==" in output.split("/circle comod bob")[1]
+    assert "== Moderator guide 1/8: Preparing ==" in output.split("/circle comod bob")[1]
     assert "== “Crew” has started ==" in output  # the co-moderator started it
     assert "Only the moderator of “Crew” can do that." in output.split("bob> /circle close")[1]
     assert "carol has been asked to moderate; the role moves once they accept." in output
