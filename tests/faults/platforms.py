@@ -94,6 +94,8 @@ class Platform:
     #: ``rate_limit_next(retry_after)``: the next message the bot sends is answered 429.
     rate_limit_next: Callable[[float], None]
     violations: Callable[[], list[str]]
+    #: The fake platform itself, for faults beyond the next post.
+    fake: FakeSlack | FakeDiscord
 
     def __post_init__(self):
         self.runner = Runner(self.wiring.ticker, self.wiring.outbox, self.sender)
@@ -169,7 +171,7 @@ async def slack_platform(tmp_path: Path) -> AsyncIterator[Platform]:
             "slack", wiring, bot.sender, clock, people, created_keys,
             lambda answer, carried_out: fake.fault("chat.postMessage", answer, carried_out=carried_out),
             lambda retry_after: fake.rate_limit("chat.postMessage", retry_after),
-            lambda: fake.violations,
+            lambda: fake.violations, fake,
         )
     finally:
         await workspaces.close()
@@ -200,7 +202,7 @@ async def discord_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
         people, created_keys,
         lambda answer, carried_out: fake.fault_next("POST", messages, answer, carried_out=carried_out),
         lambda retry_after: fake.rate_limit_next("POST", messages, retry_after),
-        lambda: fake.violations,
+        lambda: fake.violations, fake,
     )
     try:
         yield platform

@@ -134,3 +134,21 @@ async def test_a_platform_in_trouble_loses_nothing_doubles_nothing_and_says_so(
         platform.say("cat", "join aspen")
         await platform.deliver()
         platform.assert_each_message_once_in_order()
+
+
+async def test_a_resend_minutes_later_still_finds_the_post_in_slacks_history(tmp_path, log_lines):
+    """The post is made but never answered; the first resend cannot read the history; the next is minutes later."""
+    async with slack_platform(tmp_path) as platform:
+        platform.say("mod", "new Aspen starter Europe/London tue 17:00")
+        await platform.deliver()
+        platform.break_next("silence", True)
+        platform.fake.fault("conversations.history", "500", carried_out=False)
+        platform.say("ann", "join aspen")
+        await platform.deliver()  # posted, unanswered: timed out
+        await platform.deliver(after=BACKOFF[0])  # the resend's look at the history fails
+        (struck,) = [row for row in platform.rows() if row.attempts == 2]
+        assert struck.status == "sending"  # a resend still: the first attempt may have gone out
+        await platform.deliver(after=BACKOFF[1])  # minutes after the post: the history is read from when it was queued
+        platform.assert_each_message_once_in_order()
+        failures = [line for line in log_lines.about(struck.key) if line["logger"] == "scheduler.delivery"]
+        assert len(failures) == 2 and all("as a resend" in line["message"] for line in failures), failures
