@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot import commands as c
 from bot import messages as m
-from bot.circle import Actor, Member, Role, Slot, UserRef
+from bot.circle import Actor, Member, Role, Slot
 from bot.decision import Decision, Out, quiet_hours
 from bot.effects import DirectMessage, Message, Reply
 from bot.errors import CircleError
