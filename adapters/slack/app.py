@@ -37,7 +37,7 @@ from adapters.contract import DeliveryFailed
 from adapters.slack import render as r
 from adapters.slack import translate
 from adapters.slack.installations import open_stores
-from adapters.slack.sender import SlackSender, Workspaces, error_code, count_trouble
+from adapters.slack.sender import SlackSender, Workspaces, count_trouble, error_code
 from bot.actions import Action, Verb
 from bot.circle import Actor, UserRef
 from bot.effects import Button, Message, OpenForm, Reply, Response, SendFile, Visibility

@@ -199,7 +199,7 @@ class SlackSender:
                 try:
                     await client.conversations_kick(channel=self._space(outgoing), user=user.id)
                 except SlackApiError as error:
-                    if error.response.get("error") != "not_in_channel":
+                    if error_code(error) != "not_in_channel":
                         raise
                 return outgoing.space
             case RefreshHome(user=user):
@@ -263,7 +263,7 @@ class SlackSender:
             try:
                 return (await client.conversations_create(name=wanted, is_private=True))["channel"]["id"]
             except SlackApiError as error:
-                if error.response.get("error") != "name_taken":
+                if error_code(error) != "name_taken":
                     raise
             if resend and (mine := await self._own_channel(client, wanted)):
                 return mine
@@ -291,7 +291,7 @@ class SlackSender:
             try:
                 await client.conversations_invite(channel=channel, users=",".join(group))
             except SlackApiError as error:
-                if error.response.get("error") != "already_in_channel":
+                if error_code(error) != "already_in_channel":
                     raise
 
     def _failure(self, error: SlackApiError | aiohttp.ClientError | asyncio.TimeoutError) -> DeliveryFailed:
