@@ -23,9 +23,21 @@ from bot.effects import DirectMessage, Message, Reply
 from bot.errors import CircleError
 from bot.forming import MAX_NAME, create_circle
 from bot.i18n import Text, Weekday, _, hint
+from bot.people import LANGUAGES
 from bot.matching import REASONS, Group, Reason, Result, Signup, hours_text, next_moment
 from bot.timetable import after_quiet_hours, to_local
 from kits.schema import Kit
+
+#: The title of someone's sign-up: just signed up, changed, or shown.
+SIGNED_UP, UPDATED, SHOWN = _("You are in the pool"), _("Your sign-up is updated"), _("Your sign-up")
+#: Refusals of pool commands.
+ADMINS_ONLY = _("Only a workspace admin can match the pool.")
+
+
+def which_zone(kit: str) -> Text:
+    return _("Which time zone are your hours in? Add it, e.g. {example}.",
+             example=hint("signup", kit, "tue 17-20", "tz", "Europe/London"))
+
 
 #: How the reasons read in the admin's summary.
 REASON_NAMES = {
@@ -46,7 +58,7 @@ def signup_message(signup: Signup, kit: Kit, title: Text) -> Message:
     return m.plain(
         _("Kit: {kit}", kit=kit.name),
         _("Hours you can meet: {hours} ({tz})", hours=hours_text(signup.hours), tz=signup.tz),
-        _("Language: {language}", language=signup.language),
+        _("Language: {language}", language=LANGUAGES.get(signup.language, signup.language)),
         _("You would rather meet strangers.") if signup.strangers else _("You would rather meet people you know."),
         _("You volunteer to moderate.") if signup.moderate else _("You do not volunteer to moderate."),
         _(

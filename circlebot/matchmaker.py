@@ -19,7 +19,7 @@ from bot.decision import Decision
 from bot.effects import Reply, Response
 from bot.errors import CircleError
 from bot.forming import slug
-from bot.i18n import _, hint, language
+from bot.i18n import language
 from bot.matching import Result, Signup, match, met_from, parse_hours
 from kits.schema import Kit
 from storage.models import MatchScheduleRow, SignupRow
@@ -55,14 +55,14 @@ class Matchmaker:
             return [Reply(user, self._sign_up(tx, actor, command, now))]
         if isinstance(command, c.MySignup):
             row = tx.signup(user)
-            message = pool.signup_message(_signup(row), self.kits[row.kit], _("Your sign-up")) if row and row.kit in self.kits \
+            message = pool.signup_message(_signup(row), self.kits[row.kit], pool.SHOWN) if row and row.kit in self.kits \
                 else pool.not_signed_up()
             return [Reply(user, message)]
         if isinstance(command, c.LeavePool):
             tx.drop_signups([user.key])
             return [Reply(user, pool.left_pool())]
         if not actor.is_admin:
-            raise CircleError(_("Only a workspace admin can match the pool."))
+            raise CircleError(pool.ADMINS_ONLY)
         if isinstance(command, c.Match):
             return [Reply(user, self.run(tx, user.platform, user.workspace, now))]
         assert isinstance(command, c.MatchSchedule)
@@ -81,8 +81,7 @@ class Matchmaker:
         kit = pool.require_kit(command.kit, self.kits)
         tz = command.tz or actor.tz
         if tz is None:
-            raise CircleError(_("Which time zone are your hours in? Add it, e.g. {example}.",
-                                example=hint("signup", command.kit, "tue 17-20", "tz", "Europe/London")))
+            raise CircleError(pool.which_zone(command.kit))
         before = tx.signup(actor.user)
         row = SignupRow(
             user_key=actor.user.key, platform=actor.user.platform, workspace=actor.user.workspace,
@@ -94,7 +93,7 @@ class Matchmaker:
             signed_up_at=before.signed_up_at if before else now, told=None,
         )
         tx.save_signup(row)
-        title = _("Your sign-up is updated") if before else _("You are in the pool")
+        title = pool.UPDATED if before else pool.SIGNED_UP
         return pool.signup_message(_signup(row), kit.translated(row.language), title)
 
     def run(self, tx: Transaction, platform: str, workspace: str, now: datetime):
