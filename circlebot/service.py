@@ -23,7 +23,8 @@ from bot import commands as c
 from bot import privacy
 from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
-from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply, Response
+from bot.effects import (DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply,
+                         Response, ToldOfClosedDms)
 from bot.engine import Decision, create_circle, forget, handle, list_message
 from bot.errors import CircleError
 from bot.forming import LIST_PAGE, form_again, slug
@@ -139,7 +140,8 @@ class CommandService:
                 return []
             actor, person = request.actor, tx.person(request.actor.user)
             if person is not None:  # what they set themselves wins over what the platform says
-                actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale)
+                actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale,
+                                dms_refused=person.dms_refused)
             responses = self._dispatch(tx, actor, command, now, pinned, request.channel)
             if actor.tz is None and not (person and person.tz_asked) and not isinstance(command, c.Me):
                 # The platform tells no zone (Discord): ask once, and never again.
@@ -217,6 +219,8 @@ class CommandService:
         self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False
     ) -> list[Response]:
         apply_decision(tx, before, decision, now, self.locale)
+        for told in (e for e in decision.effects if isinstance(e, ToldOfClosedDms)):
+            tx.set_person(told.user, dms_refused=False)  # said once per refusal
         # A tick runs inside the scheduler, which re-arms itself; a command must tell it.
         if self.on_change and not from_clock and any(isinstance(e, SCHEDULING_TYPES) for e in decision.effects):
             tx.after_commit.append(self.on_change)

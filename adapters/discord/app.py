@@ -24,7 +24,6 @@ import sys
 import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 import discord
 import yarl
@@ -95,9 +94,8 @@ class CircleClient(discord.AutoShardedClient):
         self.lookups = lookups
         self.now = now
         self.channel_id = channel_id
-        self.forms = PagedForms()
+        self.forms = PagedForms(lookups.store, now)
         self.working = asyncio.Semaphore(CORE_AT_ONCE)
-        self.formed_in: dict[tuple[str, str], str] = {}  # (guild, moderator) -> channel of their last /circle new
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         kind = interaction.type.value
@@ -109,7 +107,7 @@ class CircleClient(discord.AutoShardedClient):
                 if given is None:
                     return  # a page of a longer form, answered with the next one
                 if isinstance(given, Typed) and given.text.split()[0] in FORMING:
-                    self.remember_formed_in(interaction)
+                    await self.remember_formed_in(interaction)
                 request = Request(await self._actor(interaction, given), given, request_id=str(interaction.id),
                                   channel=str(interaction.channel_id) if interaction.channel_id else None)
                 await self._run(interaction, request)
@@ -124,20 +122,25 @@ class CircleClient(discord.AutoShardedClient):
         if page is None:
             return Pressed(data["custom_id"]) if interaction.type.value == COMPONENT else \
                 Submitted(data["custom_id"], answers(data))
-        user, locale = str(interaction.user.id), interaction.locale.value
+        # Held under the person as the core knows them (a DM's click names the circle's guild): forget-me finds it.
+        user, locale = (await self._actor(interaction, Pressed(page.action))).user.key, interaction.locale.value
         if interaction.type.value == COMPONENT:
-            form = self.forms.form(user, page)
+            form = await asyncio.to_thread(self.forms.form, user, page)
             if form is None:
-                return Pressed(page.action)  # forgotten in a restart: the core answers as for the form's action
+                return Pressed(page.action)  # dropped (stale, or forget-me): the core answers as for the form's action
             await rest.respond(self.http, str(interaction.id), interaction.token, MODAL,
                                modal(form, locale, data["custom_id"], page.number))
             return None
-        so_far = self.forms.submit(user, page, answers(data))
+        so_far = await asyncio.to_thread(self.forms.submit, user, page, answers(data))
+        if so_far is None:
+            # Not a whole form's answers: the core offers the form afresh, never takes one page for all of it.
+            return Pressed(page.action)
         if isinstance(so_far, str):
+            pages = await asyncio.to_thread(self.forms.pages, user, page)
             await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE,
-                               next_page(so_far, page.number + 1, self.forms.pages(user, page)))
+                               next_page(so_far, page.number + 1, pages))
             return None
-        return Submitted(page.action, so_far if so_far is not None else answers(data))
+        return Submitted(page.action, so_far)
 
     async def _actor(self, interaction: discord.Interaction, given: Typed | Pressed | Submitted) -> Actor:
         workspace = str(interaction.guild_id) if interaction.guild_id else None
@@ -183,7 +186,7 @@ class CircleClient(discord.AutoShardedClient):
             await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE, first.payload,
                                first.attachment)
         else:
-            custom_id = self.forms.open(str(interaction.user.id), form, encode_action(form.action))
+            custom_id = await asyncio.to_thread(self.forms.open, form.to.key, form, encode_action(form.action))
             await rest.respond(self.http, str(interaction.id), interaction.token, MODAL, modal(form, locale, custom_id))
             more = await self._private([r for r in responses if r is not form], locale)
         for post in more:
@@ -219,7 +222,8 @@ class CircleClient(discord.AutoShardedClient):
                 shown = [*before, Post(last.payload, Attachment(response.filename, content))]
             elif isinstance(response, fx.OpenForm) and form_as_button:
                 # A form opens only as an interaction's first answer; after a deferral, a button opens it.
-                custom_id = self.forms.hold(response.to.id, response, encode_action(response.action))
+                custom_id = await asyncio.to_thread(self.forms.hold, response.to.key, response,
+                                                    encode_action(response.action))
                 result.append(Post(form_button(response, locale, custom_id)))
                 continue
             else:
@@ -262,25 +266,34 @@ class CircleClient(discord.AutoShardedClient):
 
     # ------------------------------------------------------------ where circles live
 
-    def remember_formed_in(self, interaction: discord.Interaction) -> None:
-        """A circle formed here gets its thread here: remembered for the moderator, whose OpenSpace follows."""
+    async def remember_formed_in(self, interaction: discord.Interaction) -> None:
+        """A circle formed here gets its thread here: kept for the moderator, whose OpenSpace follows.
+
+        Kept in the database before the command runs, so whichever process delivers the
+        OpenSpace, now or after a restart, opens the thread in this channel.
+        """
         channel = interaction.channel
         parent = getattr(channel, "parent_id", None) or interaction.channel_id
         if interaction.guild_id and parent:
-            self.formed_in[(str(interaction.guild_id), str(interaction.user.id))] = str(parent)
+            key = formed_in_key(str(interaction.guild_id), str(interaction.user.id))
+            await asyncio.to_thread(self.lookups.store.keep_value, key, str(parent))
 
     def home_channel(self, guild: str, moderator: str | None = None) -> str | None:
-        """Where a circle's thread opens: the configured channel, or where its moderator formed it (if known here).
+        """Where a circle's thread opens: the configured channel, or where its moderator last formed a circle.
 
-        None: the deliveries fall back to the server's first text channel.
+        None: the deliveries fall back to the server's first text channel. Reads the database: call it in a thread.
         """
         if self.channel_id:
             return str(self.channel_id)
-        return self.formed_in.get((guild, moderator or ""))
+        return self.lookups.store.kept_value(formed_in_key(guild, moderator or ""))
 
 
-def stored_hash(path: Path) -> str | None:
-    return path.read_text().strip() if path.exists() else None
+def formed_in_key(guild: str, moderator: str) -> str:
+    return f"discord:formed-in:{guild}:{moderator}"
+
+
+def synced_key(guild: int) -> str:
+    return f"discord:commands-synced:{guild}"
 
 
 async def sync_commands(client: discord.Client, guild: int | None) -> None:
@@ -288,13 +301,16 @@ async def sync_commands(client: discord.Client, guild: int | None) -> None:
     await rest.put_commands(client.http, str(client.application_id), definition(), str(guild) if guild else None)
 
 
-async def sync_if_changed(client: discord.Client, guild: int, record: Path) -> bool:
-    """Sync to the development guild only when the definition changed since the last sync (200 creates a day)."""
+async def sync_if_changed(client: discord.Client, guild: int, store: Store) -> bool:
+    """Sync to the development guild only when the definition changed since the last sync (200 creates a day).
+
+    The last sync's hash is kept in the database: replicas on one database agree, and a new container does not resync.
+    """
     current = definition_hash()
-    if stored_hash(record) == f"{guild}:{current}":
+    if await asyncio.to_thread(store.kept_value, synced_key(guild)) == current:
         return False
     await sync_commands(client, guild)
-    record.write_text(f"{guild}:{current}\n")
+    await asyncio.to_thread(store.keep_value, synced_key(guild), current)
     return True
 
 
@@ -315,9 +331,6 @@ def sync_now(settings: Settings, guild: int | None) -> int:
 
     asyncio.run(run())
     return 0
-
-
-SYNC_RECORD = Path("discord-commands.sha256")
 
 
 class Lookups:
@@ -412,7 +425,7 @@ class DiscordAdapter:
             self.logged_in.set()
             print(f"Invite Circlebot to a Discord server: {invite_url(self.client.application_id)}", flush=True)
             guild = self.settings.discord_guild_id
-            if guild and await sync_if_changed(self.client, guild, SYNC_RECORD):
+            if guild and await sync_if_changed(self.client, guild, self.client.lookups.store):
                 log.info("/circle synced to guild %s", guild)
             await self.client.connect()
 

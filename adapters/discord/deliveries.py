@@ -12,6 +12,7 @@ handed back with its Retry-After.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import aiohttp
@@ -32,7 +33,7 @@ class DiscordDeliveries:
 
     Args:
         http: discord.py's HTTP client (logged in).
-        home_channel: where a circle's thread opens, given its guild and moderator.
+        home_channel: where a circle's thread opens, given its guild and moderator (called in a worker thread).
         community_channel: where approved stories go (default: the channel holding the circle's thread).
     """
 
@@ -52,9 +53,10 @@ class DiscordDeliveries:
         except discord.HTTPException as error:
             if error.status == 429:
                 raise DeliveryFailed("rate limited", retry_after=_retry_after(error)) from None
-            final = error.status in (400, 401, 403, 404) or error.code == DMS_CLOSED
+            final = error.status in (400, 401, 403, 404)
+            refused = error.code == DMS_CLOSED and isinstance(outgoing.effect, fx.DirectMessage)
             reason = f"Discord said {error.status} (code {error.code})"
-            raise DeliveryFailed(reason, permanent=final) from None
+            raise DeliveryFailed(reason, permanent=final, dms_refused=refused) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise DeliveryFailed(f"Discord unreachable: {type(error).__name__}") from None
 
@@ -108,7 +110,8 @@ class DiscordDeliveries:
         guild, moderator = effect.members[0].workspace, effect.members[0].id
         # REST, not the gateway's cache: the process delivering may not run the guild's shard.
         # A channel the moderator named (`/circle space`) holds the circle's private thread; else where it formed.
-        parent = effect.channel or self.home_channel(guild, moderator) or await rest.first_text_channel(self.http, guild)
+        parent = (effect.channel or await asyncio.to_thread(self.home_channel, guild, moderator)
+                  or await rest.first_text_channel(self.http, guild))
         if parent is None:
             raise DeliveryFailed(f"no text channel to open {effect.circle_id}'s thread in")
         # Threads have no nonce: after a crash, the thread an earlier attempt opened is found by its name.

@@ -191,6 +191,12 @@ class FakeDiscord:
                 "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
                 "last_message_id": None, "rate_limit_per_user": 0, "flags": 0}
 
+    def add_text_channel(self, name: str) -> int:
+        """Another text channel in the guild (after ``general``, which stays the first); returns its id."""
+        channel_id = self.snowflake()
+        self.channels[channel_id] = self._text_channel(channel_id, name)
+        return channel_id
+
     def person(self, who: str | int) -> Person:
         if isinstance(who, str):
             return self.people[who]
