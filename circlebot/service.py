@@ -142,7 +142,7 @@ class CommandService:
             if person is not None:  # what they set themselves wins over what the platform says
                 actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale,
                                 dms_refused=person.dms_refused)
-            responses = self._dispatch(tx, actor, command, now, pinned, request.channel)
+            responses = self._dispatch(tx, actor, command, now, pinned, request.channel, request.home)
             if actor.tz is None and not (person and person.tz_asked) and not isinstance(command, c.Me):
                 # The platform tells no zone (Discord): ask once, and never again.
                 tx.set_person(actor.user, tz_asked=True)
@@ -150,7 +150,8 @@ class CommandService:
             return responses
 
     def _dispatch(
-        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None
+        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None,
+        home: str | None = None,
     ) -> list[Response]:
         if isinstance(command, c.Help):
             return [Reply(actor.user, help_message())]
@@ -172,10 +173,10 @@ class CommandService:
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
             # The new circle speaks its creator's language, its welcome included.
             kits = {kit_id: kit.translated(actor.locale or self.locale) for kit_id, kit in self.kits.items()}
-            return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now)
+            return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now, home=home)
         circle = self._resolve(tx, actor, command, pinned, channel)
         if isinstance(command, c.Again):
-            return self._again(tx, circle, command, actor, now)
+            return self._again(tx, circle, command, actor, now, home)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
             raise CircleError(_("That channel is already another circle's space; name another one."))
         # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
@@ -183,11 +184,13 @@ class CommandService:
         decision = handle(circle, command, actor, now, self._kit(circle, reader))
         return self._apply(tx, circle, decision, now)
 
-    def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
+    def _again(
+        self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime, home: str | None
+    ) -> list[Response]:
         taken = tx.handles(old.platform, old.workspace, slug(old.name))
         announced, formed = form_again(old, command, actor, now, self.kits, taken)
         self._apply(tx, old, announced, now)
-        return self._apply(tx, None, formed, now)
+        return self._apply(tx, None, formed, now, home=home)
 
     def _forget(self, tx: Transaction, actor: Actor, command: c.ForgetMe, now: datetime) -> list[Response]:
         """Erase ``actor`` from every circle of their workspace that holds anything about them, in one transaction.
@@ -216,9 +219,13 @@ class CommandService:
         return [Reply(user, privacy.forgotten_message(len(circles)))]
 
     def _apply(
-        self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False
+        self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False,
+        home: str | None = None,
     ) -> list[Response]:
+        """Save and queue ``decision``; ``home``: where a new circle's space opens (see :attr:`Request.home`)."""
         apply_decision(tx, before, decision, now, self.locale)
+        if home:
+            tx.keep_home(decision.circle.id, home)
         for told in (e for e in decision.effects if isinstance(e, ToldOfClosedDms)):
             tx.set_person(told.user, dms_refused=False)  # said once per refusal
         # A tick runs inside the scheduler, which re-arms itself; a command must tell it.

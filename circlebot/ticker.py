@@ -90,8 +90,7 @@ class Ticker:
         Pages go by circle id, so a circle that stays due (its kit is gone) is
         visited once per call, never in a loop.
         """
-        self.store.forget_requests(now - REQUEST_MEMORY)
-        self.store.forget_forms(now - FORM_MEMORY)
+        self.store.forget_old(now - REQUEST_MEMORY, now - FORM_MEMORY)
         ticked, after = 0, None
         while True:
             due = self.store.due_circle_ids(now, page, after)

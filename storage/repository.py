@@ -121,6 +121,20 @@ def workspace_counts(circle: Circle) -> Counter[str]:
     return counts
 
 
+def put(session: Session, model: type, values: dict) -> None:
+    """Insert a row, or update the one with its primary key: one statement, so two replicas cannot collide."""
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    rest = {name: insert.excluded[name] for name in values if name not in keys}
+    session.exec(insert.values(**values).on_conflict_do_update(index_elements=keys, set_=rest))
+
+
+def home_key(circle_id: str) -> str:
+    """The kept value naming where a circle's space opens."""
+    return f"home:{circle_id}"
+
+
 @dataclass
 class Transaction:
     """Everything done to storage for one command or tick; commits or rolls back whole.
@@ -450,6 +464,10 @@ class Transaction:
             self._people.update((row.user_key, row) for row in rows)
         return {key: row for key in keys if (row := self._people[key]) is not None}
 
+    def keep_home(self, circle_id: str, channel: str) -> None:
+        """Keep where a new circle's space opens (the channel it was formed in), with the circle itself."""
+        put(self.session, KeptValueRow, dict(key=home_key(circle_id), value=channel))
+
     def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
                    tz_asked: bool | None = None, dms_refused: bool | None = None) -> None:
         """Change what is given of a person's settings; the rest stays."""
@@ -580,17 +598,18 @@ class Store:
                 query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
 
-    def forget_requests(self, before: datetime) -> int:
-        """Drop request ids older than ``before``: platforms retry within minutes, not days."""
-        with Session(self.engine) as session, session.begin():
-            table = HandledRequestRow.__table__
-            return session.exec(delete(table).where(table.c.handled_at < before)).rowcount
+    def forget_old(self, requests_before: datetime, forms_before: datetime) -> tuple[int, int]:
+        """In one transaction, drop request ids older than ``requests_before`` (platforms retry within
+        minutes, not days) and forms left half filled in since before ``forms_before`` (they hold answers
+        nobody sent).
 
-    def forget_forms(self, before: datetime) -> int:
-        """Drop forms left half filled in since before ``before``: they hold answers nobody sent."""
+        Returns:
+            How many request ids and forms were dropped.
+        """
         with Session(self.engine) as session, session.begin():
-            table = FormDraftRow.__table__
-            return session.exec(delete(table).where(table.c.updated_at < before)).rowcount
+            requests, forms = HandledRequestRow.__table__, FormDraftRow.__table__
+            dropped = session.exec(delete(requests).where(requests.c.handled_at < requests_before)).rowcount
+            return dropped, session.exec(delete(forms).where(forms.c.updated_at < forms_before)).rowcount
 
     def held_form(self, user_key: str, action: str) -> tuple[str, str] | None:
         """A form ``user_key`` is filling in page by page: its JSON and the answers so far (JSON), if held."""
@@ -617,14 +636,13 @@ class Store:
         """Keep ``value`` under ``key`` for later runs and the other replicas (replacing what was there)."""
         self._put(KeptValueRow, dict(key=key, value=value))
 
+    def home_of(self, circle_id: str) -> str | None:
+        """Where ``circle_id``'s space opens, as kept when it formed (:meth:`Transaction.keep_home`), if known."""
+        return self.kept_value(home_key(circle_id))
+
     def _put(self, model: type, values: dict) -> None:
-        """Insert a row, or update the one with its primary key: one statement, so two replicas cannot collide."""
-        table = model.__table__
-        keys = [c.name for c in table.primary_key.columns]
         with Session(self.engine) as session, session.begin():
-            insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-            rest = {name: insert.excluded[name] for name in values if name not in keys}
-            session.exec(insert.values(**values).on_conflict_do_update(index_elements=keys, set_=rest))
+            put(session, model, values)
 
     def next_wake(self) -> datetime | None:
         """The earliest moment any circle needs a tick."""

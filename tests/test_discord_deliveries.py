@@ -23,7 +23,7 @@ async def deliveries(fake, monkeypatch):
     client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30)  # as the bot
     await client.login("fake-token")
     # Nothing configured or remembered: threads open in the server's first text channel, found over REST.
-    yield DiscordDeliveries(client.http, lambda guild, moderator: None)
+    yield DiscordDeliveries(client.http, lambda circle: None)
     await client.close()
 
 

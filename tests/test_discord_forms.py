@@ -68,6 +68,6 @@ def test_abandoned_forms_are_dropped_after_a_day_and_by_forget_me(engine):
     with store.transaction() as tx:
         tx.forget_person(UserRef("discord", "1", "8"))
     assert forms.form(CAROL, page_of(f"{ACTION}~0")) is None and forms.form(BOB, page_of(f"{ACTION}~0"))
-    assert store.forget_forms(NOW - timedelta(hours=1)) == 0
-    assert store.forget_forms(NOW + timedelta(days=1)) == 1
+    assert store.forget_old(NOW, NOW - timedelta(hours=1)) == (0, 0)
+    assert store.forget_old(NOW, NOW + timedelta(days=1)) == (0, 1)
     assert forms.form(BOB, page_of(f"{ACTION}~0")) is None

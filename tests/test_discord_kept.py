@@ -9,23 +9,18 @@ and "restarts" by closing the client and connecting a new one on the same databa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from discordfixtures import connected, fake  # noqa: F401  (fixtures)
+from discordfixtures import deliver, fake, form_and_start, next_exercise, running, say  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
 from adapters.discord import app as discord_app
-from adapters.discord.app import CircleClient, Lookups
-from adapters.discord.deliveries import DiscordDeliveries
-from bot.circle import Kind, UserRef
+from bot.circle import UserRef
 from circlebot.wiring import Wiring, wire
 from kits import builtin_kits
 from kits.schema import Kit
 from scheduler.clock import SimulatedClock
-from scheduler.delivery import deliver_due_messages
 from storage.database import make_engine, upgrade
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -46,38 +41,6 @@ def long_kit() -> Kit:
     weeks = tuple(w.model_copy(update={"checkin_questions": (w.checkin_questions * 7)[:7]})
                   for w in starter.weeks)
     return starter.model_copy(update={"id": "long", "weeks": weeks})
-
-
-@asynccontextmanager
-async def running(fake: FakeDiscord, app: Wiring, clock: SimulatedClock, monkeypatch) -> AsyncIterator[CircleClient]:
-    """One run of the bot on ``app``'s database; leaving the block is a restart's first half."""
-    client = CircleClient(app.commands, sorted(app.kits), Lookups(app.store), clock.now)
-    async with connected(fake, client, monkeypatch):
-        yield client
-
-
-async def deliver(app: Wiring, client: CircleClient, clock: SimulatedClock) -> None:
-    await deliver_due_messages(app.outbox, DiscordDeliveries(client.http, client.home_channel), clock.now())
-
-
-async def say(fake: FakeDiscord, who: str, subcommand: str, group: str | None = None, **options) -> str:
-    return (await fake.followup(await fake.slash(who, subcommand, group, **options)))[0]["content"]
-
-
-async def form_and_start(fake: FakeDiscord, kit: str = "starter", channel: int | None = None) -> None:
-    await fake.followup(await fake.slash("alice", "new", channel=channel, name="Crew", kit=kit, timezone="UTC",
-                                         day="tue", time="17:00"))
-    for who in ("bob", "carol"):
-        await say(fake, who, "join", circle="crew")
-    await say(fake, "alice", "start", "mod")
-
-
-def next_exercise(app: Wiring, fake: FakeDiscord, clock: SimulatedClock) -> None:
-    """Move the clock to Crew's next weekly exercise (with the moderator's notes) and tick."""
-    with app.store.transaction() as tx:
-        crew = tx.find("discord", str(fake.guild_id), "crew")
-    clock.set(next(o.at for o in crew.plan if o.kind is Kind.EXERCISE))
-    app.ticker.tick_due(clock.now())
 
 
 def person(fake: FakeDiscord, who: str) -> UserRef:

@@ -106,10 +106,10 @@ class CircleClient(discord.AutoShardedClient):
                 given = await self._input(interaction)
                 if given is None:
                     return  # a page of a longer form, answered with the next one
-                if isinstance(given, Typed) and given.text.split()[0] in FORMING:
-                    await self.remember_formed_in(interaction)
+                forming = isinstance(given, Typed) and given.text.split()[0] in FORMING
                 request = Request(await self._actor(interaction, given), given, request_id=str(interaction.id),
-                                  channel=str(interaction.channel_id) if interaction.channel_id else None)
+                                  channel=str(interaction.channel_id) if interaction.channel_id else None,
+                                  home=formed_in(interaction) if forming else None)
                 await self._run(interaction, request)
         except discord.HTTPException as error:
             log.warning("interaction %s: Discord refused the answer (%s %s)", interaction.id, error.status, error.code)
@@ -150,7 +150,8 @@ class CircleClient(discord.AutoShardedClient):
                 circle = decode_action(given.action).circle_id
             except CircleError:
                 circle = ""
-            workspace = await asyncio.to_thread(self.lookups.workspace_of, circle) if circle else None
+            user = str(interaction.user.id)
+            workspace = await asyncio.to_thread(self.lookups.workspace_of, circle, user) if circle else None
         permissions = interaction.permissions
         return Actor(UserRef(PLATFORM, workspace or "", str(interaction.user.id)), interaction.user.display_name,
                      None, bool(interaction.guild_id) and (permissions.manage_guild or permissions.administrator),
@@ -266,30 +267,20 @@ class CircleClient(discord.AutoShardedClient):
 
     # ------------------------------------------------------------ where circles live
 
-    async def remember_formed_in(self, interaction: discord.Interaction) -> None:
-        """A circle formed here gets its thread here: kept for the moderator, whose OpenSpace follows.
-
-        Kept in the database before the command runs, so whichever process delivers the
-        OpenSpace, now or after a restart, opens the thread in this channel.
-        """
-        channel = interaction.channel
-        parent = getattr(channel, "parent_id", None) or interaction.channel_id
-        if interaction.guild_id and parent:
-            key = formed_in_key(str(interaction.guild_id), str(interaction.user.id))
-            await asyncio.to_thread(self.lookups.store.keep_value, key, str(parent))
-
-    def home_channel(self, guild: str, moderator: str | None = None) -> str | None:
-        """Where a circle's thread opens: the configured channel, or where its moderator last formed a circle.
+    def home_channel(self, circle_id: str) -> str | None:
+        """Where a circle's thread opens: the configured channel, or the one it was formed in (kept with the circle).
 
         None: the deliveries fall back to the server's first text channel. Reads the database: call it in a thread.
         """
         if self.channel_id:
             return str(self.channel_id)
-        return self.lookups.store.kept_value(formed_in_key(guild, moderator or ""))
+        return self.lookups.store.home_of(circle_id)
 
 
-def formed_in_key(guild: str, moderator: str) -> str:
-    return f"discord:formed-in:{guild}:{moderator}"
+def formed_in(interaction: discord.Interaction) -> str | None:
+    """The text channel a ``/circle new`` or ``again`` was typed in (a thread's parent): the new thread opens there."""
+    parent = getattr(interaction.channel, "parent_id", None) or interaction.channel_id
+    return str(parent) if interaction.guild_id and parent else None
 
 
 def synced_key(guild: int) -> str:
@@ -349,10 +340,19 @@ class Lookups:
         with self.store.transaction() as tx:
             return sorted(tx.handles(PLATFORM, guild, prefix))[:CHOICES]
 
-    def workspace_of(self, circle_id: str) -> str | None:
+    def workspace_of(self, circle_id: str, user: str) -> str | None:
+        """The guild a click in a DM acts in: the circle's, if ``user`` is or was in a circle of that guild.
+
+        A DM names no guild, so the circle's is taken, but only for someone that guild's circles know
+        (an invitation to a new run goes to the members of the last): a forged button naming another
+        server's circle reaches nothing.
+        """
         with self.store.transaction() as tx:
             circle = tx.load(circle_id)
-        return circle.workspace if circle and circle.platform == PLATFORM else None
+            if circle is None or circle.platform != PLATFORM:
+                return None
+            known = tx.involved_circle_ids(UserRef(PLATFORM, circle.workspace, user))
+        return circle.workspace if known else None
 
 
 LOGIN_WAIT = 60.0  # seconds a delivery waits for the bot to log in before it is retried later

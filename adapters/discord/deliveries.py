@@ -33,13 +33,13 @@ class DiscordDeliveries:
 
     Args:
         http: discord.py's HTTP client (logged in).
-        home_channel: where a circle's thread opens, given its guild and moderator (called in a worker thread).
+        home_channel: where a circle's thread opens, given its id (called in a worker thread).
         community_channel: where approved stories go (default: the channel holding the circle's thread).
     """
 
     platform = PLATFORM
 
-    def __init__(self, http: HTTPClient, home_channel: Callable[[str, str | None], str | None],
+    def __init__(self, http: HTTPClient, home_channel: Callable[[str], str | None],
                  community_channel: str | None = None):
         self.http = http
         self.home_channel = home_channel
@@ -107,10 +107,10 @@ class DiscordDeliveries:
     async def _open_space(self, effect: fx.OpenSpace, resend: bool) -> Receipt:
         if not effect.members:
             raise DeliveryFailed(f"{effect.circle_id}'s thread would have no members", permanent=True)
-        guild, moderator = effect.members[0].workspace, effect.members[0].id
+        guild = effect.members[0].workspace
         # REST, not the gateway's cache: the process delivering may not run the guild's shard.
         # A channel the moderator named (`/circle space`) holds the circle's private thread; else where it formed.
-        parent = (effect.channel or await asyncio.to_thread(self.home_channel, guild, moderator)
+        parent = (effect.channel or await asyncio.to_thread(self.home_channel, effect.circle_id)
                   or await rest.first_text_channel(self.http, guild))
         if parent is None:
             raise DeliveryFailed(f"no text channel to open {effect.circle_id}'s thread in")

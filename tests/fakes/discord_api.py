@@ -197,6 +197,16 @@ class FakeDiscord:
         self.channels[channel_id] = self._text_channel(channel_id, name)
         return channel_id
 
+    def dm_channel(self, who: str) -> int:
+        """``who``'s DM channel with the bot (opened now if the bot never wrote to them)."""
+        return self.dm_channels.setdefault(self.person(who).id, self.snowflake())
+
+    def forged_message(self, channel_id: int, custom_id: str) -> dict:
+        """A message of the bot's in ``channel_id`` with one button carrying ``custom_id``: what a doctored client
+        could claim to press. Nothing is stored; :meth:`click` it."""
+        button = {"type": 2, "style": 1, "label": "Press", "custom_id": custom_id}
+        return self._message(channel_id, {"content": "", "components": [{"type": 1, "components": [button]}]})
+
     def person(self, who: str | int) -> Person:
         if isinstance(who, str):
             return self.people[who]
