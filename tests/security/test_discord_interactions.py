@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from dbfixtures import stored_rows
-from discordfixtures import deliver, fake, form_and_start, next_exercise, running, say  # noqa: F401  (fixtures)
+from discordfixtures import deliver, fake, form_and_start, next_exercise, running  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
 from bot.actions import Action, Verb, encode_action
