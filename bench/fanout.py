@@ -117,7 +117,9 @@ def figures(r: dict) -> dict:
 
 def run_line(r: dict) -> str:
     g = r["figures"]
-    commands = ", ".join(f"{kind} p50 {c['p50_ms']} / p99 {c['p99_ms']} ms" + (f" ({c['errors']} errors)" if c["errors"] else "")
+    commands = ", ".join(f"{kind} p50 {c['p50_ms']} / p99 {c['p99_ms']} ms"
+                         + (f" (CPU {c['cpu_p50_ms']} / {c['cpu_p99_ms']} ms)" if c.get("cpu_p50_ms") is not None else "")
+                         + (f" ({c['errors']} errors)" if c["errors"] else "")
                          for kind, c in g["commands"].items() if c["count"])
     return (f"    whole fan-out {g['whole_s']:.1f} s / floor {g['floor_s']:.1f} s = {g['ratio']:.3f}; "
             f"{g['messages']:,} messages, ticking {g['ticking_s']:.1f} s ({1000 * g['ticking_s'] / max(g['ticked'], 1):.2f} ms/circle), "
