@@ -8,7 +8,11 @@ turns (command p99 of 200-600 ms during a fan-out, against 20 ms without one).
 :class:`TickProcess` keeps the :class:`~circlebot.ticker.Ticker`'s interface
 for the :class:`~scheduler.runner.Runner` but ticks in a child process on its
 own connection to the same database, where the outbox already carries what the
-ticks queue to the process that delivers it.
+ticks queue to the process that delivers it. ``circlebot run`` uses it with
+``CIRCLEBOT_TICK_PROCESS=true``; it is off by default because on SQLite it made
+commands slower, not faster (the two processes' writers meet at the file's one
+write lock, where "commands first" cannot reach across processes): the figures
+are in ``bench/README.md``.
 
 The child is started on first use and again if it died (the call that found it
 dead fails, as a failed tick would, and the scheduler runs again). Its log
