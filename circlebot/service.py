@@ -13,9 +13,11 @@ has no second effect. The clock's side is :class:`circlebot.ticker.Ticker`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 DISPLAY_NAME_LIMIT = 80
 #: How often a command is retried when another process changed the circle meanwhile.
 RETRIES = 3
+#: Threads for people's commands (the adapters let at most a few into the core at once).
+COMMAND_THREADS = 4
 #: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
 ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal)
 
@@ -100,10 +104,14 @@ class CommandService:
         self.kits = kits
         self.locale = locale
         self.on_change = on_change
+        #: People's commands have threads of their own: one never waits for a thread behind the
+        #: scheduler's claims and outcome writes, which use the event loop's default executor.
+        self.threads = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="commands")
 
     async def ahandle(self, request: Request, now: datetime) -> list[Response]:
-        """:meth:`handle` in a worker thread, so an adapter's event loop never waits on the database."""
-        return await asyncio.to_thread(self.handle, request, now)
+        """:meth:`handle` in one of the commands' threads, so an adapter's event loop never waits on the database."""
+        context = contextvars.copy_context()  # as asyncio.to_thread does
+        return await asyncio.get_running_loop().run_in_executor(self.threads, context.run, self.handle, request, now)
 
     def handle(self, request: Request, now: datetime) -> list[Response]:
         """Carry out one thing a person did.
