@@ -23,6 +23,7 @@ from bot.effects import (
     OpenSpace,
 )
 from bot.errors import CircleError
+from bot.people import tell_of_closed_dms
 from bot.moderators import welcome_to_role
 from bot.plan import next_meeting
 from bot.turns import tz_of
@@ -136,6 +137,7 @@ def create_circle(
             title=_("Circle formed"),
         ),
     )
+    tell_of_closed_dms(circle, actor, out)
     welcome_to_role(out, circle, moderator, kit)
     return Decision(circle, tuple(out.effects))
 

@@ -1,7 +1,7 @@
 """signups and match_schedules: the pool of people asking to be matched into circles, and when each workspace matches
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
