@@ -12,7 +12,7 @@ average. Goal: 10,000 sign-ups in under 5 s.
 
 ``--store N`` also times ``/circle match`` through the command service on a
 fresh SQLite file holding N of those sign-ups: the algorithm, and storing every
-new circle with its members, its space, its posts and DMs, in one transaction.
+new circle with its members, its space, its posts and DMs, a transaction per circle.
 """
 
 from __future__ import annotations

@@ -2,14 +2,18 @@
 
 :class:`Matchmaker` joins the pure parts (:mod:`bot.matching` groups people,
 :mod:`bot.pool` says what each is told and forms their circle) with storage, in
-the caller's transaction. ``/circle match`` runs it for one workspace; the
-scheduler runs it for each workspace whose admin set a weekly time.
+storage. ``/circle match`` runs it for one workspace; the scheduler runs it for
+each workspace whose admin set a weekly time. A run stores each group in a
+transaction of its own, so people's commands go between groups instead of
+waiting for the whole run; a run cut short leaves the groups not yet stored in
+the pool, for the next run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from bot import commands as c
@@ -20,12 +24,16 @@ from bot.effects import Reply, Response
 from bot.errors import CircleError
 from bot.forming import slug
 from bot.i18n import language
-from bot.matching import Result, Signup, match, met_from, parse_hours
+from bot.matching import Group, Result, Signup, match, met_from, parse_hours
 from kits.schema import Kit
 from storage.models import MatchScheduleRow, SignupRow
 from storage.repository import Store, Transaction
 
 log = logging.getLogger(__name__)
+
+
+class Gone(Exception):
+    """Someone of a group left the pool (or was placed by another run) after the pool was read."""
 
 
 def _signup(row: SignupRow) -> Signup:
@@ -64,7 +72,7 @@ class Matchmaker:
         if not actor.is_admin:
             raise CircleError(pool.ADMINS_ONLY)
         if isinstance(command, c.Match):
-            return [Reply(user, self.run(tx, user.platform, user.workspace, now))]
+            return []  # the service matches once this transaction is committed: see run
         assert isinstance(command, c.MatchSchedule)
         return [Reply(user, self._schedule(tx, actor, command, now))]
 
@@ -96,30 +104,49 @@ class Matchmaker:
         title = pool.UPDATED if before else pool.SIGNED_UP
         return pool.signup_message(_signup(row), kit.translated(row.language), title)
 
-    def run(self, tx: Transaction, platform: str, workspace: str, now: datetime):
-        """Match the workspace's pool now: form a circle for each group, tell the others why; the admin's summary."""
-        rows = [row for row in tx.pool(platform, workspace) if row.kit in self.kits]
-        signups = [_signup(row) for row in rows]
-        met = met_from(tx.circle_mates(row.user_key for row in rows))
+    def run(self, store: Store, platform: str, workspace: str, now: datetime):
+        """Match the workspace's pool now: form a circle for each group, tell the others why; the admin's summary.
+
+        Each group is stored in its own transaction (:meth:`store_group`), commands first.
+        """
+        with store.transaction(background=True) as tx:
+            rows = [row for row in tx.pool(platform, workspace) if row.kit in self.kits]
+            met = met_from(tx.circle_mates(row.user_key for row in rows))
         sizes = {kit_id: kit.size.places for kit_id, kit in self.kits.items()}
-        result: Result = match(signups, met, now, sizes)
-        handles = []
+        result: Result = match([_signup(row) for row in rows], met, now, sizes)
+        stored, handles = [], []
         for group in result.groups:
-            kit = self.kits[group.kit].translated(group.language)
-            name = pool.circle_name(group, kit)
-            decision: Decision = pool.form_group(group, kit, now, tx.handles(platform, workspace, slug(name)))
-            self.apply(tx, None, decision, now, self.locale)
-            handles.append(decision.circle.handle)
-        tx.drop_signups(s.user.key for g in result.groups for s in g.members)
+            try:
+                with store.transaction(background=True) as tx:
+                    handles.append(self.store_group(tx, group, platform, workspace, now))
+            except Gone:
+                log.info("a matched group was not formed: someone of it left the pool meanwhile")
+                continue
+            stored.append(group)
         told = {row.user_key: row.told for row in rows}
         news = [u for u in result.unplaced if told.get(u.signup.user.key) != u.reason.value]
         # Told once for each reason: a weekly run does not repeat the same news.
         readers = {u.signup.user.key: (u.signup.language, u.signup.tz) for u in news}
-        tx.enqueue([pool.unplaced_dm(u.signup, u.reason, now) for u in news], now, platform=platform,
-                   reader=lambda dm: readers[dm.to.key])
-        tx.tell({u.signup.user.key: u.reason.value for u in news})
-        log.info("matched a pool: %d circles, %d people stay", len(result.groups), len(result.unplaced))
-        return pool.match_report(result, handles)
+        with store.transaction(background=True) as tx:
+            tx.enqueue([pool.unplaced_dm(u.signup, u.reason, now) for u in news], now, platform=platform,
+                       reader=lambda dm: readers[dm.to.key])
+            tx.tell({u.signup.user.key: u.reason.value for u in news})
+        log.info("matched a pool: %d circles, %d people stay", len(stored), len(result.unplaced))
+        return pool.match_report(replace(result, groups=tuple(stored)), handles)
+
+    def store_group(self, tx: Transaction, group: Group, platform: str, workspace: str, now: datetime) -> str:
+        """Take ``group`` out of the pool and form its circle, with its DMs queued; returns its handle.
+
+        Raises:
+            Gone: someone of the group is no longer in the pool; the caller rolls back, and the rest stay in it.
+        """
+        if tx.drop_signups(s.user.key for s in group.members) != len(group.members):
+            raise Gone
+        kit = self.kits[group.kit].translated(group.language)
+        name = pool.circle_name(group, kit)
+        decision: Decision = pool.form_group(group, kit, now, tx.handles(platform, workspace, slug(name)))
+        self.apply(tx, None, decision, now, self.locale)
+        return decision.circle.handle
 
     def _schedule(self, tx: Transaction, actor: Actor, command: c.MatchSchedule, now: datetime):
         user = actor.user
@@ -137,9 +164,11 @@ class Matchmaker:
         """Match every workspace whose scheduled time has come; returns how many were matched."""
         with store.transaction(background=True) as tx:
             due = tx.due_match_schedules(now)
-            for row in due:
-                self.run(tx, row.platform, row.workspace, now)
+            for row in due:  # claimed before matching: another replica skips them
                 slot = Slot(row.weekday, datetime.strptime(row.at, "%H:%M").time())
                 row.next_run_at = pool.next_run(slot, row.tz, now)
                 tx.set_match_schedule(row, row.platform, row.workspace)
-        return len(due)
+            places = [(row.platform, row.workspace) for row in due]
+        for platform, workspace in places:
+            self.run(store, platform, workspace, now)
+        return len(places)

@@ -170,7 +170,10 @@ class CommandService:
                 # The platform tells no zone (Discord): ask once, and never again.
                 tx.set_person(actor.user, tz_asked=True)
                 responses.append(Reply(actor.user, zone_question()))
-            return responses
+        if isinstance(command, c.Match):  # an admin's, and new: its groups are stored one transaction each
+            user = actor.user
+            responses.insert(0, Reply(user, self.matchmaker.run(self.store, user.platform, user.workspace, now)))
+        return responses
 
     def _dispatch(
         self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None,

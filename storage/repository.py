@@ -352,10 +352,12 @@ class Transaction:
         self.known[circle.id] = circle
         if not members_changed:
             return
-        self.flush()
-        self.session.flush()
         wanted = {m.user.key for m in circle.members}
-        stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
+        stored: set[str] = set()  # a new circle has no members stored yet: nothing to read
+        if previous_revision is not None:
+            self.flush()
+            self.session.flush()
+            stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
         for key in stored - wanted:
             self.session.delete(self.session.get(MembershipRow, (circle.id, key)))
             # Someone who left or was removed gets no more of this circle's queued DMs.
@@ -364,8 +366,9 @@ class Transaction:
                 .where(OutboxRow.circle_id == circle.id, OutboxRow.recipient == key, OutboxRow.status == PENDING)
                 .values(status=CANCELLED)
             )
-        for key in wanted - stored:
-            self.session.add(MembershipRow(circle_id=circle.id, user_key=key))
+        joined = [dict(circle_id=circle.id, user_key=key) for key in sorted(wanted - stored)]
+        if joined:  # one executemany, not a flush of one ORM object each
+            self.session.exec(self._insert(MembershipRow.__table__), params=joined)
         self._insert_new_rows(InvolvementRow, [dict(user_key=key, circle_id=circle.id) for key in wanted - stored])
 
     def _count(self, circle: Circle, before: Circle | None) -> None:
@@ -499,11 +502,12 @@ class Transaction:
         self.session.merge(row)
         self.session.flush()
 
-    def drop_signups(self, user_keys: Iterable[str]) -> None:
+    def drop_signups(self, user_keys: Iterable[str]) -> int:
+        """Take these people (user keys) out of the pool; returns how many were in it."""
         keys = list(user_keys)
         table = SignupRow.__table__
-        for first in range(0, len(keys), KEYS_AT_ONCE):
-            self.session.exec(delete(table).where(table.c.user_key.in_(keys[first:first + KEYS_AT_ONCE])))
+        return sum(self.session.exec(delete(table).where(table.c.user_key.in_(keys[first:first + KEYS_AT_ONCE]))).rowcount
+                   for first in range(0, len(keys), KEYS_AT_ONCE))
 
     def pool(self, platform: str, workspace: str) -> list[SignupRow]:
         """Everyone in the workspace's pool, in the order they signed up."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
@@ -11,8 +12,10 @@ from test_service import T0, person, say, service  # noqa: F401  (service is a f
 
 from bot.effects import DirectMessage, SendFile
 from storage.codec import load_delivery
-from storage.models import OutboxRow
+from storage.models import CircleRow, InvolvementRow, OutboxRow, SignupRow
 from sqlmodel import Session, select
+
+import pytest
 
 ROOT = person("root", admin=True)
 FOUR = [person(name) for name in ("alice", "bob", "carol", "dan")]
@@ -91,3 +94,65 @@ def test_bad_sign_ups_get_a_clear_message_and_change_nothing(service):
     assert "Which time zone are your hours in?" in say(service, FOUR[0], "/circle signup starter tue 17-20")
     assert "I could not read the hours" in say(service, FOUR[0], "/circle signup starter someday 17-20 tz UTC")
     assert "Not in the pool" in say(service, FOUR[0], "/circle signup")
+
+
+TWELVE = [person(f"p{n:02}") for n in range(12)]
+
+
+def sign_up_twelve(service) -> None:
+    """Twelve people at the same hours, every fourth volunteering to moderate: three circles of four."""
+    for n, actor in enumerate(TWELVE):
+        say(service, actor, "/circle signup starter tue 17-20 tz Europe/London" + (" moderate yes" if n % 4 == 0 else ""))
+
+
+def stored(service) -> tuple[int, int, list[str]]:
+    """Circles stored, people in them, and who is still in the pool, as another connection sees them."""
+    with Session(service.engine) as session:
+        circles = len(session.exec(select(CircleRow.id)).all())
+        members = session.exec(select(InvolvementRow.user_key)).all()
+        waiting = session.exec(select(SignupRow.user_id).where(SignupRow.workspace == "T1")).all()
+    assert len(members) == len(set(members))  # nobody placed twice
+    return circles, len(members), sorted(waiting)
+
+
+def test_a_large_match_stores_each_group_in_its_own_transaction_and_commands_go_between(service, monkeypatch):
+    sign_up_twelve(service)
+    matchmaker, seen, answered = service.commands.matchmaker, [], []
+    store_group = matchmaker.store_group
+
+    def observed(tx, group, *args):
+        seen.append(stored(service)[:2])  # what is committed before this group starts
+        if len(seen) == 2:  # mid-run: someone else's command is answered (and written) now, not after the run
+            other = threading.Thread(target=lambda: answered.append(
+                say(service, person("mallory", workspace="T2"), "/circle signup starter tue 17-20 tz Europe/London")))
+            other.start()
+            other.join(10)
+        return store_group(tx, group, *args)
+
+    monkeypatch.setattr(matchmaker, "store_group", observed)
+    assert "3 new circles for 12 people" in say(service, ROOT, "/circle match")
+    assert seen == [(0, 0), (1, 4), (2, 8)]
+    assert len(answered) == 1 and "You are in the pool" in answered[0]
+    with Session(service.engine) as session:
+        assert session.get(SignupRow, "slack:T2:mallory") is not None
+
+
+def test_a_match_cut_short_keeps_the_groups_stored_and_the_rest_in_the_pool(service, monkeypatch):
+    sign_up_twelve(service)
+    matchmaker, calls = service.commands.matchmaker, []
+    apply = matchmaker.apply
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the process died here")
+        apply(*args)
+
+    monkeypatch.setattr(matchmaker, "apply", failing)
+    with pytest.raises(RuntimeError):
+        say(service, ROOT, "/circle match")
+    circles, placed, waiting = stored(service)
+    assert (circles, placed, len(waiting)) == (1, 4, 8)  # group 1 kept; group 2 rolled back, into the pool with 3
+    monkeypatch.setattr(matchmaker, "apply", apply)
+    assert "2 new circles for 8 people" in say(service, ROOT, "/circle match")  # the next run finishes the job
+    assert stored(service) == (3, 12, [])
