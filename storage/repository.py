@@ -357,7 +357,8 @@ class Transaction:
         if previous_revision is not None:
             self.flush()
             self.session.flush()
-            stored = set(self.session.exec(select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)).all())
+            query = select(MembershipRow.user_key).where(MembershipRow.circle_id == circle.id)
+            stored = set(self.session.exec(query).all())
         for key in stored - wanted:
             self.session.delete(self.session.get(MembershipRow, (circle.id, key)))
             # Someone who left or was removed gets no more of this circle's queued DMs.
@@ -506,8 +507,10 @@ class Transaction:
         """Take these people (user keys) out of the pool; returns how many were in it."""
         keys = list(user_keys)
         table = SignupRow.__table__
-        return sum(self.session.exec(delete(table).where(table.c.user_key.in_(keys[first:first + KEYS_AT_ONCE]))).rowcount
-                   for first in range(0, len(keys), KEYS_AT_ONCE))
+        return sum(
+            self.session.exec(delete(table).where(table.c.user_key.in_(keys[first:first + KEYS_AT_ONCE]))).rowcount
+            for first in range(0, len(keys), KEYS_AT_ONCE)
+        )
 
     def pool(self, platform: str, workspace: str) -> list[SignupRow]:
         """Everyone in the workspace's pool, in the order they signed up."""

@@ -102,7 +102,8 @@ TWELVE = [person(f"p{n:02}") for n in range(12)]
 def sign_up_twelve(service) -> None:
     """Twelve people at the same hours, every fourth volunteering to moderate: three circles of four."""
     for n, actor in enumerate(TWELVE):
-        say(service, actor, "/circle signup starter tue 17-20 tz Europe/London" + (" moderate yes" if n % 4 == 0 else ""))
+        moderate = " moderate yes" if n % 4 == 0 else ""
+        say(service, actor, f"/circle signup starter tue 17-20 tz Europe/London{moderate}")
 
 
 def stored(service) -> tuple[int, int, list[str]]:
