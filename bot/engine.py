@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import care, checkins, drift, privacy, progress, running, sharing
+from bot import calendar, care, checkins, drift, privacy, progress, running, sharing
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
     Actor,
     Circle,
+    Held,
     Kind,
     Occurrence,
     UserRef,
@@ -44,6 +45,7 @@ HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] 
     **progress.HANDLERS,
     **sharing.HANDLERS,
     **care.HANDLERS,
+    **calendar.HANDLERS,
 }
 
 
@@ -69,7 +71,8 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
     if after != circle:
         # What the person sees of their circles changed: their home view (Slack's App Home) follows.
         out.add(lambda key: RefreshHome(key, circle.id, actor.user))
-    return _finish(circle, care.helpers_changed(circle, after, kit, now), out, now)
+    after = calendar.sequenced(circle, care.helpers_changed(circle, after, kit, now), kit)
+    return _finish(circle, after, out, now)
 
 
 def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, kit: Kit | None) -> Decision:
@@ -105,6 +108,8 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
     elif kind is Kind.REMINDER:
         out.post(m.reminder_post(circle, kit, number, meeting(circle, kit, number)))
     elif kind is Kind.CHECKIN:
+        # The meeting was held: calendars keep it where it was, whatever moves later.
+        circle = replace(circle, held=(*circle.held, Held(number, meeting(circle, kit, number))))
         out.post(m.checkin_post(circle, kit, number))
         for member in reachable:
             commitment = circle.commitment(number - 1, member.user)
@@ -148,4 +153,4 @@ def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
     effects.extend(reminders)
     skipped.extend(late)
     out = Out(circle.id, "tick", effects)
-    return _finish(before, circle, out, now, tuple(skipped))
+    return _finish(before, calendar.sequenced(before, circle, kit), out, now, tuple(skipped))

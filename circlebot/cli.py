@@ -331,7 +331,7 @@ def _run(settings: Settings) -> int:
         return 2
     chosen = [platform for platform in config_check.platforms(settings) if platform.configured]
     app, clock = build(settings), SystemClock()
-    endpoints = Endpoints(app.engine, app.outbox)
+    endpoints = Endpoints(app.engine, app.outbox, calendar=lambda token: app.commands.calendar_feed(token, clock.now()))
 
     async def serve() -> None:
         # /healthz and /metrics join Slack's HTTP server; without one, they have the port to themselves.

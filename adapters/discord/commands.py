@@ -18,6 +18,7 @@ from enum import IntEnum
 from bot.grammar import PREFIX, SUBCOMMANDS, Subcommand
 from bot.i18n import render
 from bot.people import LANGUAGES
+from bot.place import LINK_LIMIT
 
 NAME = PREFIX.lstrip("/")
 MODERATOR_GROUP = "mod"
@@ -118,6 +119,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                                shape=Shape.PROSE, max_length=ANSWERS)),
     "me": (Option("timezone", "set your own time zone (times are shown in it)", shape=Shape.NAMED, autocomplete=True),
            Option("language", "set your own language", shape=Shape.NAMED, choices=LANGUAGE_CHOICES)),
+    "calendar": (CIRCLE, Option("reset", "a new private calendar address (the old one stops working)", Kind.BOOLEAN,
+                                shape=Shape.FLAG)),
     "forget-me": (Option("confirm", "erase now (without it: see what would be erased)", Kind.BOOLEAN,
                          shape=Shape.FLAG),),
     "pause": (CIRCLE, Option("weeks", "pause for this many weeks (default: until resume)", Kind.INTEGER,
@@ -127,6 +130,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "moderator": (CIRCLE, Option("member", "the member who moderates from now on", Kind.USER, shape=Shape.MENTION,
                                  required=True)),
     "again": (CIRCLE, Option("kit", "the kit of the new run (default: the same)", autocomplete=True)),
+    "place": (CIRCLE, Option("where", "a video-call link or a room; clear forgets it (empty: show it)",
+                             shape=Shape.PROSE, max_length=LINK_LIMIT)),
     "space": (CIRCLE, Option("channel", "the channel whose private thread the circle meets in", Kind.CHANNEL,
                              required=True)),
 }
