@@ -33,12 +33,16 @@ class DeliveryFailed(Exception):
         reason: what went wrong, for the log (never a token).
         retry_after: seconds the platform asked us to wait (HTTP 429).
         permanent: retrying cannot help (403, 404, unknown channel).
+        uncertain: the platform may have carried it out all the same (a timeout, a 5xx, an
+            answer that could not be read): the retry is a resend, which the adapter makes idempotent.
     """
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False,
+                 uncertain: bool = False):
         super().__init__(reason)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)

@@ -402,6 +402,12 @@ def plain(*lines: Text | str, title: Text | None = None) -> Message:
     return Message(tuple(lines), title=title)
 
 
+def unavailable_message() -> Message:
+    """What a person reads when their command could not be carried out for a fault of ours (the database)."""
+    return plain(_("Circlebot could not reach its database, so nothing was changed. Please try again in a moment."),
+                 title=_("Sorry"))
+
+
 def state_line(circle: Circle) -> Text:
     if circle.state is State.ACTIVE and circle.week:
         return _("The circle is in week {week}.", week=circle.week)

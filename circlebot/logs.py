@@ -3,7 +3,9 @@
 An event about a circle or a delivery names them as fields, not only in its
 message: ``log.warning("...", extra=about(circle_id, key))`` gives the JSON line
 ``"circle"`` and ``"key"`` (the outbox key), so an operator can follow one
-delivery through every line. Every known secret (the settings' tokens, the
+delivery through every line. While a delivery is carried out (:func:`delivering`),
+every line logged meanwhile names them too, the libraries' own lines included
+(discord.py saying it waits out a 429, say). Every known secret (the settings' tokens, the
 database password) is replaced by ``****`` wherever it shows up in a line. What
 members write is never logged by Circlebot, and the libraries that would log
 request bodies at debug level (Slack's, Discord's) are kept at INFO.
@@ -14,7 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO
 
@@ -40,6 +44,20 @@ def about(circle: str | None = None, key: str | None = None) -> dict[str, dict[s
     return {"extra": {name: value for name, value in (("circle", circle), ("key", key)) if value}}
 
 
+#: The circle and key of the delivery this task is carrying out, if it is carrying one out.
+_DELIVERING: ContextVar[dict[str, str]] = ContextVar("circlebot_delivering", default={})
+
+
+@contextmanager
+def delivering(circle: str, key: str) -> Iterator[None]:
+    """Every line logged inside (by this task and the tasks it starts) names ``circle`` and ``key``."""
+    token = _DELIVERING.set(about(circle, key)["extra"])
+    try:
+        yield
+    finally:
+        _DELIVERING.reset(token)
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret ``settings`` hold: tokens, signing and client secrets, the key, the database password."""
     found = [value.get_secret_value() for value in dict(settings).values() if isinstance(value, SecretStr)]
@@ -61,7 +79,9 @@ class _Redacting(logging.Formatter):
         return text
 
     def context(self, record: logging.LogRecord) -> dict[str, str]:
-        return {name: str(getattr(record, name)) for name in CONTEXT if getattr(record, name, None)}
+        around = _DELIVERING.get()  # the formatter runs in the task that logged the line
+        found = {name: getattr(record, name, None) or around.get(name) for name in CONTEXT}
+        return {name: str(value) for name, value in found.items() if value}
 
 
 class JsonLines(_Redacting):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter(
-    "circlebot_commands", "Commands handled, by kind (new_circle, join, check_in, ...) and outcome (ok, refused).",
+    "circlebot_commands", "Commands handled, by kind (new_circle, join, check_in, ...) and outcome (ok; refused: the person's "
+    "mistake or not allowed; failed: the database did not carry it out).",
     ["kind", "outcome"],
 )
 ACKNOWLEDGED = Histogram(
@@ -32,6 +33,11 @@ RATE_LIMIT_WAITS = Counter(
     "circlebot_rate_limit_waits",
     "Sends that waited for a rate limit: pace (our own spacing) or 429 (the platform said so).",
     ["reason"],
+)
+PLATFORM_ERRORS = Counter(
+    "circlebot_platform_errors",
+    "Answers from a chat platform that were errors of its own, by platform and kind: 5xx, unreadable (not JSON), "
+    "timeout (no answer in time), unreachable (no connection).", ["platform", "kind"],
 )
 RATE_LIMIT_WAITED = Counter("circlebot_rate_limit_wait_seconds", "Seconds sends waited for rate limits.", ["reason"])
 LEADER = Gauge(
@@ -70,6 +76,10 @@ def command(platform: str) -> Iterator[CommandSeen]:
 
 def delivery(outcome: str, platform: str) -> None:
     DELIVERIES.labels(outcome, platform or "unknown").inc()
+
+
+def platform_error(platform: str, kind: str) -> None:
+    PLATFORM_ERRORS.labels(platform, kind).inc()
 
 
 def rate_limit_wait(reason: str, seconds: float) -> None:

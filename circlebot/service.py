@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import commands as c
 from bot import privacy
 from bot.actions import command_of, decode_action
@@ -30,13 +32,14 @@ from bot.forming import LIST_PAGE, form_again, slug
 from bot.grammar import parse
 from bot.i18n import _, hint, join
 from bot.inputs import Pressed, Request, Submitted, Typed
-from bot.messages import help_message, plain
 from bot.calendar import calendar_ics
+from bot.messages import help_message, plain, unavailable_message
 from bot.people import person_message, spoken, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
 from bot.text import clean
 from circlebot import metrics
 from kits.schema import Kit
+from storage.database import on_a_live_connection
 from storage.repository import StaleCircle, Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -123,13 +126,20 @@ class CommandService:
                 seen.kind = metrics.kind_of(command)
                 for attempt in range(RETRIES):
                     try:
-                        return self._run(request, command, pinned, now)
+                        # One transaction: run again whole if the server dropped the connection under it.
+                        return on_a_live_connection(lambda: self._run(request, command, pinned, now),
+                                                    f"handling a {seen.kind} command")
                     except StaleCircle:
                         log.info("circle changed meanwhile; retrying (%d)", attempt + 1)
                 raise CircleError(_("The circle is busy right now; please try again in a moment."))
             except CircleError as error:
                 seen.outcome = "refused"
                 return [Reply(actor.user, error_message(error))]
+            except SQLAlchemyError as error:  # its transaction rolled back: nothing changed, nothing queued
+                seen.outcome = "failed"
+                log.error("a %s command from %s failed: the database did not carry it out (%s)", seen.kind,
+                          actor.user.platform, error.__class__.__name__)
+                return [Reply(actor.user, unavailable_message())]
 
     async def areader_locale(self, actor: Actor) -> str:
         """:meth:`reader_locale` in a worker thread. Adapters ask it after a request is handled, so
@@ -137,9 +147,17 @@ class CommandService:
         return await asyncio.to_thread(self.reader_locale, actor)
 
     def reader_locale(self, actor: Actor) -> str:
-        """The language to show ``actor`` their responses in: their own choice, the platform's, else the bot's."""
-        with self.store.transaction() as tx:
-            person = tx.person(actor.user)
+        """The language to show ``actor`` their responses in: their own choice, the platform's, else the bot's.
+
+        When the database does not answer, the platform's (the answer, "try again later", still reaches them).
+        """
+        try:
+            with self.store.transaction() as tx:
+                person = tx.person(actor.user)
+        except SQLAlchemyError as error:
+            log.warning("%s's language not read: the database did not answer (%s)", actor.user.platform,
+                        error.__class__.__name__)
+            person = None
         return (person.locale if person else None) or actor.locale or (person.platform_locale if person else None) \
             or self.locale
 

@@ -4,7 +4,10 @@ Each pass claims the due deliveries, sends each circle's in order (many
 circles at once), and records the outcomes in batches. A delivery is marked
 sent only after the platform accepted it. A temporary failure is retried with
 backoff (or after the platform's Retry-After); one that keeps failing, or fails
-permanently, is parked and logged rather than retried forever. While one of a
+permanently, is parked and logged rather than retried forever. When a failure
+leaves it unknown whether the platform carried the delivery out (a timeout, a
+5xx, an unreadable answer, an error nobody foresaw), the retry is a resend: the
+row stays ``sending`` until then, as if the process had died mid-send. While one of a
 lane's deliveries waits (a lane is a circle's space, or one member's DMs), its
 later ones wait too, so a post never overtakes the channel it belongs in. One never tried that is more than ``grace`` late
 (the process was down) is recorded as skipped: no burst of stale posts.
@@ -22,8 +25,8 @@ from datetime import datetime, timedelta
 from adapters.contract import Adapter, DeliveryFailed, Outgoing, Receipt  # noqa: F401 (DeliveryFailed: re-exported)
 from bot.effects import OpenSpace
 from circlebot import metrics
-from circlebot.logs import about
-from storage.outbox import PARKED, PENDING, SENT, SKIPPED, Outbox, Outcome, Queued, referred_key
+from circlebot.logs import about, delivering
+from storage.outbox import PARKED, PENDING, SENDING, SENT, SKIPPED, Outbox, Outcome, Queued, referred_key
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,9 @@ class _Pass:
         hold_until: datetime | None = None
         for queued in items:
             if hold_until is not None:
-                self.record(queued, PENDING, queued.attempts, hold_until, "waiting for an earlier delivery")
+                # A claim left by a dead process stays a resend while it waits: it may have gone out.
+                status = SENDING if queued.resend else PENDING
+                self.record(queued, status, queued.attempts, hold_until, "waiting for an earlier delivery")
                 continue
             if queued.attempts == 0 and not queued.resend and self.now - queued.not_before > self.grace:
                 self.record(queued, SKIPPED, 0, queued.not_before, f"not sent: {self.now - queued.not_before} late")
@@ -103,30 +108,42 @@ class _Pass:
                             **about(queued.circle_id, queued.effect.key))
                 continue
             try:
-                receipt = await self.sender.deliver(self.outgoing(queued))
+                with delivering(queued.circle_id, queued.effect.key):
+                    receipt = await self.sender.deliver(self.outgoing(queued))
             except DeliveryFailed as failure:
                 hold_until = self.failed(queued, failure)
+            except Exception as error:  # an answer nobody foresaw fails this delivery, not the whole pass
+                unforeseen = DeliveryFailed(f"unexpected {type(error).__name__}", uncertain=True)
+                hold_until = self.failed(queued, unforeseen, error)
             else:
                 self.record(queued, SENT, queued.attempts + 1, queued.not_before, receipt=receipt)
                 self.report.sent += 1
                 metrics.delivery("sent", queued.platform)
             await self.flush()
 
-    def failed(self, queued: Queued, failure: DeliveryFailed) -> datetime | None:
+    def failed(self, queued: Queued, failure: DeliveryFailed, error: Exception | None = None) -> datetime | None:
+        """Record a failed attempt: parked for good, or due again after the platform's wait or the backoff.
+
+        Args:
+            error: what the adapter raised, when it was not a ``DeliveryFailed`` (its traceback is logged).
+        """
         attempts = queued.attempts + 1
+        context = about(queued.circle_id, queued.effect.key)
         if failure.permanent or attempts >= MAX_ATTEMPTS:
             self.record(queued, PARKED, attempts, queued.not_before, str(failure))
             self.report.parked += 1
             metrics.delivery("parked", queued.platform)
             log.error("delivery %s parked after %d attempts: %s", queued.effect.key, attempts, failure,
-                      **about(queued.circle_id, queued.effect.key))
+                      exc_info=error, **context)
             return None
         delay = timedelta(seconds=failure.retry_after) if failure.retry_after else BACKOFF[attempts - 1]
-        self.record(queued, PENDING, attempts, self.now + delay, str(failure))
+        # An earlier attempt that may have gone out (this one's, or one before it) makes the retry a resend.
+        maybe_out = failure.uncertain or queued.resend
+        self.record(queued, SENDING if maybe_out else PENDING, attempts, self.now + delay, str(failure))
         self.report.retried += 1
         metrics.delivery("failed", queued.platform)
-        log.warning("delivery %s failed (%s); retrying in %s", queued.effect.key, failure, delay,
-                    **about(queued.circle_id, queued.effect.key))
+        log.warning("delivery %s failed (%s); retrying in %s%s", queued.effect.key, failure, delay,
+                    " as a resend: it may have gone out" if maybe_out else "", exc_info=error, **context)
         return self.now + delay
 
 

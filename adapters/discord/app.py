@@ -34,7 +34,7 @@ from discord.http import Route
 from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.discord import rest
 from adapters.discord.commands import WEEKDAYS, definition, definition_hash
-from adapters.discord.deliveries import DiscordDeliveries
+from adapters.discord.deliveries import DiscordDeliveries, platform_trace
 from adapters.discord.forms import PagedForms, page_of
 from adapters.discord.render import EPHEMERAL, Attachment, Post, form_button, modal, next_page, posts
 from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
@@ -377,7 +377,7 @@ class DiscordAdapter:
         self.settings = settings
         self.client = CircleClient(wiring.commands, sorted(wiring.kits), Lookups(wiring.store), now,
                                    channel_id=settings.discord_channel_id, shard_ids=settings.discord_shard_ids,
-                                   shard_count=settings.discord_shard_count)
+                                   shard_count=settings.discord_shard_count, http_trace=platform_trace())
         community = settings.discord_community_channel_id
         self.deliveries = DiscordDeliveries(self.client.http, self.client.home_channel,
                                             str(community) if community else None)

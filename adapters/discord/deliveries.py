@@ -7,12 +7,21 @@ the first attempt created instead of posting it twice. 403 and 404 are final
 (Discord bans bots that keep making invalid requests) and so is a DM to a
 member who closed theirs (code 50007): the outbox parks them. A 429 that
 discord.py did not wait out itself (a wait over ``max_ratelimit_timeout``) is
-handed back with its Retry-After.
+handed back with its Retry-After. A delivery that takes longer than ``timeout``
+(Discord does not answer), a 5xx that outlasts discord.py's own retries, and an
+answer that is not JSON may each have been carried out: the retry is a resend.
+
+:func:`platform_trace` lets the metrics see what discord.py handles on its own:
+the 429s it waits out and the 5xx answers it retries.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import aiohttp
 import discord
@@ -23,8 +32,33 @@ from adapters.discord import rest
 from adapters.discord.render import posts
 from adapters.discord.translate import PLATFORM
 from bot import effects as fx
+from circlebot import metrics
+
+log = logging.getLogger(__name__)
 
 DMS_CLOSED = 50007
+#: Seconds a delivery may take, discord.py's own rate-limit waits (30 s at most) and 5xx retries included.
+TIMEOUT = 60.0
+
+
+def platform_trace() -> aiohttp.TraceConfig:
+    """Counts the 429s discord.py waits out and the 5xx answers it retries, which never reach the outbox."""
+
+    async def answered(_session, _context, params: aiohttp.TraceRequestEndParams) -> None:
+        status = params.response.status
+        if status == 429:
+            try:
+                retry_after = float(params.response.headers.get("Retry-After", 0))
+            except ValueError:
+                retry_after = 0.0
+            metrics.rate_limit_wait("429", retry_after)
+        elif status >= 500:
+            metrics.platform_error(PLATFORM, "5xx")
+            log.warning("Discord answered %s %s with HTTP %d", params.method, params.url.path, status)
+
+    trace = aiohttp.TraceConfig(trace_config_ctx_factory=SimpleNamespace)
+    trace.on_request_end.append(answered)
+    return trace
 
 
 class DiscordDeliveries:
@@ -39,14 +73,15 @@ class DiscordDeliveries:
     platform = PLATFORM
 
     def __init__(self, http: HTTPClient, home_channel: Callable[[str, str | None], str | None],
-                 community_channel: str | None = None):
+                 community_channel: str | None = None, timeout: float = TIMEOUT):
         self.http = http
         self.home_channel = home_channel
         self.community_channel = community_channel
+        self.timeout = timeout
 
     async def deliver(self, outgoing: Outgoing) -> Receipt | None:
         try:
-            return await self._deliver(outgoing)
+            return await asyncio.wait_for(self._deliver(outgoing), self.timeout)
         except discord.RateLimited as limited:
             raise DeliveryFailed("rate limited", retry_after=limited.retry_after) from None
         except discord.HTTPException as error:
@@ -54,9 +89,19 @@ class DiscordDeliveries:
                 raise DeliveryFailed("rate limited", retry_after=_retry_after(error)) from None
             final = error.status in (400, 401, 403, 404) or error.code == DMS_CLOSED
             reason = f"Discord said {error.status} (code {error.code})"
-            raise DeliveryFailed(reason, permanent=final) from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise DeliveryFailed(reason, permanent=final, uncertain=error.status >= 500) from None
+        except json.JSONDecodeError:
+            metrics.platform_error(PLATFORM, "unreadable")
+            raise DeliveryFailed("Discord: an answer that is not JSON", uncertain=True) from None
+        except TimeoutError:
+            metrics.platform_error(PLATFORM, "timeout")
+            raise DeliveryFailed(f"Discord did not answer within {self.timeout:g} s", uncertain=True) from None
+        except aiohttp.ClientConnectorError as error:  # no connection: nothing reached Discord
+            metrics.platform_error(PLATFORM, "unreachable")
             raise DeliveryFailed(f"Discord unreachable: {type(error).__name__}") from None
+        except (aiohttp.ClientError, OSError) as error:
+            metrics.platform_error(PLATFORM, "unreachable")
+            raise DeliveryFailed(f"Discord unreachable: {type(error).__name__}", uncertain=True) from None
 
     async def _deliver(self, outgoing: Outgoing) -> Receipt | None:
         effect, locale = outgoing.effect, outgoing.locale

@@ -6,7 +6,9 @@
   only if it is absent.
 * slack_sdk's own retries are off for these calls: a retried post could double.
   The outbox retries; a 429's ``Retry-After`` is honoured here, once, by pausing
-  the pacer and handing the wait to the outbox.
+  the pacer and handing the wait to the outbox. An answer that leaves it unknown
+  whether Slack carried the call out (a timeout, a 5xx, a body that is not JSON)
+  makes the retry a resend.
 * ``name_taken`` and ``already_in_channel`` (what a resend of a channel creation
   or an invitation meets) are absorbed.
 * The pacer keeps to about one message a second per channel.
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.contract import DeliveryFailed, Outgoing, Receipt
 from adapters.slack import render as r
@@ -39,6 +42,7 @@ from bot.effects import (
     UpdatePost,
 )
 from adapters.pictures import render_progress_png
+from circlebot import metrics
 from circlebot.logs import about
 from scheduler.pacing import Pacer
 
@@ -63,17 +67,19 @@ class Workspaces:
     The clients never retry on their own (``retry_handlers=[]``): the outbox owns retries.
     """
 
-    def __init__(self, api_url: str, token: str | None = None, find_token: Callable[[str], Awaitable[str | None]] | None = None):
+    def __init__(self, api_url: str, token: str | None = None, find_token: Callable[[str], Awaitable[str | None]] | None = None,
+                 timeout: float = 30.0):
         self.api_url = api_url
         self.token = token
         self.find_token = find_token
+        self.timeout = timeout  # seconds a call may take before it counts as failed (and maybe carried out)
         self._clients: dict[str, AsyncWebClient] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
         """One connection pool for every call to Slack (made in the running event loop, when first needed)."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         return self._session
 
     def _client(self, token: str) -> AsyncWebClient:
@@ -133,8 +139,12 @@ class SlackSender:
             return await self._deliver(client, outgoing)
         except SlackApiError as error:
             raise self._failure(error) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except aiohttp.ClientConnectorError as error:  # no connection: nothing reached Slack
+            metrics.platform_error(PLATFORM, "unreachable")
             raise DeliveryFailed(f"Slack unreachable: {type(error).__name__}") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            metrics.platform_error(PLATFORM, "timeout" if isinstance(error, asyncio.TimeoutError) else "unreachable")
+            raise DeliveryFailed(f"Slack did not answer: {type(error).__name__}", uncertain=True) from None
 
     async def _deliver(self, client: AsyncWebClient, outgoing: Outgoing) -> Receipt | None:
         effect = outgoing.effect
@@ -187,7 +197,8 @@ class SlackSender:
         self, client: AsyncWebClient, outgoing: Outgoing, channel: str, message: Message, thread: str | None = None
     ) -> Receipt:
         key = outgoing.effect.key
-        if outgoing.resend and (ts := await self._find_post(client, channel, key, outgoing.claimed_at, thread)):
+        since = outgoing.queued_at or outgoing.claimed_at
+        if outgoing.resend and (ts := await self._find_post(client, channel, key, since, thread)):
             log.info("delivery %s was already posted; not posting it again", key, **about(outgoing.effect.circle_id, key))
             return Receipt(channel, ts)
         await self.pacer.wait(channel)
@@ -207,7 +218,7 @@ class SlackSender:
         self, client: AsyncWebClient, channel: str, key: str, since: datetime, thread: str | None
     ) -> str | None:
         """The ts of a message carrying ``key`` posted since ``since``, if Slack has one."""
-        oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
+        oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"  # since it was queued: no attempt came earlier
         if thread:
             found = await client.conversations_replies(channel=channel, ts=thread, oldest=oldest, include_all_metadata=True)
         else:
@@ -264,9 +275,16 @@ class SlackSender:
     def _failure(self, error: SlackApiError) -> DeliveryFailed:
         """The one place a Slack error becomes an outbox outcome; a 429 pauses this process's sending too."""
         response = error.response
-        code = response.get("error", "unknown_error") if response is not None else "no_response"
-        if response is not None and response.status_code == 429:
+        if not isinstance(response, AsyncSlackResponse):  # slack_sdk hands over the raw answer when it is not JSON
+            metrics.platform_error(PLATFORM, "unreadable")
+            status = getattr(response, "status", "?")
+            return DeliveryFailed(f"Slack: an answer that is not JSON (HTTP {status})", uncertain=True)
+        code = response.get("error", "unknown_error") if isinstance(response.data, dict) else "unknown_error"
+        if response.status_code == 429:
             retry_after = float(response.headers.get("Retry-After", 1))
             self.pacer.slow_down(retry_after)
             return DeliveryFailed(f"Slack rate limit ({code})", retry_after=retry_after)
+        if response.status_code >= 500:  # Slack may have done it before failing to say so
+            metrics.platform_error(PLATFORM, "5xx")
+            return DeliveryFailed(f"Slack: HTTP {response.status_code}", uncertain=True)
         return DeliveryFailed(f"Slack: {code}", permanent=code in PERMANENT)

@@ -17,7 +17,8 @@ and it behaves as Discord does where it matters: a message with a nonce seen in
 the last minutes and ``enforce_nonce`` returns the earlier message; a DM to a
 member who closed theirs is refused with 403 (code 50007); an interaction not
 answered within 3 s is gone (404, code 10062); a follow-up after 15 minutes
-fails; 429 is answered on demand (:meth:`rate_limit_next`).
+fails; 429 is answered on demand (:meth:`rate_limit_next`), and so are the answers of a
+platform in trouble (:meth:`fault_next`: HTTP 500, malformed JSON, no answer at all).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class FakeDiscord:
         self.resumes = 0
         self._nonces: dict[tuple[int, str], tuple[float, dict]] = {}
         self._limits: list[list] = []  # [method, template, retry_after, times]
+        self._faults: list[list] = []  # [method, template, answer, carried out, times]
         self.stall: Callable[[dict], bool] | None = None  # a message it matches is created, then never answered
         self._changed = asyncio.Condition()
         self._stopping = asyncio.Event()  # releases stalled requests, so the server can stop
@@ -416,6 +418,35 @@ class FakeDiscord:
         """Answer the next ``times`` requests to ``method template`` with 429."""
         self._limits.append([method.upper(), template, retry_after, times])
 
+    def fault_next(self, method: str, template: str, answer: str, *, carried_out: bool = True,
+                   times: int = 1) -> None:
+        """Answer the next ``times`` requests to ``method template`` as a platform in trouble does.
+
+        Args:
+            answer: ``"500"`` (an HTML error page), ``"malformed"`` (HTTP 200, JSON cut short) or
+                ``"silence"`` (no answer until the fake stops: the caller times out).
+            carried_out: the request takes effect before the bad answer (a message is created), or does not.
+        """
+        assert answer in ("500", "malformed", "silence"), answer
+        self._faults.append([method.upper(), template, answer, carried_out, times])
+
+    def _fault_for(self, method: str, template: str) -> tuple[str, bool] | None:
+        for fault in self._faults:
+            if fault[0] == method and fault[1] == template and fault[4] > 0:
+                fault[4] -= 1
+                return fault[2], fault[3]
+        return None
+
+    async def _faulty(self, answer: str, good: web.Response | None) -> web.Response:
+        """The bad answer in place of ``good`` (the request's own answer, when it was carried out)."""
+        if answer == "silence":
+            await self._stopping.wait()
+        if answer == "malformed":
+            body = good.body if good is not None and good.body else b'{"id": "1"}'
+            return web.Response(body=body[: len(body) // 2], headers={"Content-Type": "application/json"})
+        return web.Response(status=500, text="<html><body>500 Internal Server Error</body></html>",
+                            content_type="text/html")
+
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
@@ -443,6 +474,9 @@ class FakeDiscord:
                                          "X-RateLimit-Remaining": "0",
                                          "X-RateLimit-Reset-After": str(retry), "X-RateLimit-Bucket": template,
                                          "X-RateLimit-Scope": "user", "Via": "1.1 google"})
+        fault = self._fault_for(request.method, template)
+        if fault is not None and not fault[1]:
+            return await self._faulty(fault[0], None)
         handler = self.HANDLERS.get((request.method, template))
         if handler is None:
             self.violations.append(f"{request.method} {template}: within the spec but the fake does not serve it")
@@ -454,9 +488,8 @@ class FakeDiscord:
             return reply({"code": error.code, "message": error.message}, status=error.status)
         finally:
             await self._notify()
-        if result is None:
-            return web.Response(status=204)
-        return reply(result)
+        answer = web.Response(status=204) if result is None else reply(result)
+        return await self._faulty(fault[0], answer) if fault is not None else answer
 
     async def _body(self, request: web.Request) -> Any:
         if not request.can_read_body:

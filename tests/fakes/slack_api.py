@@ -6,7 +6,8 @@ records every call, checks it against the official spec and Block Kit limits
 and is answered ``invalid_arguments``), and answers the way Slack does:
 ``{"ok": false, "error": ...}`` including ``name_taken`` and
 ``already_in_channel``, and HTTP 429 with ``Retry-After`` when told to
-(:meth:`FakeSlack.rate_limit`). It keeps channels with their members,
+(:meth:`FakeSlack.rate_limit`), and like a platform in trouble when told to
+(:meth:`FakeSlack.fault`: HTTP 500, malformed JSON, no answer at all). It keeps channels with their members,
 messages with metadata and threads, views, users, files, and what was sent to
 ``response_url``. Trigger ids are issued by the fake (see
 :mod:`tests.fakes.slack_requests`) and, as on Slack, work once within 3 seconds.
@@ -88,7 +89,7 @@ class FakeSlack:
         self._triggers: dict[str, float] = {}  # trigger id -> when issued
         self._limits: dict[str, list[float]] = {}  # method -> Retry-After of the next 429s
         self._errors: dict[str, list[str]] = {}  # method -> errors to answer next
-        self._hangs: dict[str, int] = {}  # method -> calls to carry out but never answer
+        self._faults: dict[str, list[tuple[str, bool]]] = {}  # method -> (answer, carried out) of the next calls
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self._lock = threading.Lock()
@@ -129,7 +130,18 @@ class FakeSlack:
 
     def hang(self, method: str, times: int = 1) -> None:
         """Carry out the next ``times`` calls of ``method`` but never answer them (to kill the caller meanwhile)."""
-        self._hangs[method] = self._hangs.get(method, 0) + times
+        self.fault(method, "silence", times=times)
+
+    def fault(self, method: str, answer: str, *, carried_out: bool = True, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` as a platform in trouble does.
+
+        Args:
+            answer: ``"500"`` (an HTML error page), ``"malformed"`` (HTTP 200, JSON cut short) or
+                ``"silence"`` (no answer, ever: the caller times out).
+            carried_out: the call takes effect before the bad answer (a post is made), or does not.
+        """
+        assert answer in FAULTS, answer
+        self._faults.setdefault(method, []).extend([(answer, carried_out)] * times)
 
     async def wait_until(self, condition, timeout: float = 60.0, what: str = "the condition") -> None:
         """Poll until ``condition()`` is true (the fake changes in its own thread)."""
@@ -182,6 +194,9 @@ class FakeSlack:
             if problems:
                 self.violations += problems
                 return _error("invalid_arguments")
+            fault, carried_out = self._faults[method].pop(0) if self._faults.get(method) else (None, False)
+            if fault and not carried_out:
+                return await _faulty(fault, None)
             if self._errors.get(method):
                 return _error(self._errors[method].pop(0))
             handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -197,12 +212,7 @@ class FakeSlack:
                 if error.code == "invalid_arguments":
                     self.violations.append(f"{method}: {error.detail}")
                 return _error(error.code)
-            hanging = self._hangs.get(method, 0) > 0
-            if hanging:
-                self._hangs[method] -= 1
-        if hanging:
-            await asyncio.sleep(3600)
-        return answer
+        return await _faulty(fault, answer) if fault else answer
 
     def _auth_test(self, params: dict, team: str) -> dict:
         return {"url": f"https://{team.lower()}.slack.example/", "team": team, "team_id": team,
@@ -478,6 +488,19 @@ async def _params(request: web.Request) -> dict[str, Any]:
         else:
             params.update(parse_qsl(body.decode(), keep_blank_values=True))
     return params
+
+
+FAULTS = ("500", "malformed", "silence")
+
+
+async def _faulty(fault: str, answer: web.Response | None) -> web.Response:
+    """The bad answer ``fault`` names, in place of ``answer`` (the call's good one, when it was carried out)."""
+    if fault == "silence":
+        await asyncio.sleep(3600)  # the server's shutdown ends it
+    if fault == "malformed":
+        body = answer.body if answer is not None else b'{"ok": true}'
+        return web.Response(body=body[: len(body) // 2], content_type="application/json")
+    return web.Response(status=500, text="<html><body>Internal Server Error</body></html>", content_type="text/html")
 
 
 def _error(code: str) -> web.Response:

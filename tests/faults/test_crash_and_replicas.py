@@ -44,7 +44,7 @@ from storage.database import make_engine, upgrade
 from storage.outbox import PENDING, SENDING, SENT, Outbox
 from storage.repository import Store
 
-WORKER = Path(__file__).parent / "processes" / "worker.py"
+WORKER = Path(__file__).parents[1] / "processes" / "worker.py"
 KIT = "career"
 CIRCLES = 200  # x (one exercise post + one moderator DM) = 400 deliveries
 PLATFORM_RATE = 100  # requests a second the fake platform accepts
