@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from bot import commands as c
 from bot.circle import Circle, Kind
@@ -107,7 +107,7 @@ def calendar_ics(circle: Circle, kit: Kit, tz: str, locale: str, now: datetime) 
     calendar.add("x-wr-calname", circle.name)
     calendar.add("x-wr-timezone", tz)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     found = meetings(circle, kit)
     for item in found:
         calendar.add_component(_event(circle, kit, item, zone, locale, now))

@@ -75,6 +75,7 @@ def test_a_calendar_holds_every_meeting_in_the_readers_zone_and_language(started
     ics = calendar_ics(circle, kit, "America/New_York", "en", t0)
     found = assert_matches_timetable(ics, circle, kit, "America/New_York")
     assert "BEGIN:VTIMEZONE" in ics and "TZID:America/New_York" in ics
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in ics and "X-PUBLISHED-TTL:PT1H" in ics  # subscribers refresh hourly
     assert found[f"{circle.id}-week-2@circlebot"]["summary"] == f"Tuesday crew: week 2 of 4 \u2014 {kit.week(2).title}"
     spanish = events(calendar_ics(circle, kit.translated("es"), "Europe/Madrid", "es", t0))
     assert spanish[f"{circle.id}-week-2@circlebot"]["summary"] == (
