@@ -122,3 +122,33 @@ async def test_the_operator_sees_parked_deliveries(engine, database_url, monkeyp
     assert main(["db", "outbox"]) == 0
     out = capsys.readouterr().out
     assert "parked     1" in out and "sent       1" in out and "parked: a1" in out
+
+
+def test_a_claim_reads_only_waiting_rows_however_long_the_history(tmp_path):
+    """With statistics gathered over sent rows, SQLite must still serve a claim from the waiting rows' index.
+
+    Bound parameters (``status IN (?, ?)``) cannot match a partial index's condition: SQLite then walked
+    every row of the outbox by id, 4 s a claim with 5 million sent rows.
+    """
+    from sqlalchemy import event, text
+
+    from storage.database import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path}/history.db")
+    upgrade(engine)
+    outbox = queue(engine, ("a", "a1"))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO outbox (key, circle_id, lane, kind, payload, status, attempts, not_before, created_at, platform, locale, reader_tz) "
+            "SELECT 'old-' || value, 'a', 'a', 'post_to_circle', '{}', 'sent', 1, :t, :t, 'slack', 'en', 'UTC' "
+            "FROM json_each(:ids)"), dict(t=T0 - timedelta(days=7), ids=str(list(range(2000)))))
+        connection.execute(text("ANALYZE"))
+    plans = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def explain(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM outbox" in statement:
+            plans.append(cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall())
+
+    assert [q.effect.key for q in outbox.claim(T0, 100)] == ["a1"]
+    assert plans and all("USING INDEX ix_outbox_waiting" in " ".join(step[-1] for step in plan) for plan in plans), plans
