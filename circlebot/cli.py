@@ -241,7 +241,8 @@ def _console(
         if database is None:
             # A fresh file per demo: the simulated clock must not meet last session's circles.
             database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-        app = wire(_engine(database, migrate=True), installed_kits(settings), settings.grace, settings.locale)
+        app = wire(_engine(database, migrate=True), installed_kits(settings), settings.grace, settings.locale,
+                   settings.public_url)
         store, service = app.store, app.commands
         # One process delivers from a database at a time. A live console beside a running bot stands
         # by (and says so); a simulated clock must have the database to itself, or it would send for both.
