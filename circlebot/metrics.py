@@ -40,6 +40,10 @@ PLATFORM_ERRORS = Counter(
     "timeout (no answer in time), unreachable (no connection).", ["platform", "kind"],
 )
 RATE_LIMIT_WAITED = Counter("circlebot_rate_limit_wait_seconds", "Seconds sends waited for rate limits.", ["reason"])
+CONNECTIONS_LOST = Counter(
+    "circlebot_database_connections_lost",
+    "Database connections dropped under a transaction (a restart, a failover); each transaction ran again on a fresh one.",
+)
 LEADER = Gauge(
     "circlebot_scheduler_leader", "1 while this process runs the scheduler and delivers; 0 while it stands by."
 )
@@ -85,6 +89,10 @@ def platform_error(platform: str, kind: str) -> None:
 def rate_limit_wait(reason: str, seconds: float) -> None:
     RATE_LIMIT_WAITS.labels(reason).inc()
     RATE_LIMIT_WAITED.labels(reason).inc(seconds)
+
+
+def connection_lost() -> None:
+    CONNECTIONS_LOST.inc()
 
 
 def scheduler_ran(outcome: str) -> None:

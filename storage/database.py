@@ -14,6 +14,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
+from circlebot import metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -71,6 +73,7 @@ def on_a_live_connection(write: Callable[[], T], what: str, pauses: tuple[float,
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
+            metrics.connection_lost()
             log.warning("%s: the database connection was lost (%s); trying again on a fresh one",
                         what, error.orig.__class__.__name__)
         time.sleep(pause)

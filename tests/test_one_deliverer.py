@@ -104,8 +104,8 @@ async def test_a_second_scheduler_on_the_same_file_stands_by_and_says_so(tmp_pat
         assert [r.getMessage() for r in caplog.records] == notices[1]
 
         schedulers[0].leader.release()  # the first process stops: the second takes over
-        for _ in range(200):
-            if len(senders[1].keys) == 2:
+        for _ in range(200):  # sent, and recorded (outcomes are written just after)
+            if len(senders[1].keys) == 2 and outbox.counts() == {"sent": 2}:
                 break
             await asyncio.sleep(0.05)
         assert sorted(senders[1].keys) == ["a1", "b1"]

@@ -19,6 +19,7 @@ community channel. Each message carries a nonce derived from its outbox key with
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import zoneinfo
@@ -44,6 +45,7 @@ from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
 from bot.errors import CircleError
 from bot.inputs import Pressed, Request, Submitted, Typed
+from circlebot import metrics
 from circlebot.config import Settings
 from circlebot.service import CommandService
 from circlebot.wiring import Wiring
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 
 #: How long the core may take to decide whether a form opens, before the interaction is deferred (Discord allows 3 s).
 ANSWER_WITHIN = 1.5
+#: Discord forgets an interaction not answered within this many seconds.
+ANSWER_DEADLINE = 3.0
+#: Discord's code for a second answer to one interaction: the first one was taken.
+ALREADY_ANSWERED = 40060
 CHOICES = 25  # Discord: autocomplete choices
 CORE_AT_ONCE = 2  # requests in the core at the same time
 ZONES = sorted(zoneinfo.available_timezones())
@@ -162,13 +168,33 @@ class CircleClient(discord.AutoShardedClient):
             if work in done:
                 await self._answer(interaction, work.result(), await self.commands.areader_locale(request.actor))
                 return
-            await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
+            await self._defer(interaction)
             responses = await work
         else:
             # Answered before the core starts: its threads compete with the event loop for the interpreter.
-            await rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED, {"flags": EPHEMERAL})
+            await self._defer(interaction)
             responses = await self._core(request, now)
         await self._follow(interaction, responses, await self.commands.areader_locale(request.actor))
+
+    async def _defer(self, interaction: discord.Interaction) -> None:
+        """Say "thinking"; when Discord's answer leaves it unknown whether it heard, the work goes on all the same.
+
+        Discord may take the deferral and fail to say so (a 5xx, whose retry then hears "already
+        acknowledged"; an answer that is not JSON; none within the 3 s an answer has): dropping the
+        command then would lose it. Its answer follows up, or goes to the person's DMs.
+        """
+        try:
+            await asyncio.wait_for(rest.respond(self.http, str(interaction.id), interaction.token, DEFERRED,
+                                                {"flags": EPHEMERAL}), ANSWER_DEADLINE)
+        except discord.HTTPException as error:  # (its 5xx answers are counted by the client's trace)
+            if error.status < 500 and error.code != ALREADY_ANSWERED:
+                raise
+            log.warning("interaction %s: Discord's answer to the deferral was %s %s; going on", interaction.id,
+                        error.status, error.code)
+        except (json.JSONDecodeError, TimeoutError) as error:
+            metrics.platform_error(PLATFORM, "timeout" if isinstance(error, TimeoutError) else "unreadable")
+            log.warning("interaction %s: Discord's answer to the deferral was %s; going on", interaction.id,
+                        type(error).__name__)
 
     async def _core(self, request: Request, now: datetime) -> list:
         """The core's answer, a few at a time: more threads would only slow the event loop that keeps the deadlines."""

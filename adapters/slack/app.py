@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import aiohttp
 import yaml
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -36,7 +37,7 @@ from adapters.contract import DeliveryFailed
 from adapters.slack import render as r
 from adapters.slack import translate
 from adapters.slack.installations import open_stores
-from adapters.slack.sender import SlackSender, Workspaces
+from adapters.slack.sender import SlackSender, Workspaces, count_trouble, error_code
 from bot.actions import Action, Verb
 from bot.circle import Actor, UserRef
 from bot.effects import Button, Message, OpenForm, Reply, Response, SendFile, Visibility
@@ -104,9 +105,12 @@ class People:
         if cached is None or time.monotonic() - cached[0] > self.ttl:
             try:
                 profile = (await client.users_info(user=user_id, include_locale=True))["user"]
-            except SlackApiError as error:
-                log.warning("users.info failed (%s); using what the request says", error.response.get("error"))
-                profile = None
+            except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                # What the request says will do this once; Slack is asked again next time.
+                count_trouble(error)
+                reason = error_code(error) if isinstance(error, SlackApiError) else type(error).__name__
+                log.warning("users.info failed (%s); using what the request says", reason)
+                return translate.actor_of(team, user_id, fallback_name, None)
             cached = (time.monotonic(), profile)
             self._known[key] = cached
             while len(self._known) > self.size:
@@ -269,8 +273,10 @@ class SlackBot:
                     await answer.client.views_open(trigger_id=answer.trigger_id, view=r.form_view(response, locale))
                 case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.response_url:
                     hook = AsyncWebhookClient(answer.response_url, session=self.workspaces.session())
-                    await hook.send_dict({"response_type": "ephemeral", "replace_original": False,
-                                          **r.message_payload(message, locale)})
+                    shown = await hook.send_dict({"response_type": "ephemeral", "replace_original": False,
+                                                  **r.message_payload(message, locale)})
+                    if shown.status_code != 200:  # the work is done; only the answer is lost
+                        log.warning("Slack did not take an answer through response_url: HTTP %d", shown.status_code)
                 case Reply(message=message, visibility=Visibility.EPHEMERAL) if answer.trigger_id:
                     # A button with no channel behind it (App Home): the answer opens as a modal.
                     title = r.render(_("Circlebot"), locale)

@@ -61,6 +61,34 @@ PERMANENT = frozenset({
 CHANNEL_NAME_ATTEMPTS = 10
 
 
+def error_code(error: SlackApiError) -> str:
+    """What Slack said went wrong: its error code, else the HTTP status (an answer that is not JSON has no code)."""
+    response = error.response  # slack_sdk hands over the raw answer when it is not JSON
+    if isinstance(response, AsyncSlackResponse) and isinstance(response.data, dict) and response.get("error"):
+        return response["error"]
+    return f"HTTP {getattr(response, 'status_code', None) or getattr(response, 'status', '?')}"
+
+
+def count_trouble(error: Exception) -> str | None:
+    """The kind of trouble Slack is in, if ``error`` shows some (counted in ``/metrics``): None for a plain refusal.
+
+    Returns:
+        ``5xx``, ``unreadable`` (an answer that is not JSON), ``timeout`` or ``unreachable``.
+    """
+    if isinstance(error, SlackApiError):
+        if not isinstance(error.response, AsyncSlackResponse):
+            kind = "unreadable"
+        else:
+            kind = "5xx" if error.response.status_code >= 500 else None
+    elif isinstance(error, asyncio.TimeoutError):
+        kind = "timeout"
+    else:
+        kind = "unreachable" if isinstance(error, aiohttp.ClientError) else None
+    if kind:
+        metrics.platform_error(PLATFORM, kind)
+    return kind
+
+
 class Workspaces:
     """A Web API client per workspace: the one bot token, or each workspace's installation (OAuth).
 
@@ -137,14 +165,8 @@ class SlackSender:
         client = await self.workspaces.client(workspace)
         try:
             return await self._deliver(client, outgoing)
-        except SlackApiError as error:
+        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise self._failure(error) from None
-        except aiohttp.ClientConnectorError as error:  # no connection: nothing reached Slack
-            metrics.platform_error(PLATFORM, "unreachable")
-            raise DeliveryFailed(f"Slack unreachable: {type(error).__name__}") from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            metrics.platform_error(PLATFORM, "timeout" if isinstance(error, asyncio.TimeoutError) else "unreachable")
-            raise DeliveryFailed(f"Slack did not answer: {type(error).__name__}", uncertain=True) from None
 
     async def _deliver(self, client: AsyncWebClient, outgoing: Outgoing) -> Receipt | None:
         effect = outgoing.effect
@@ -177,7 +199,7 @@ class SlackSender:
                 try:
                     await client.conversations_kick(channel=self._space(outgoing), user=user.id)
                 except SlackApiError as error:
-                    if error.response.get("error") != "not_in_channel":
+                    if error_code(error) != "not_in_channel":
                         raise
                 return outgoing.space
             case RefreshHome(user=user):
@@ -241,7 +263,7 @@ class SlackSender:
             try:
                 return (await client.conversations_create(name=wanted, is_private=True))["channel"]["id"]
             except SlackApiError as error:
-                if error.response.get("error") != "name_taken":
+                if error_code(error) != "name_taken":
                     raise
             if resend and (mine := await self._own_channel(client, wanted)):
                 return mine
@@ -269,22 +291,21 @@ class SlackSender:
             try:
                 await client.conversations_invite(channel=channel, users=",".join(group))
             except SlackApiError as error:
-                if error.response.get("error") != "already_in_channel":
+                if error_code(error) != "already_in_channel":
                     raise
 
-    def _failure(self, error: SlackApiError) -> DeliveryFailed:
-        """The one place a Slack error becomes an outbox outcome; a 429 pauses this process's sending too."""
-        response = error.response
-        if not isinstance(response, AsyncSlackResponse):  # slack_sdk hands over the raw answer when it is not JSON
-            metrics.platform_error(PLATFORM, "unreadable")
-            status = getattr(response, "status", "?")
-            return DeliveryFailed(f"Slack: an answer that is not JSON (HTTP {status})", uncertain=True)
-        code = response.get("error", "unknown_error") if isinstance(response.data, dict) else "unknown_error"
-        if response.status_code == 429:
-            retry_after = float(response.headers.get("Retry-After", 1))
+    def _failure(self, error: SlackApiError | aiohttp.ClientError | asyncio.TimeoutError) -> DeliveryFailed:
+        """The one place a failed call becomes an outbox outcome; a 429 pauses this process's sending too."""
+        trouble = count_trouble(error)
+        if not isinstance(error, SlackApiError):
+            # With no connection at all, nothing reached Slack; otherwise it may have done it before falling silent.
+            return DeliveryFailed(f"Slack did not answer: {type(error).__name__}",
+                                  uncertain=not isinstance(error, aiohttp.ClientConnectorError))
+        code = error_code(error)
+        if trouble:  # a 5xx or an answer that is not JSON: Slack may have done it before failing to say so
+            return DeliveryFailed(f"Slack: {code}", uncertain=True)
+        if error.response.status_code == 429:
+            retry_after = float(error.response.headers.get("Retry-After", 1))
             self.pacer.slow_down(retry_after)
             return DeliveryFailed(f"Slack rate limit ({code})", retry_after=retry_after)
-        if response.status_code >= 500:  # Slack may have done it before failing to say so
-            metrics.platform_error(PLATFORM, "5xx")
-            return DeliveryFailed(f"Slack: HTTP {response.status_code}", uncertain=True)
         return DeliveryFailed(f"Slack: {code}", permanent=code in PERMANENT)

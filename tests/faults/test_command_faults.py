@@ -6,8 +6,9 @@ or a failover does), the whole transaction is run again on a fresh connection
 and the person gets their usual answer; if the database keeps failing (or
 fails in a way retrying cannot help: SQLite's disk I/O error), the transaction
 rolls back, nothing is changed or queued, the person reads that nothing
-happened and to try again, and the failure shows in the log and in the
-commands metric (``outcome="failed"``).
+happened and to try again. Either way the log and ``/metrics`` show it
+(``circlebot_database_connections_lost_total``; ``circlebot_commands_total``
+with ``outcome="failed"``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from storage.outbox import Outbox
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 MOD, ANN, BOB = (Actor(UserRef("slack", "T1", name), name, "UTC") for name in ("mod", "ann", "bob"))
 FAILED_JOINS = ("circlebot_commands_total", {"kind": "join", "outcome": "failed"})
+CONNECTIONS_LOST = "circlebot_database_connections_lost_total"
 
 
 def say(app: Wiring, actor: Actor, line: str, request_id: str) -> str:
@@ -58,8 +60,10 @@ def test_a_session_ended_mid_command_is_carried_out_once_on_a_fresh_one(pg_schem
         queued_before = set(Outbox(engine).keys("pending"))
         event.listen(engine, "before_cursor_execute", end_the_session)
         caplog.set_level(logging.WARNING)
+        lost_before = REGISTRY.get_sample_value(CONNECTIONS_LOST) or 0.0
         answer = say(app, ANN, "join crew", "r2")
         assert ended, "the test never ended the session"
+        assert (REGISTRY.get_sample_value(CONNECTIONS_LOST) or 0.0) - lost_before == 1
         assert "Sorry" not in answer
         with app.store.transaction() as tx:
             crew = tx.find("slack", "T1", "crew")

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from dbfixtures import PG_URL, database_url, engine, pg_schema  # noqa: F401  (fixtures)
 from fakes.sender import RecordingSender
+from prometheus_client import REGISTRY
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from test_delivery import T0, queue
@@ -58,10 +59,12 @@ def test_outcomes_are_recorded_through_a_dropped_connection(pg_schema):
                 admin.execute("SELECT pg_terminate_backend(%s)", (dropped[0],))
 
     event.listen(engine, "before_cursor_execute", drop_the_connection)
+    lost_before = REGISTRY.get_sample_value("circlebot_database_connections_lost_total") or 0.0
     try:
         sender = RecordingSender()
         report = asyncio.run(deliver_due_messages(outbox, sender, T0))
         assert dropped, "the test never dropped the connection"
+        assert (REGISTRY.get_sample_value("circlebot_database_connections_lost_total") or 0.0) - lost_before == 1
         assert report.sent == 3
         assert outbox.counts() == {"sent": 3}
         asyncio.run(deliver_due_messages(outbox, sender, T0 + timedelta(minutes=10)))
@@ -96,6 +99,8 @@ async def test_the_live_scheduler_logs_a_failed_run_and_delivers_within_seconds(
     sender = RecordingSender()
     live = LiveScheduler(runner_for(engine, outbox, sender), leader_for(engine), heartbeat=timedelta(minutes=10))
     caplog.set_level(logging.WARNING)
+    failed_runs = ("circlebot_scheduler_runs_total", {"outcome": "failed"})
+    failed_before = REGISTRY.get_sample_value(*failed_runs) or 0.0
     live.start()
     try:
         for _ in range(100):  # the first run fails; the next is in a second, not at the next heartbeat
@@ -106,6 +111,7 @@ async def test_the_live_scheduler_logs_a_failed_run_and_delivers_within_seconds(
         await live.shutdown()
     assert outbox.counts() == {"sent": 1}
     assert any(r.levelno == logging.ERROR and "scheduler run failed" in r.getMessage() for r in caplog.records)
+    assert (REGISTRY.get_sample_value(*failed_runs) or 0.0) - failed_before == 1
 
 
 class SlowPlatform(RecordingSender):

@@ -1,5 +1,9 @@
 """Slack and Discord in trouble: 429 with Retry-After, 500, no answer, malformed JSON.
 
+Mostly on the way out (deliveries), and on the way in: where the bot asks Slack
+who is asking (``users.info``), and where Discord takes an interaction's "thinking"
+deferral and then answers badly, the command is still carried out once and answered.
+
 Three circles with their spaces; then two people join each, so each circle has
 two posts to make, in order, while the platform answers the first post that goes
 out badly. Whatever the fault: the run raises nothing, every post reaches the
@@ -18,12 +22,22 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from discordfixtures import connected
+from fakes.discord_api import FakeDiscord
+from fakes.slack_api import FakeSlack
+from fakes.specs import spec_path
 from prometheus_client import REGISTRY
 
+from adapters.discord.app import CircleClient, Lookups
+from adapters.discord.deliveries import platform_trace
+from circlebot.wiring import wire
+from kits import builtin_kits
 from scheduler.delivery import BACKOFF
+from storage.database import make_engine, upgrade
+from tests.slack_world import SlackWorld
 
 from .platforms import LogLines, Platform, discord_platform, slack_platform
 
@@ -152,3 +166,55 @@ async def test_a_resend_minutes_later_still_finds_the_post_in_slacks_history(tmp
         platform.assert_each_message_once_in_order()
         failures = [line for line in log_lines.about(struck.key) if line["logger"] == "scheduler.delivery"]
         assert len(failures) == 2 and all("as a resend" in line["message"] for line in failures), failures
+
+
+@pytest.mark.parametrize("fault", ["500", "malformed"])
+async def test_a_command_is_carried_out_and_answered_while_slack_cannot_say_who_asks(fault, tmp_path, log_lines):
+    """``users.info`` (the person's zone and language) answers badly: the command goes on with what the request says."""
+    fake = FakeSlack(spec_path("slack/web_api_openapi_v2.json")).start()
+    fake.add_user("U0ALICE", "alice", "Europe/London")
+    world = await SlackWorld.start(fake, f"sqlite:///{tmp_path}/commands.db", datetime.now(UTC))
+    kind = {"500": "5xx", "malformed": "unreadable"}[fault]
+    before = sample(platform_errors("slack", kind))
+    try:
+        fake.fault("users.info", fault)
+        sent = await world.command("U0ALICE", 'new "Crew" starter Europe/London tue 17:00')
+        assert "Circle formed" in world.answers(sent)
+        assert [c.name for c in fake.channels.values()] == ["crew"]
+        assert any(line["message"].startswith("users.info failed") for line in log_lines.lines)
+        assert sample(platform_errors("slack", kind)) - before == 1
+        assert fake.violations == []
+    finally:
+        await world.close()
+        fake.stop()
+
+
+@pytest.fixture
+async def discord_bot(tmp_path, monkeypatch):
+    """The Discord bot (its interaction router) in-process, connected to the fake; yields (fake, client, wiring)."""
+    async with FakeDiscord() as fake:
+        engine = make_engine(f"sqlite:///{tmp_path}/interactions.db")
+        upgrade(engine)
+        app = wire(engine, builtin_kits(), timedelta(hours=6))
+        client = CircleClient(app.commands, sorted(app.kits), Lookups(app.store), lambda: datetime.now(UTC),
+                              http_trace=platform_trace())
+        async with connected(fake, client, monkeypatch):
+            yield fake, client, app
+        engine.dispose()
+        assert fake.violations == []
+
+
+@pytest.mark.parametrize(("fault", "kind"), [("500", "5xx"), ("malformed", "unreadable"), ("silence", "timeout")])
+async def test_a_discord_command_goes_on_when_its_deferral_is_answered_badly(fault, kind, discord_bot, log_lines):
+    """Discord takes the "thinking" deferral, then answers it badly: the command is carried out once and answered."""
+    fake, _client, app = discord_bot
+    before = sample(platform_errors("discord", kind))
+    fake.fault_next("POST", "/interactions/{interaction_id}/{interaction_token}/callback", fault)
+    asked = await fake.slash("alice", "new", name="Crew", kit="starter", timezone="UTC", day="tue", time="17:00")
+    (answer, *_more) = await fake.followup(asked, timeout=30)
+    assert "Circle formed" in answer["content"]
+    with app.store.transaction() as tx:
+        assert tx.find("discord", str(fake.guild_id), "crew") is not None
+    assert len(fake.threads()) == 0 and app.outbox.counts() == {"pending": 2}  # queued once: the space, the welcome
+    assert sample(platform_errors("discord", kind)) > before
+    assert any("deferral" in line["message"] for line in log_lines.lines)
