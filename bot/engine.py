@@ -31,6 +31,7 @@ from bot.effects import (
     WakeAt,
 )
 from bot.forming import create_circle, list_message
+from bot.people import tell_of_closed_dms
 from bot.plan import meeting, tune_up_meeting
 from bot.running import resumed
 from bot.state import Event, transition
@@ -71,6 +72,7 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
     if after != circle:
         # What the person sees of their circles changed: their home view (Slack's App Home) follows.
         out.add(lambda key: RefreshHome(key, circle.id, actor.user))
+    tell_of_closed_dms(after, actor, out)
     after = calendar.sequenced(circle, care.helpers_changed(circle, after, kit, now), kit)
     return _finish(circle, after, out, now)
 
