@@ -48,6 +48,7 @@ class Actor:
 
 class Role(str, enum.Enum):
     MODERATOR = "moderator"
+    COMODERATOR = "comoderator"  # a member who may run the moderator's commands too
     MEMBER = "member"
 
 
@@ -305,6 +306,7 @@ class Circle:
         held: the weeks whose meeting was held, with when it met, oldest first.
         calendar_sequence: bumped whenever a meeting in its calendar moves, is cancelled or
             comes back, or the place changes (the events' ``SEQUENCE``, bot/calendar.py).
+        handover_to: the member the moderator role is offered to, until they answer.
     """
 
     id: str
@@ -338,6 +340,7 @@ class Circle:
     place: str | None = None
     held: tuple[Held, ...] = ()
     calendar_sequence: int = 0
+    handover_to: UserRef | None = None
 
     @property
     def moderator(self) -> Member | None:

@@ -289,21 +289,6 @@ def _place(circle: Circle, cmd: c.Place, ctx: Context, out: Out) -> Circle:
     return circle
 
 
-def _hand_over(circle: Circle, cmd: c.HandOver, ctx: Context, out: Out) -> Circle:
-    member = find_member(circle, cmd.member)
-    if member.role is Role.MODERATOR:
-        raise CircleError(_("{name} already moderates this circle.", name=member.name))
-    members = tuple(replace(x, role=Role.MODERATOR if x.user == member.user else Role.MEMBER) for x in circle.members)
-    old = circle.moderator
-    # Thanks go to the moderator stepping down, not to an admin who made the change.
-    if old:
-        line = _("{name} is now the moderator. Thank you, {old}!", name=member.name, old=old.name)
-    else:
-        line = _("{name} is now the moderator.", name=member.name)
-    out.post(m.plain(line))
-    return replace(circle, members=members)
-
-
 def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.CLOSE)
     member = circle.member(ctx.actor.user)
@@ -381,7 +366,6 @@ HANDLERS = {
     c.Skip: _skip,
     c.Reschedule: _reschedule,
     c.Remove: _remove,
-    c.HandOver: _hand_over,
     c.UseSpace: _use_space,
     c.Place: _place,
     c.Close: _close,

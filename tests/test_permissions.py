@@ -46,6 +46,8 @@ LINES = {
     "StopHelping": "support #{c} stop cleo", "Struggling": "struggling #{c}", "TellCircle": "support #{c} tell circle",
     "WithdrawStory": "share #{c} withdraw 1", "UseSpace": "space #{c} C0ROOM", "Calendar": "calendar #{c}",
     "Place": "place #{c} https://meet.example.com/crew",
+    "AnswerHandOver": "moderator #{c} accept", "CoModerator": "comod #{c} cleo", "Faq": "faq #{c} leave",
+    "Guide": "guide #{c} 2",
 }
 
 
