@@ -61,11 +61,11 @@ async def test_an_answer_is_deferred_at_once_then_follows_up(fake, bot):
 
 
 async def test_a_lasting_reply_goes_to_dms_or_stays_here_when_they_are_closed(fake, bot):
-    exported = await fake.slash("bob", "export")
+    exported = await fake.slash("bob", "export", "data")
     assert (await fake.followup(exported))[0]["content"] == "\U0001f4ec"
     await fake.wait_for(lambda: fake.dms_to("bob"))
     fake.people["carol"].dms_open = False
-    here = await reply_of(fake, await fake.slash("carol", "export"))
+    here = await reply_of(fake, await fake.slash("carol", "export", "data"))
     assert here != "\U0001f4ec" and not fake.dms_to("carol")
 
 

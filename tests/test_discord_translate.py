@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from adapters.discord.commands import ADMIN_GROUP, MODERATOR_GROUP, definition, definition_hash, group_of
+from adapters.discord.commands import ADMIN_GROUP, DATA_GROUP, MODERATOR_GROUP, definition, definition_hash, group_of
 from adapters.discord.translate import answers, grammar_line, language, may_open_form
 from bot.actions import Action, Verb, encode_action
 from bot.inputs import Pressed, Submitted, Typed
@@ -36,6 +36,7 @@ def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits(
             assert required == sorted(required, reverse=True)  # Discord wants required options first
     assert sorted(defined) == sorted(SUBCOMMANDS) and len(circle["options"]) <= 25
     assert group_of("start") == MODERATOR_GROUP and group_of("checkin") is None and group_of("match") == ADMIN_GROUP
+    assert group_of("export") == group_of("forget-me") == DATA_GROUP and group_of("calendar") is None
     assert definition_hash() == definition_hash() and len(json.dumps(definition())) < 30_000
 
 
@@ -50,8 +51,8 @@ def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits(
         (invoked("checkin", circle="crew"), "checkin #crew", c.CheckInCommand),
         (invoked("pause", MODERATOR_GROUP, circle="crew", weeks=2), "pause #crew for 2w", c.Pause),
         (invoked("remove", MODERATOR_GROUP, member="4242"), "remove <@4242>", c.Remove),
-        (invoked("forget-me", confirm=True), "forget-me confirm", c.ForgetMe),
-        (invoked("forget-me", confirm=False), "forget-me", c.ForgetMe),
+        (invoked("forget-me", DATA_GROUP, confirm=True), "forget-me confirm", c.ForgetMe),
+        (invoked("forget-me", DATA_GROUP, confirm=False), "forget-me", c.ForgetMe),
         (invoked("rsvp", answer="no"), "rsvp no", c.Attend),
         (invoked("me", timezone="America/New_York"), "me timezone America/New_York", c.Me),
         (invoked("signup", hours="starter tue 17-20, thu 18-21 moderate yes"),

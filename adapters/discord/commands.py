@@ -4,7 +4,8 @@ Each subcommand's typed options say how their values become the grammar line
 the core parses (:func:`adapters.discord.translate.grammar_line`), so there is
 one grammar whatever the platform. Subcommands for everyone sit at the top;
 when there are more than Discord allows in one level (25), the moderators'
-go into the ``mod`` group. The definition is plain JSON as Discord's API takes
+go into the ``mod`` group, the workspace admins' into ``admin`` and a person's
+own data (``export``, ``forget-me``) into ``data``. The definition is plain JSON as Discord's API takes
 it (``PUT .../commands``), hashed so start-up syncs only when it changed.
 """
 
@@ -23,6 +24,7 @@ from bot.place import LINK_LIMIT
 NAME = PREFIX.lstrip("/")
 MODERATOR_GROUP = "mod"
 ADMIN_GROUP = "admin"
+DATA_GROUP = "data"
 PER_LEVEL = 25  # Discord: options (subcommands or groups) in one level
 DESCRIPTION = 100  # Discord: characters of a description
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -168,14 +170,19 @@ def _subcommand(sub: Subcommand) -> dict:
 GROUPS = {
     MODERATOR_GROUP: "for the circle's moderator (or someone with Manage Server)",
     ADMIN_GROUP: "for workspace admins (Manage Server): statistics and matching",
+    DATA_GROUP: "your own data: a copy of it, or erase it",
 }
 #: The workspace admins' subcommands (the moderators' are those the grammar marks so).
 ADMIN_ONLY = frozenset({"stats", "match"})
+#: A person's own data, rarely used: grouped to keep the top level within Discord's 25.
+DATA = frozenset({"export", "forget-me"})
 
 
 def _group_of(sub: Subcommand) -> str | None:
     if sub.moderator_only:
         return MODERATOR_GROUP
+    if sub.name in DATA:
+        return DATA_GROUP
     return ADMIN_GROUP if sub.name in ADMIN_ONLY else None
 
 
