@@ -35,14 +35,18 @@ class DeliveryFailed(Exception):
         permanent: retrying cannot help (403, 404, unknown channel).
         uncertain: the platform may have carried it out all the same (a timeout, a 5xx, an
             answer that could not be read): the retry is a resend, which the adapter makes idempotent.
+        dms_refused: the recipient of a direct message does not accept the bot's (they closed
+            their DMs). Final: the delivery is parked, and the person is told in their circle's
+            space the next time they act there (see :class:`~bot.effects.ToldOfClosedDms`).
     """
 
     def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False,
-                 uncertain: bool = False):
+                 uncertain: bool = False, dms_refused: bool = False):
         super().__init__(reason)
         self.retry_after = retry_after
-        self.permanent = permanent
+        self.permanent = permanent or dms_refused
         self.uncertain = uncertain
+        self.dms_refused = dms_refused
 
 
 @dataclass(frozen=True)

@@ -141,14 +141,16 @@ def measure(url: str, circles: int, samples: int, rng: random.Random) -> dict:
     for warm in range(3):  # imports, statement caches, connection pool
         run(member(chosen[warm]), "/circle info")
     timings: dict[str, list[float]] = {command.name: [] for command in COMMANDS}
+    cpu: dict[str, list[float]] = {command.name: [] for command in COMMANDS}  # what the machine's load skews less
     refusals = {command.name: 0 for command in COMMANDS}
     order = [(command, n) for command in COMMANDS for n in range(samples)]
     rng.shuffle(order)
     for command, n in order:
         actor, text = command.typed(pools[command.name][n], n)
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.thread_time()
         responses = run(actor, f"/circle {text}")
         timings[command.name].append(time.perf_counter() - began)
+        cpu[command.name].append(time.thread_time() - cpu_began)
         refusals[command.name] += refused(responses)
     baseline = [read_whole_workspace(store) for _ in range(3)]
     engine.dispose()
@@ -156,7 +158,8 @@ def measure(url: str, circles: int, samples: int, rng: random.Random) -> dict:
         ticked_seconds=ticked,
         baseline_seconds=statistics.median(baseline),
         commands={
-            name: dict(p50=statistics.median(values), p99=percentile(values, 0.99), max=max(values), refused=refusals[name])
+            name: dict(p50=statistics.median(values), p99=percentile(values, 0.99), max=max(values), refused=refusals[name],
+                       cpu_p50=statistics.median(cpu[name]), cpu_p99=percentile(cpu[name], 0.99))
             for name, values in timings.items()
         },
     )
@@ -168,12 +171,13 @@ def report(result: dict, args) -> str:
         f"{args.circles:,} circles in one workspace, {args.samples} samples per command; load {os.getloadavg()[0]:.2f}",
         f"baseline (decode every circle of the workspace): {baseline * 1000:,.0f} ms",
         "",
-        "| command | p50 | p99 | slowest | p99 / baseline | refused |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| command | p50 | p99 | slowest | CPU p50 / p99 | p99 / baseline | refused |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, figures in result["commands"].items():
         lines.append(
             f"| `{name}` | {figures['p50'] * 1000:.1f} ms | {figures['p99'] * 1000:.1f} ms | {figures['max'] * 1000:.1f} ms "
+            f"| {figures['cpu_p50'] * 1000:.1f} / {figures['cpu_p99'] * 1000:.1f} ms "
             f"| {figures['p99'] / baseline:.4f} | {figures['refused']} |"
         )
     slowest = max(result["commands"].items(), key=lambda item: item[1]["p99"])

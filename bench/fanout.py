@@ -90,7 +90,8 @@ def one_run(url: str, rate: float, latency: str, args) -> dict:
         load_before = os.getloadavg()
         subprocess.run([sys.executable, "-m", "bench.run", "--db", url, "--circles", str(args.circles),
                         "--rate", str(rate), "--latency", latency, "--commands", str(args.commands),
-                        "--concurrency", str(args.concurrency), "--json", out.name], check=True, cwd=ROOT)
+                        "--concurrency", str(args.concurrency), "--json", out.name,
+                        "--tick-process" if args.tick_process else "--no-tick-process"], check=True, cwd=ROOT)
         result = json.loads(Path(out.name).read_text())
     result["load_before"], result["load_after"] = load_before, os.getloadavg()
     result["figures"] = figures(result)
@@ -116,7 +117,9 @@ def figures(r: dict) -> dict:
 
 def run_line(r: dict) -> str:
     g = r["figures"]
-    commands = ", ".join(f"{kind} p50 {c['p50_ms']} / p99 {c['p99_ms']} ms" + (f" ({c['errors']} errors)" if c["errors"] else "")
+    commands = ", ".join(f"{kind} p50 {c['p50_ms']} / p99 {c['p99_ms']} ms"
+                         + (f" (CPU {c['cpu_p50_ms']} / {c['cpu_p99_ms']} ms)" if c.get("cpu_p50_ms") is not None else "")
+                         + (f" ({c['errors']} errors)" if c["errors"] else "")
                          for kind, c in g["commands"].items() if c["count"])
     return (f"    whole fan-out {g['whole_s']:.1f} s / floor {g['floor_s']:.1f} s = {g['ratio']:.3f}; "
             f"{g['messages']:,} messages, ticking {g['ticking_s']:.1f} s ({1000 * g['ticking_s'] / max(g['ticked'], 1):.2f} ms/circle), "
@@ -172,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each combination (default 3)")
     parser.add_argument("--commands", type=float, default=5.0, help="commands typed a second during the fan-out (default 5)")
     parser.add_argument("--concurrency", type=int, default=256, help="the sender's connections (default 256, as many as lanes in flight)")
+    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=False,
+                        help="tick in a process of its own, as `circlebot run` does with CIRCLEBOT_TICK_PROCESS=true")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
     databases = [DATABASES.get(db, db) for db in args.db or ["sqlite"]]

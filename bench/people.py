@@ -52,6 +52,7 @@ class CommandLoad:
         self.now = now
         self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.cpu: dict[str, list[float]] = defaultdict(list)  # each command's own CPU seconds (its thread's)
         self.errors: dict[str, int] = defaultdict(int)
         self.queued: list[float] = []  # seconds from typed until a worker thread took the command
         self.joined = 0
@@ -74,15 +75,19 @@ class CommandLoad:
 
     async def _one(self, kind: str, actor: Actor, text: str) -> None:
         typed = time.perf_counter()
-        started = 0.0
+        started = cpu = 0.0
 
         def command():
-            nonlocal started
-            started = time.perf_counter()
-            return self.service.handle(Request(actor, Typed(text), f"bench-{next(self._ids)}"), self.now())
+            nonlocal started, cpu
+            started, cpu_began = time.perf_counter(), time.thread_time()
+            try:
+                return self.service.handle(Request(actor, Typed(text), f"bench-{next(self._ids)}"), self.now())
+            finally:
+                cpu = time.thread_time() - cpu_began
 
-        responses = await asyncio.to_thread(command)
+        responses = await asyncio.get_running_loop().run_in_executor(self.service.threads, command)  # as ahandle does
         self.latencies[kind].append(time.perf_counter() - typed)
+        self.cpu[kind].append(cpu)
         self.queued.append(started - typed)
         if any(isinstance(r, Reply) and r.message.title is not None and render(r.message.title, "en") == "Sorry"
                for r in responses):
@@ -114,5 +119,7 @@ class CommandLoad:
                 p50_ms=round(1000 * statistics.median(values), 1) if values else None,
                 p99_ms=round(1000 * percentile(values, 0.99), 1) if values else None,
                 max_ms=round(1000 * max(values), 1) if values else None,
+                cpu_p50_ms=round(1000 * statistics.median(self.cpu[kind]), 1) if values else None,
+                cpu_p99_ms=round(1000 * percentile(self.cpu[kind], 0.99), 1) if values else None,
             )
         return result

@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HORIZON_SECONDS = 3600
 
 
-def rss_mb() -> float:
-    """The current resident set size, in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A process's resident set size (``VmHWM``: its peak), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -205,7 +205,7 @@ class CountingHandler(logging.Handler):
 # ---------------------------------------------------------------- the run
 
 
-def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict:
+def start_up(url: str, platform_url: str, rate: float, concurrency: int, tick_process: bool = False) -> dict:
     """Open the database and load the schedule as the live scheduler does; imports included."""
     begun, cpu = time.perf_counter(), cpu_seconds()
     rss_before = rss_mb()
@@ -214,6 +214,7 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.http_sender import HttpSender
 
+    from circlebot.tick_process import TickProcess
     from circlebot.wiring import wire
     from kits import builtin_kits
     from scheduler.leader import leader_for
@@ -230,7 +231,8 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
     store, outbox = app.store, app.outbox
     sender = HttpSender(platform_url, Pacer(per_second=rate), connections=concurrency)
     clock = BenchClock(DUE)
-    runner = app.runner(sender)
+    ticker = TickProcess(app.ticker, engine.url) if tick_process else app.ticker  # as `circlebot run` does, if told
+    runner = app.runner(sender, ticker)
     live = LiveScheduler(runner, leader_for(engine), clock)  # built, not started: the loop below drives it
     # What LiveScheduler._run does before its first run_due, and what it asks after every run.
     if not live.leader.acquire():
@@ -239,12 +241,15 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int) -> dict
     recovered = outbox.recover(clock.now())
     wake = runner.next_wake()
     due = store.due_circle_ids(clock.now())
+    if tick_process:
+        ticker.start(wait=True)  # counted in the start-up: the bot can tick now
     took = time.perf_counter() - begun
     result = dict(
         seconds=took, import_seconds=imported - begun, cpu_seconds=cpu_seconds() - cpu,
         rss_mb=rss_mb(), rss_before_mb=rss_before, recovered=recovered, next_wake=wake, first_due_batch=len(due),
+        tick_process=tick_process, tick_process_rss_mb=rss_mb(ticker.pid) if tick_process else 0.0,
     )
-    return dict(result=result, engine=engine, store=store, outbox=outbox, ticker=app.ticker, commands=app.commands, runner=runner,
+    return dict(result=result, engine=engine, store=store, outbox=outbox, ticker=ticker, commands=app.commands, runner=runner,
                 sender=sender, clock=clock, live=live)
 
 
@@ -281,7 +286,7 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
     runs = 0
     collections_before = sum(s["collections"] for s in gc.get_stats())
     began = clock.begin()
-    cpu = cpu_seconds()
+    cpu = cpu_seconds() + getattr(ticker, "cpu_seconds", 0.0)  # the ticking process's too
     shown = time.perf_counter()
     done = asyncio.get_running_loop().create_future()
     load = CommandLoad(parts["commands"], circles, commands_per_second, clock.now)
@@ -313,7 +318,7 @@ async def fan_out(parts: dict, circles: int, commands_per_second: float, progres
         if typing is not None:
             await typing
     ended = time.monotonic()
-    cpu_total = cpu_seconds() - cpu
+    cpu_total = cpu_seconds() + getattr(ticker, "cpu_seconds", 0.0) - cpu
     await parts["sender"].close()
     return dict(
         began=began, ended=ended, cpu=cpu_total, runs=runs, ticked=ticked, ticking_only=activity.ticking_only,
@@ -331,7 +336,7 @@ def run(args) -> dict:
     try:
         counter = CountingHandler()
         logging.basicConfig(level=logging.WARNING, handlers=[counter])
-        parts = start_up(args.db, platform.url, args.rate, args.concurrency)
+        parts = start_up(args.db, platform.url, args.rate, args.concurrency, args.tick_process)
         results["startup"] = parts["result"]
         print(f"  start-up {results['startup']['seconds']:.2f} s, RSS {results['startup']['rss_mb']:.0f} MB; "
               f"next wake {results['startup']['next_wake']}", file=sys.stderr, flush=True)
@@ -346,6 +351,9 @@ def run(args) -> dict:
             results["fanout"] = asyncio.run(fan_out(parts, args.circles, args.commands))
         results["log_records"] = dict(counter.counts)
         results["peak_rss_mb"] = peak_rss_mb()
+        if args.tick_process:
+            results["tick_process_peak_rss_mb"] = rss_mb(parts["ticker"].pid, "VmHWM")
+            parts["ticker"].close()
         results["outbox"] = parts["outbox"].counts()
         parts["engine"].dispose()
     finally:
@@ -361,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", default="", help="the platform's answer latency: low,high seconds (default none)")
     parser.add_argument("--commands", type=float, default=5.0, help="commands typed a second during the fan-out")
     parser.add_argument("--concurrency", type=int, default=256, help="the sender's connections")
+    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=False,
+                        help="tick in a process of its own, as `circlebot run` does with CIRCLEBOT_TICK_PROCESS=true")
     parser.add_argument("--profile", action="store_true", help="cProfile the event loop's thread; print to stderr")
     parser.add_argument("--json", required=True, help="where to write the figures")
     args = parser.parse_args(argv)

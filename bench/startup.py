@@ -33,6 +33,8 @@ def measure(url: str) -> dict:
         loaded = len(tx.load_many(store.due_circle_ids(clock.now(), 50)))
     result.update(page_seconds=time.perf_counter() - began, page=loaded, rss_after_page_mb=rss_mb(),
                   peak_rss_mb=peak_rss_mb())
+    if result["tick_process"]:
+        parts["ticker"].close()
     parts["engine"].dispose()
     return result
 
@@ -54,10 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     child = subprocess.run([sys.executable, "-m", "bench.startup", "--measure", "--db", args.db],
                            check=True, capture_output=True, text=True)
     r = json.loads(child.stdout.strip().splitlines()[-1])
-    ok = r["seconds"] <= STARTUP_GOAL_S and r["peak_rss_mb"] <= RSS_GOAL_MB
-    print(f"{args.circles:,} circles: start-up {r['seconds']:.2f} s (imports {r['import_seconds']:.2f} s), "
+    ok = r["seconds"] <= STARTUP_GOAL_S and r["peak_rss_mb"] + r["tick_process_rss_mb"] <= RSS_GOAL_MB
+    circles = "the database's" if args.no_seed else f"{args.circles:,}"
+    ticking = f", and {r['tick_process_rss_mb']:.0f} MB for the ticking process" if r["tick_process"] else ""
+    print(f"{circles} circles: start-up {r['seconds']:.2f} s (imports {r['import_seconds']:.2f} s), "
           f"RSS {r['rss_mb']:.0f} MB; a first page of {r['page']} due circles loaded in {r['page_seconds']:.2f} s, "
-          f"RSS then {r['rss_after_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB: "
+          f"RSS then {r['rss_after_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB{ticking}: "
           f"{'MET' if ok else 'NOT MET'} (goals: start-up <= {STARTUP_GOAL_S:g} s, RSS <= {RSS_GOAL_MB:g} MB)")
     return 0
 

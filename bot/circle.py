@@ -35,6 +35,7 @@ class Actor:
         tz: their IANA time zone, when the platform tells it (or they set their own).
         is_admin: a workspace admin may run moderator commands in any circle.
         locale: their language (``en``, ``es``, ...), when the platform tells it (or they set their own).
+        dms_refused: the platform refused a direct message to them (they closed their DMs) since they were last told.
     """
 
     user: UserRef
@@ -42,6 +43,7 @@ class Actor:
     tz: str | None = None
     is_admin: bool = False
     locale: str | None = None
+    dms_refused: bool = False
 
 
 class Role(str, enum.Enum):

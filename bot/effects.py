@@ -12,7 +12,8 @@ Two families:
   order, and keeps the platform's receipt (channel and message ids), so a later
   delivery can name an earlier post by its key.
 
-:class:`WakeAt` tells the scheduler when the circle next needs a clock tick.
+:class:`WakeAt` tells the scheduler when the circle next needs a clock tick; :class:`ToldOfClosedDms`
+tells storage that a person has heard their DMs are refused.
 Every adapter must render every type; one it cannot is a bug, not a skip.
 """
 
@@ -228,6 +229,13 @@ class RemoveFromSpace:
 
 
 @dataclass(frozen=True)
+class ToldOfClosedDms:
+    """``user`` was told in a circle's space that their DMs are refused: forget the refusal, so it is said once."""
+
+    user: UserRef
+
+
+@dataclass(frozen=True)
 class WakeAt:
     """The circle needs a clock tick at ``at`` (``None``: nothing is planned)."""
 
@@ -240,7 +248,7 @@ Delivery = Union[
     RefreshHome,
 ]
 Response = Union[Reply, OpenForm, SendFile]
-Effect = Union[Delivery, Response, WakeAt]
+Effect = Union[Delivery, Response, WakeAt, ToldOfClosedDms]
 
 DELIVERY_TYPES: tuple[type, ...] = (
     PostToCircle, PostInThread, UpdatePost, DirectMessage, OpenSpace, AddToSpace, RemoveFromSpace, PostToCommunity,

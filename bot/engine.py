@@ -30,6 +30,7 @@ from bot.effects import (
     WakeAt,
 )
 from bot.forming import create_circle, list_message
+from bot.people import tell_of_closed_dms
 from bot.plan import meeting, tune_up_meeting
 from bot.running import resumed
 from bot.state import Event, transition
@@ -69,6 +70,7 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
     if after != circle:
         # What the person sees of their circles changed: their home view (Slack's App Home) follows.
         out.add(lambda key: RefreshHome(key, circle.id, actor.user))
+    tell_of_closed_dms(after, actor, out)
     return _finish(circle, care.helpers_changed(circle, after, kit, now), out, now)
 
 

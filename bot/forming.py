@@ -23,6 +23,7 @@ from bot.effects import (
     OpenSpace,
 )
 from bot.errors import CircleError
+from bot.people import tell_of_closed_dms
 from bot.plan import next_meeting
 from bot.turns import tz_of
 from bot.i18n import Text, _, hint, join
@@ -133,6 +134,7 @@ def create_circle(
             title=_("Circle formed"),
         ),
     )
+    tell_of_closed_dms(circle, actor, out)
     return Decision(circle, tuple(out.effects))
 
 

@@ -51,9 +51,13 @@ class Request:
         request_id: the platform's id for this request; the same id twice has one effect.
         channel: the platform channel (or thread) it happened in, if any; a command typed
             in a circle's space acts on that circle.
+        home: where a circle this request forms should have its space, on platforms that open
+            it inside a channel (Discord: the text channel it was typed in, or the one holding
+            that thread); kept with the new circle.
     """
 
     actor: Actor
     input: Input
     request_id: str
     channel: str | None = None
+    home: str | None = None

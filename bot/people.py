@@ -6,8 +6,9 @@ can set either with ``/circle me``, and what they set wins.
 
 from __future__ import annotations
 
-from bot.circle import Actor
-from bot.effects import Message
+from bot.circle import Actor, Circle
+from bot.decision import Out
+from bot.effects import Message, ToldOfClosedDms
 from bot.errors import CircleError
 from bot.i18n import _, hint, join
 
@@ -50,3 +51,26 @@ def zone_question() -> Message:
         ),
         title=_("One question"),
     )
+
+
+def tell_of_closed_dms(circle: Circle, actor: Actor, out: Out) -> None:
+    """Say in the circle's space that ``actor``'s DMs are refused (if they are, and they are in it), once.
+
+    The platform refused a direct message to them and the delivery was parked, never
+    retried; they hear of it here, where they just acted, and can open their DMs.
+    """
+    if not actor.dms_refused or circle.member(actor.user) is None:
+        return
+    out.post(
+        Message(
+            (
+                _("{name}, my direct messages to you are refused, so you may have missed reminders or notes.",
+                  name=actor.name),
+                _("To get them, allow direct messages from this server's members in its privacy settings; "
+                  "{command} shows where your circle stands.", command=hint("info")),
+            ),
+            title=_("I cannot reach you by direct message"),
+        ),
+        suffix="dms-refused",
+    )
+    out.effects.append(ToldOfClosedDms(actor.user))

@@ -320,6 +320,7 @@ def _run(settings: Settings) -> int:
     from adapters.contract import AdapterRouter
     from circlebot import config_check
     from circlebot.endpoints import Endpoints
+    from circlebot.tick_process import TickProcess, separable
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
@@ -340,10 +341,13 @@ def _run(settings: Settings) -> int:
         slack_serves = any(platform.name == "slack" for platform in chosen) and not settings.slack_app_token
         alone = None if slack_serves else await endpoints.serve(settings.port)
         endpoints.adapters = {r.adapter.platform: r.connected for r in running}
-        runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}))
+        ticker = TickProcess(app.ticker, app.engine.url) if settings.tick_process and separable(app.engine.url) else None
+        runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}), ticker)
         scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
         endpoints.scheduler = scheduler
         app.commands.on_change = scheduler.poke
+        if ticker is not None:
+            ticker.start()  # it gets ready meanwhile; the first tick waits for it
         scheduler.start()
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -352,6 +356,8 @@ def _run(settings: Settings) -> int:
             await stop.wait()
         finally:
             await scheduler.shutdown()
+            if ticker is not None:
+                await asyncio.to_thread(ticker.close)
             for platform in running:
                 await platform.stop()
             if alone is not None:

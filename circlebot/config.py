@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     kits_dir: Path | None = Field(None, description="A folder of extra kit YAML files, loaded beside the built-in kits.")
     grace_hours: float = Field(6, ge=0, le=72, description="How late an occurrence may still be sent after downtime.")
     locale: str = Field("en", description="Language of the bot's messages.")
+    tick_process: bool = Field(
+        False, description="`circlebot run` ticks circles in a second process of its own, so a fan-out's ticks do not "
+        "take the interpreter's turns from commands and sending (never for an in-memory database).",
+    )
     support_resources: list[str] = Field(
         default_factory=list,
         description='The workplace\'s own support lines, shown first to anyone who says they are struggling '

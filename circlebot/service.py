@@ -13,9 +13,11 @@ has no second effect. The clock's side is :class:`circlebot.ticker.Ticker`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,7 +27,8 @@ from bot import commands as c
 from bot import privacy
 from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
-from bot.effects import DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply, Response
+from bot.effects import (DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply,
+                         Response, ToldOfClosedDms)
 from bot.engine import Decision, create_circle, forget, handle, list_message
 from bot.errors import CircleError
 from bot.forming import LIST_PAGE, form_again, slug
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 DISPLAY_NAME_LIMIT = 80
 #: How often a command is retried when another process changed the circle meanwhile.
 RETRIES = 3
+#: Threads for people's commands (the adapters let at most a few into the core at once).
+COMMAND_THREADS = 4
 #: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
 ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal)
 
@@ -99,10 +104,14 @@ class CommandService:
         self.kits = kits
         self.locale = locale
         self.on_change = on_change
+        #: People's commands have threads of their own: one never waits for a thread behind the
+        #: scheduler's claims and outcome writes, which use the event loop's default executor.
+        self.threads = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="commands")
 
     async def ahandle(self, request: Request, now: datetime) -> list[Response]:
-        """:meth:`handle` in a worker thread, so an adapter's event loop never waits on the database."""
-        return await asyncio.to_thread(self.handle, request, now)
+        """:meth:`handle` in one of the commands' threads, so an adapter's event loop never waits on the database."""
+        context = contextvars.copy_context()  # as asyncio.to_thread does
+        return await asyncio.get_running_loop().run_in_executor(self.threads, context.run, self.handle, request, now)
 
     def handle(self, request: Request, now: datetime) -> list[Response]:
         """Carry out one thing a person did.
@@ -149,8 +158,9 @@ class CommandService:
                 return []
             actor, person = request.actor, tx.person(request.actor.user)
             if person is not None:  # what they set themselves wins over what the platform says
-                actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale)
-            responses = self._dispatch(tx, actor, command, now, pinned, request.channel)
+                actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale,
+                                dms_refused=person.dms_refused)
+            responses = self._dispatch(tx, actor, command, now, pinned, request.channel, request.home)
             if actor.tz is None and not (person and person.tz_asked) and not isinstance(command, c.Me):
                 # The platform tells no zone (Discord): ask once, and never again.
                 tx.set_person(actor.user, tz_asked=True)
@@ -158,7 +168,8 @@ class CommandService:
             return responses
 
     def _dispatch(
-        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None
+        self, tx: Transaction, actor: Actor, command: c.Command, now: datetime, pinned: str | None, channel: str | None,
+        home: str | None = None,
     ) -> list[Response]:
         if isinstance(command, c.Help):
             return [Reply(actor.user, help_message())]
@@ -180,10 +191,10 @@ class CommandService:
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
             # The new circle speaks its creator's language, its welcome included.
             kits = {kit_id: kit.translated(actor.locale or self.locale) for kit_id, kit in self.kits.items()}
-            return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now)
+            return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now, home=home)
         circle = self._resolve(tx, actor, command, pinned, channel)
         if isinstance(command, c.Again):
-            return self._again(tx, circle, command, actor, now)
+            return self._again(tx, circle, command, actor, now, home)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
             raise CircleError(_("That channel is already another circle's space; name another one."))
         # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
@@ -191,11 +202,13 @@ class CommandService:
         decision = handle(circle, command, actor, now, self._kit(circle, reader))
         return self._apply(tx, circle, decision, now)
 
-    def _again(self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime) -> list[Response]:
+    def _again(
+        self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime, home: str | None
+    ) -> list[Response]:
         taken = tx.handles(old.platform, old.workspace, slug(old.name))
         announced, formed = form_again(old, command, actor, now, self.kits, taken)
         self._apply(tx, old, announced, now)
-        return self._apply(tx, None, formed, now)
+        return self._apply(tx, None, formed, now, home=home)
 
     def _forget(self, tx: Transaction, actor: Actor, command: c.ForgetMe, now: datetime) -> list[Response]:
         """Erase ``actor`` from every circle of their workspace that holds anything about them, in one transaction.
@@ -224,9 +237,15 @@ class CommandService:
         return [Reply(user, privacy.forgotten_message(len(circles)))]
 
     def _apply(
-        self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False
+        self, tx: Transaction, before: Circle | None, decision: Decision, now: datetime, *, from_clock: bool = False,
+        home: str | None = None,
     ) -> list[Response]:
+        """Save and queue ``decision``; ``home``: where a new circle's space opens (see :attr:`Request.home`)."""
         apply_decision(tx, before, decision, now, self.locale)
+        if home:
+            tx.keep_home(decision.circle.id, home)
+        for told in (e for e in decision.effects if isinstance(e, ToldOfClosedDms)):
+            tx.set_person(told.user, dms_refused=False)  # said once per refusal
         # A tick runs inside the scheduler, which re-arms itself; a command must tell it.
         if self.on_change and not from_clock and any(isinstance(e, SCHEDULING_TYPES) for e in decision.effects):
             tx.after_commit.append(self.on_change)

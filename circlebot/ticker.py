@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: How long a platform's request id is remembered; retries come within minutes.
 REQUEST_MEMORY = timedelta(days=1)
+#: How long a form filled in page by page waits for its next page before its answers so far are dropped.
+FORM_MEMORY = timedelta(days=1)
 
 
 class Ticker:
@@ -88,7 +90,7 @@ class Ticker:
         Pages go by circle id, so a circle that stays due (its kit is gone) is
         visited once per call, never in a loop.
         """
-        self.store.forget_requests(now - REQUEST_MEMORY)
+        self.store.forget_old(now - REQUEST_MEMORY, now - FORM_MEMORY)
         ticked, after = 0, None
         while True:
             due = self.store.due_circle_ids(now, page, after)

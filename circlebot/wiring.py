@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from circlebot.config import Settings
 from circlebot.service import CommandService
+from circlebot.tick_process import TickProcess
 from circlebot.ticker import Ticker
 from kits import builtin_kits, load_kits
 from kits.loader import kit_files
@@ -54,9 +55,9 @@ class Wiring:
     commands: CommandService
     ticker: Ticker
 
-    def runner(self, sender: Sender) -> Runner:
-        """Ticks and deliveries through ``sender`` (an adapter, or several behind a router)."""
-        return Runner(self.ticker, self.outbox, sender)
+    def runner(self, sender: Sender, ticker: Ticker | TickProcess | None = None) -> Runner:
+        """Ticks (by ``ticker``, default this process's) and deliveries through ``sender`` (an adapter, or several behind a router)."""
+        return Runner(ticker or self.ticker, self.outbox, sender)
 
 
 def build(settings: Settings, database_url: str | None = None, *, migrate: bool = True) -> Wiring:

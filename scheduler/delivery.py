@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.contract import Adapter, DeliveryFailed, Outgoing, Receipt  # noqa: F401 (DeliveryFailed: re-exported)
-from bot.effects import OpenSpace
+from bot.effects import DirectMessage, OpenSpace
 from circlebot import metrics
 from circlebot.logs import about, delivering
 from storage.outbox import PARKED, PENDING, SENDING, SENT, SKIPPED, Outbox, Outcome, Queued, referred_key
@@ -77,10 +77,13 @@ class _Pass:
 
     def record(
         self, queued: Queued, status: str, attempts: int, not_before: datetime, error: str | None = None,
-        receipt: Receipt | None = None,
+        receipt: Receipt | None = None, dms_refused: bool = False,
     ) -> None:
         space_of = queued.circle_id if receipt and isinstance(queued.effect, OpenSpace) else None
-        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error, receipt, space_of, queued.platform))
+        # A DM that went out, or was refused, says whether its recipient's DMs are open.
+        said = isinstance(queued.effect, DirectMessage) and (status == SENT or dms_refused)
+        self.outcomes.append(Outcome(queued.id, status, attempts, not_before, error, receipt, space_of, queued.platform,
+                                     queued.effect.to.key if said else None, dms_refused))
         if receipt:
             self.receipts[queued.effect.key] = receipt
             if space_of:
@@ -130,7 +133,7 @@ class _Pass:
         attempts = queued.attempts + 1
         context = about(queued.circle_id, queued.effect.key)
         if failure.permanent or attempts >= MAX_ATTEMPTS:
-            self.record(queued, PARKED, attempts, queued.not_before, str(failure))
+            self.record(queued, PARKED, attempts, queued.not_before, str(failure), dms_refused=failure.dms_refused)
             self.report.parked += 1
             metrics.delivery("parked", queued.platform)
             log.error("delivery %s parked after %d attempts: %s", queued.effect.key, attempts, failure,

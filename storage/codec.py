@@ -7,10 +7,12 @@ from functools import lru_cache
 from pydantic import TypeAdapter
 
 from bot.circle import Circle
-from bot.effects import DELIVERY_TYPES, Delivery
+from bot.effects import DELIVERY_TYPES, Delivery, OpenForm
 
 _CIRCLE = TypeAdapter(Circle)
 _TEXT = TypeAdapter(str)
+_FORM = TypeAdapter(OpenForm)
+_ANSWERS = TypeAdapter(tuple[str, ...])
 _DELIVERIES: dict[str, type] = {t.__name__: t for t in DELIVERY_TYPES}
 
 
@@ -40,3 +42,19 @@ def load_delivery(kind: str, payload: str) -> Delivery:
 def dump_text(text: str) -> str:
     """``text`` as a quoted JSON string, exactly as it appears inside a dumped payload."""
     return _TEXT.dump_json(text).decode()
+
+
+def dump_form(form: OpenForm) -> str:
+    return _FORM.dump_json(form).decode()
+
+
+def load_form(data: str) -> OpenForm:
+    return _FORM.validate_json(data)
+
+
+def dump_answers(answers: tuple[str, ...]) -> str:
+    return _ANSWERS.dump_json(answers).decode()
+
+
+def load_answers(data: str) -> tuple[str, ...]:
+    return _ANSWERS.validate_json(data)

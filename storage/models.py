@@ -163,3 +163,30 @@ class PersonRow(SQLModel, table=True):
     tz: str | None = Field(default=None, max_length=64)
     locale: str | None = Field(default=None, max_length=16)
     tz_asked: bool = False
+    #: The platform refused a direct message to them (DMs closed): say so in their circle's space when they next act.
+    dms_refused: bool = False
+
+
+class FormDraftRow(SQLModel, table=True):
+    """A form longer than one modal (Discord's five inputs), between its pages: the form and the answers so far.
+
+    Kept here, not in a process, so the next page works after a restart or on another
+    replica; dropped when the last page comes back, by ``forget-me``, or once stale.
+    """
+
+    __tablename__ = "form_drafts"
+
+    user_key: str = Field(primary_key=True, max_length=160)
+    action: str = Field(primary_key=True, max_length=100)  # the form's encoded action
+    form: str
+    answers: str  # a JSON list
+    updated_at: datetime = Field(index=True)
+
+
+class KeptValueRow(SQLModel, table=True):
+    """A small value an adapter keeps between runs and shares with its replicas (e.g. the last command sync)."""
+
+    __tablename__ = "kept_values"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: str = Field(max_length=500)

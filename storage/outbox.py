@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from adapters.contract import Outgoing, Receipt
 from bot.effects import Delivery, DirectMessage, PostInThread, UpdatePost
 from storage.codec import load_delivery
 from storage.database import on_a_live_connection
-from storage.models import WAITING_ONLY, OutboxRow, SpaceRow
+from storage.models import WAITING_ONLY, OutboxRow, PersonRow, SpaceRow
 
 PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent", "parked", "skipped", "cancelled"
 # Waiting rows are selected with WAITING_ONLY, the partial indexes' own literal condition: a planner uses
@@ -78,6 +80,8 @@ class Outcome:
     receipt: Receipt | None = None
     space_of: str | None = None  # the circle whose space this receipt is (an OpenSpace that went out)
     platform: str = ""
+    recipient: str | None = None  # a DM's recipient (user key), when it went out or was refused
+    dms_refused: bool = False  # the platform refused it: the recipient's DMs are closed
 
 
 class Outbox:
@@ -198,12 +202,15 @@ class Outbox:
                     sent_at=bindparam("b_sent_at"), channel=bindparam("b_channel"), message_id=bindparam("b_message"))
         )
         spaces = [o for o in outcomes if o.space_of and o.receipt]
+        dms_refused = {o.recipient: o.dms_refused for o in outcomes if o.recipient}  # each person's last word
 
         def write() -> None:
             with self.engine.begin() as connection:
                 connection.execute(statement, values)
                 for outcome in spaces:
                     self._record_space(connection, outcome)
+                if dms_refused:
+                    self._record_dms(connection, dms_refused)
 
         on_a_live_connection(write, f"recording {len(values)} delivery outcomes")
 
@@ -214,6 +221,17 @@ class Outbox:
         connection.execute(
             table.insert().values(circle_id=outcome.space_of, platform=outcome.platform, channel=outcome.receipt.channel)
         )
+
+    def _record_dms(self, connection, refused: dict[str, bool]) -> None:
+        """Flag the people whose DMs the platform refused (the core tells them when they next act); unflag the reached."""
+        table = PersonRow.__table__
+        reached = [key for key, no in refused.items() if not no]
+        if reached:
+            connection.execute(update(table).where(table.c.user_key.in_(reached), table.c.dms_refused).values(dms_refused=False))
+        closed = [dict(user_key=key, tz_asked=False, dms_refused=True) for key, no in refused.items() if no]
+        if closed:
+            insert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
+            connection.execute(insert.on_conflict_do_update(index_elements=["user_key"], set_={"dms_refused": True}), closed)
 
     def next_due(self) -> datetime | None:
         """When the next delivery can go: the earliest of each lane's first waiting row.

@@ -40,8 +40,10 @@ from storage.models import (
     JOINABLE_ONLY,
     CircleRow,
     CircleWeekRow,
+    FormDraftRow,
     HandledRequestRow,
     InvolvementRow,
+    KeptValueRow,
     MembershipRow,
     OutboxRow,
     PersonRow,
@@ -117,6 +119,20 @@ def workspace_counts(circle: Circle) -> Counter[str]:
         for name in ("circles", "places", "checked_in", "coming"):
             counts[f"week:{week.week}:{name}"] = 1 if name == "circles" else getattr(week, name)
     return counts
+
+
+def put(session: Session, model: type, values: dict) -> None:
+    """Insert a row, or update the one with its primary key: one statement, so two replicas cannot collide."""
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    rest = {name: insert.excluded[name] for name in values if name not in keys}
+    session.exec(insert.values(**values).on_conflict_do_update(index_elements=keys, set_=rest))
+
+
+def home_key(circle_id: str) -> str:
+    """The kept value naming where a circle's space opens."""
+    return f"home:{circle_id}"
 
 
 @dataclass
@@ -448,20 +464,26 @@ class Transaction:
             self._people.update((row.user_key, row) for row in rows)
         return {key: row for key in keys if (row := self._people[key]) is not None}
 
+    def keep_home(self, circle_id: str, channel: str) -> None:
+        """Keep where a new circle's space opens (the channel it was formed in), with the circle itself."""
+        put(self.session, KeptValueRow, dict(key=home_key(circle_id), value=channel))
+
     def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
-                   tz_asked: bool | None = None) -> None:
+                   tz_asked: bool | None = None, dms_refused: bool | None = None) -> None:
         """Change what is given of a person's settings; the rest stays."""
         row = self.person(user) or PersonRow(user_key=user.key)
         row.tz = tz or row.tz
         row.locale = locale or row.locale
         row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
+        row.dms_refused = row.dms_refused if dms_refused is None else dms_refused
         self.session.add(row)
         self.session.flush()
         self._people[user.key] = row
 
     def forget_person(self, user: UserRef) -> None:
-        """Drop the person's own settings (forget-me)."""
+        """Drop the person's own settings and any form they left half filled in (forget-me)."""
         self.session.exec(delete(PersonRow.__table__).where(PersonRow.__table__.c.user_key == user.key))
+        self.session.exec(delete(FormDraftRow.__table__).where(FormDraftRow.__table__.c.user_key == user.key))
         self._people[user.key] = None
 
     def circle_of_space(self, platform: str, channel: str) -> str | None:
@@ -576,11 +598,51 @@ class Store:
                 query = query.where(CircleRow.id > after)
             return list(session.exec(query).all())
 
-    def forget_requests(self, before: datetime) -> int:
-        """Drop request ids older than ``before``: platforms retry within minutes, not days."""
+    def forget_old(self, requests_before: datetime, forms_before: datetime) -> tuple[int, int]:
+        """In one transaction, drop request ids older than ``requests_before`` (platforms retry within
+        minutes, not days) and forms left half filled in since before ``forms_before`` (they hold answers
+        nobody sent).
+
+        Returns:
+            How many request ids and forms were dropped.
+        """
         with Session(self.engine) as session, session.begin():
-            table = HandledRequestRow.__table__
-            return session.exec(delete(table).where(table.c.handled_at < before)).rowcount
+            requests, forms = HandledRequestRow.__table__, FormDraftRow.__table__
+            dropped = session.exec(delete(requests).where(requests.c.handled_at < requests_before)).rowcount
+            return dropped, session.exec(delete(forms).where(forms.c.updated_at < forms_before)).rowcount
+
+    def held_form(self, user_key: str, action: str) -> tuple[str, str] | None:
+        """A form ``user_key`` is filling in page by page: its JSON and the answers so far (JSON), if held."""
+        with Session(self.engine) as session:
+            row = session.get(FormDraftRow, (user_key, action))
+            return (row.form, row.answers) if row else None
+
+    def hold_form(self, user_key: str, action: str, form: str, answers: str, now: datetime) -> None:
+        """Keep (or replace) a form being filled in page by page, with the answers so far."""
+        self._put(FormDraftRow, dict(user_key=user_key, action=action, form=form, answers=answers, updated_at=now))
+
+    def drop_form(self, user_key: str, action: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            table = FormDraftRow.__table__
+            session.exec(delete(table).where(table.c.user_key == user_key, table.c.action == action))
+
+    def kept_value(self, key: str) -> str | None:
+        """A value an adapter kept (:meth:`keep_value`), or None."""
+        with Session(self.engine) as session:
+            row = session.get(KeptValueRow, key)
+            return row.value if row else None
+
+    def keep_value(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` for later runs and the other replicas (replacing what was there)."""
+        self._put(KeptValueRow, dict(key=key, value=value))
+
+    def home_of(self, circle_id: str) -> str | None:
+        """Where ``circle_id``'s space opens, as kept when it formed (:meth:`Transaction.keep_home`), if known."""
+        return self.kept_value(home_key(circle_id))
+
+    def _put(self, model: type, values: dict) -> None:
+        with Session(self.engine) as session, session.begin():
+            put(session, model, values)
 
     def next_wake(self) -> datetime | None:
         """The earliest moment any circle needs a tick."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import psycopg
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from storage.database import make_engine, upgrade
 
@@ -68,3 +68,18 @@ def engine(database_url) -> Engine:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+def stored_rows(engine: Engine, tables: MetaData | None = None, leave_out: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Every row of every table (but those named in ``leave_out``), sorted: compare before and after a refusal.
+
+    Args:
+        tables: the reflected schema, when a test compares many times (reflecting takes a while).
+    """
+    if tables is None:
+        tables = MetaData()
+        tables.reflect(engine)
+    with engine.connect() as connection:
+        # repr of plain tuples: a Row's own str cuts long values (a circle's JSON) short, hiding a change.
+        return {t.name: sorted(repr(tuple(row)) for row in connection.execute(t.select())) for t in tables.sorted_tables
+                if t.name not in leave_out}

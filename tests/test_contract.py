@@ -9,10 +9,9 @@ from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
+from dbfixtures import database_url, engine, pg_schema, stored_rows  # noqa: F401  (fixtures)
 from fakes.sender import RecordingSender
 from requesting import request, run
-from sqlalchemy import MetaData
 
 from adapters.console.render import Choices, effect_lines
 from bot import commands as c
@@ -84,11 +83,7 @@ def until_week(app: Wiring, key: str, week: int) -> datetime:
 
 
 def stored(engine) -> dict[str, list]:
-    tables = MetaData()
-    tables.reflect(engine)
-    with engine.connect() as connection:
-        return {t.name: sorted(map(str, connection.execute(t.select()))) for t in tables.sorted_tables
-                if t.name != "handled_requests"}
+    return stored_rows(engine, leave_out=("handled_requests",))
 
 
 # ---------------------------------------------------------------- the five symptoms

@@ -23,7 +23,7 @@ async def deliveries(fake, monkeypatch):
     client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30)  # as the bot
     await client.login("fake-token")
     # Nothing configured or remembered: threads open in the server's first text channel, found over REST.
-    yield DiscordDeliveries(client.http, lambda guild, moderator: None)
+    yield DiscordDeliveries(client.http, lambda circle: None)
     await client.close()
 
 
@@ -66,12 +66,12 @@ async def test_closed_dms_and_unknown_channels_are_final_and_a_429_is_waited_out
     dm = fx.DirectMessage("crew/notes:1", "crew", person(fake, "dan"), fx.Message(("Your notes",)))
     with pytest.raises(DeliveryFailed) as refused:
         await deliveries.deliver(outgoing(dm))
-    assert refused.value.permanent
+    assert refused.value.permanent and refused.value.dms_refused  # the member hears of it in the circle's thread
 
     lost = fx.PostToCircle("gone/exercise:1", "gone", fx.Message(("hello",)))
     with pytest.raises(DeliveryFailed) as unknown:
         await deliveries.deliver(outgoing(lost, space=Receipt("123")))
-    assert unknown.value.permanent
+    assert unknown.value.permanent and not unknown.value.dms_refused
 
     fake.rate_limit_next("POST", "/channels/{channel_id}/messages", retry_after=0.1)
     hello = fx.DirectMessage("crew/hello", "crew", person(fake, "bob"), fx.Message(("Hello",)))

@@ -8,9 +8,11 @@ import discord
 from discord.gateway import DiscordWebSocket
 from discordfixtures import fake  # noqa: F401  (fixtures)
 
-from adapters.discord.app import sync_if_changed
+from adapters.discord.app import sync_if_changed, synced_key
 from adapters.discord.commands import definition
 from circlebot import cli
+from storage.database import make_engine, upgrade
+from storage.repository import Store
 
 
 async def test_circlebot_discord_sync_puts_the_definition_in_one_guild(fake, monkeypatch):
@@ -26,12 +28,16 @@ async def test_circlebot_discord_sync_puts_the_definition_in_one_guild(fake, mon
 
 
 async def test_start_up_syncs_to_the_development_guild_only_when_the_definition_changed(fake, monkeypatch, tmp_path):
+    # The last sync is kept in the database: a second replica, or a new container, on it agrees.
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
-    record = tmp_path / "discord-commands.sha256"
+    engine = make_engine(f"sqlite:///{tmp_path}/circlebot.db")
+    upgrade(engine)
     async with discord.Client(intents=discord.Intents.none()) as client:
         await client.login("fake-token")
-        assert await sync_if_changed(client, fake.guild_id, record)
-        assert not await sync_if_changed(client, fake.guild_id, record)  # a restart: nothing changed
-        record.write_text("an older definition\n")
-        assert await sync_if_changed(client, fake.guild_id, record)
-    assert fake.command_puts == 2
+        assert await sync_if_changed(client, fake.guild_id, Store(engine))
+        assert not await sync_if_changed(client, fake.guild_id, Store(engine))  # a restart: nothing changed
+        Store(engine).keep_value(synced_key(fake.guild_id), "an older definition")
+        assert await sync_if_changed(client, fake.guild_id, Store(engine))
+        assert not await sync_if_changed(client, fake.guild_id, Store(engine))
+    assert fake.command_puts == 2 and not list(tmp_path.glob("*.sha256"))
+    engine.dispose()

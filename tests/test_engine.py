@@ -11,6 +11,7 @@ ben, cleo and dev, meeting Tuesdays 17:00 Europe/London. Started at t0 (Tue
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ from bot.effects import (
     RefreshHome,
     RemoveFromSpace,
     Reply,
+    ToldOfClosedDms,
     WakeAt,
 )
 from bot.errors import CircleError
@@ -185,6 +187,24 @@ def test_leave(new_circle, career, ben, t0):
     assert len(decision.circle.members) == 3
     assert of_type(decision, RemoveFromSpace)[0].user == ben.user
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "ben has left the circle."
+
+
+def test_a_member_whose_dms_are_refused_is_told_in_the_space_when_they_act_and_only_while_in_it(
+    new_circle, career, ben, outsider, t0
+):
+    circle = new_circle(joined=3)
+    refused = replace(ben, dms_refused=True)
+    decision = engine.handle(circle, c.Info(None), refused, t0, career)
+    (notice,) = of_type(decision, PostToCircle)
+    assert render(notice.message.title) == "I cannot reach you by direct message"
+    assert render(notice.message.lines[0]).startswith("ben, my direct messages to you are refused")
+    assert of_type(decision, ToldOfClosedDms) == [ToldOfClosedDms(ben.user)]
+    assert of_type(engine.handle(circle, c.Info(None), ben, t0, career), PostToCircle) == []  # nothing refused
+    # Leaving, they are not in the space any more: nothing is said there (and the refusal is kept).
+    left = engine.handle(circle, c.Leave(None), refused, t0, career)
+    assert of_type(left, ToldOfClosedDms) == [] and "refused" not in str(of_type(left, PostToCircle))
+    joined = engine.handle(circle, c.Join(None), replace(outsider, dms_refused=True), t0, career)
+    assert of_type(joined, ToldOfClosedDms) == [ToldOfClosedDms(outsider.user)]  # joining, they are in it
 
 
 def test_moderator_cannot_leave_while_others_remain(new_circle, career, moderator, t0):

@@ -25,7 +25,6 @@ import sys
 import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 import discord
 import yarl
@@ -101,9 +100,8 @@ class CircleClient(discord.AutoShardedClient):
         self.lookups = lookups
         self.now = now
         self.channel_id = channel_id
-        self.forms = PagedForms()
+        self.forms = PagedForms(lookups.store, now)
         self.working = asyncio.Semaphore(CORE_AT_ONCE)
-        self.formed_in: dict[tuple[str, str], str] = {}  # (guild, moderator) -> channel of their last /circle new
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         kind = interaction.type.value
@@ -114,10 +112,10 @@ class CircleClient(discord.AutoShardedClient):
                 given = await self._input(interaction)
                 if given is None:
                     return  # a page of a longer form, answered with the next one
-                if isinstance(given, Typed) and given.text.split()[0] in FORMING:
-                    self.remember_formed_in(interaction)
+                forming = isinstance(given, Typed) and given.text.split()[0] in FORMING
                 request = Request(await self._actor(interaction, given), given, request_id=str(interaction.id),
-                                  channel=str(interaction.channel_id) if interaction.channel_id else None)
+                                  channel=str(interaction.channel_id) if interaction.channel_id else None,
+                                  home=formed_in(interaction) if forming else None)
                 await self._run(interaction, request)
         except discord.HTTPException as error:
             log.warning("interaction %s: Discord refused the answer (%s %s)", interaction.id, error.status, error.code)
@@ -130,20 +128,25 @@ class CircleClient(discord.AutoShardedClient):
         if page is None:
             return Pressed(data["custom_id"]) if interaction.type.value == COMPONENT else \
                 Submitted(data["custom_id"], answers(data))
-        user, locale = str(interaction.user.id), interaction.locale.value
+        # Held under the person as the core knows them (a DM's click names the circle's guild): forget-me finds it.
+        user, locale = (await self._actor(interaction, Pressed(page.action))).user.key, interaction.locale.value
         if interaction.type.value == COMPONENT:
-            form = self.forms.form(user, page)
+            form = await asyncio.to_thread(self.forms.form, user, page)
             if form is None:
-                return Pressed(page.action)  # forgotten in a restart: the core answers as for the form's action
+                return Pressed(page.action)  # dropped (stale, or forget-me): the core answers as for the form's action
             await rest.respond(self.http, str(interaction.id), interaction.token, MODAL,
                                modal(form, locale, data["custom_id"], page.number))
             return None
-        so_far = self.forms.submit(user, page, answers(data))
+        so_far = await asyncio.to_thread(self.forms.submit, user, page, answers(data))
+        if so_far is None:
+            # Not a whole form's answers: the core offers the form afresh, never takes one page for all of it.
+            return Pressed(page.action)
         if isinstance(so_far, str):
+            pages = await asyncio.to_thread(self.forms.pages, user, page)
             await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE,
-                               next_page(so_far, page.number + 1, self.forms.pages(user, page)))
+                               next_page(so_far, page.number + 1, pages))
             return None
-        return Submitted(page.action, so_far if so_far is not None else answers(data))
+        return Submitted(page.action, so_far)
 
     async def _actor(self, interaction: discord.Interaction, given: Typed | Pressed | Submitted) -> Actor:
         workspace = str(interaction.guild_id) if interaction.guild_id else None
@@ -153,7 +156,8 @@ class CircleClient(discord.AutoShardedClient):
                 circle = decode_action(given.action).circle_id
             except CircleError:
                 circle = ""
-            workspace = await asyncio.to_thread(self.lookups.workspace_of, circle) if circle else None
+            user = str(interaction.user.id)
+            workspace = await asyncio.to_thread(self.lookups.workspace_of, circle, user) if circle else None
         permissions = interaction.permissions
         return Actor(UserRef(PLATFORM, workspace or "", str(interaction.user.id)), interaction.user.display_name,
                      None, bool(interaction.guild_id) and (permissions.manage_guild or permissions.administrator),
@@ -209,7 +213,7 @@ class CircleClient(discord.AutoShardedClient):
             await rest.respond(self.http, str(interaction.id), interaction.token, MESSAGE, first.payload,
                                first.attachment)
         else:
-            custom_id = self.forms.open(str(interaction.user.id), form, encode_action(form.action))
+            custom_id = await asyncio.to_thread(self.forms.open, form.to.key, form, encode_action(form.action))
             await rest.respond(self.http, str(interaction.id), interaction.token, MODAL, modal(form, locale, custom_id))
             more = await self._private([r for r in responses if r is not form], locale)
         for post in more:
@@ -245,7 +249,8 @@ class CircleClient(discord.AutoShardedClient):
                 shown = [*before, Post(last.payload, Attachment(response.filename, content))]
             elif isinstance(response, fx.OpenForm) and form_as_button:
                 # A form opens only as an interaction's first answer; after a deferral, a button opens it.
-                custom_id = self.forms.hold(response.to.id, response, encode_action(response.action))
+                custom_id = await asyncio.to_thread(self.forms.hold, response.to.key, response,
+                                                    encode_action(response.action))
                 result.append(Post(form_button(response, locale, custom_id)))
                 continue
             else:
@@ -288,25 +293,24 @@ class CircleClient(discord.AutoShardedClient):
 
     # ------------------------------------------------------------ where circles live
 
-    def remember_formed_in(self, interaction: discord.Interaction) -> None:
-        """A circle formed here gets its thread here: remembered for the moderator, whose OpenSpace follows."""
-        channel = interaction.channel
-        parent = getattr(channel, "parent_id", None) or interaction.channel_id
-        if interaction.guild_id and parent:
-            self.formed_in[(str(interaction.guild_id), str(interaction.user.id))] = str(parent)
+    def home_channel(self, circle_id: str) -> str | None:
+        """Where a circle's thread opens: the configured channel, or the one it was formed in (kept with the circle).
 
-    def home_channel(self, guild: str, moderator: str | None = None) -> str | None:
-        """Where a circle's thread opens: the configured channel, or where its moderator formed it (if known here).
-
-        None: the deliveries fall back to the server's first text channel.
+        None: the deliveries fall back to the server's first text channel. Reads the database: call it in a thread.
         """
         if self.channel_id:
             return str(self.channel_id)
-        return self.formed_in.get((guild, moderator or ""))
+        return self.lookups.store.home_of(circle_id)
 
 
-def stored_hash(path: Path) -> str | None:
-    return path.read_text().strip() if path.exists() else None
+def formed_in(interaction: discord.Interaction) -> str | None:
+    """The text channel a ``/circle new`` or ``again`` was typed in (a thread's parent): the new thread opens there."""
+    parent = getattr(interaction.channel, "parent_id", None) or interaction.channel_id
+    return str(parent) if interaction.guild_id and parent else None
+
+
+def synced_key(guild: int) -> str:
+    return f"discord:commands-synced:{guild}"
 
 
 async def sync_commands(client: discord.Client, guild: int | None) -> None:
@@ -314,13 +318,16 @@ async def sync_commands(client: discord.Client, guild: int | None) -> None:
     await rest.put_commands(client.http, str(client.application_id), definition(), str(guild) if guild else None)
 
 
-async def sync_if_changed(client: discord.Client, guild: int, record: Path) -> bool:
-    """Sync to the development guild only when the definition changed since the last sync (200 creates a day)."""
+async def sync_if_changed(client: discord.Client, guild: int, store: Store) -> bool:
+    """Sync to the development guild only when the definition changed since the last sync (200 creates a day).
+
+    The last sync's hash is kept in the database: replicas on one database agree, and a new container does not resync.
+    """
     current = definition_hash()
-    if stored_hash(record) == f"{guild}:{current}":
+    if await asyncio.to_thread(store.kept_value, synced_key(guild)) == current:
         return False
     await sync_commands(client, guild)
-    record.write_text(f"{guild}:{current}\n")
+    await asyncio.to_thread(store.keep_value, synced_key(guild), current)
     return True
 
 
@@ -343,9 +350,6 @@ def sync_now(settings: Settings, guild: int | None) -> int:
     return 0
 
 
-SYNC_RECORD = Path("discord-commands.sha256")
-
-
 class Lookups:
     """The few reads the router makes outside the core: a person's circles, open circles, a circle's guild."""
 
@@ -362,10 +366,19 @@ class Lookups:
         with self.store.transaction() as tx:
             return sorted(tx.handles(PLATFORM, guild, prefix))[:CHOICES]
 
-    def workspace_of(self, circle_id: str) -> str | None:
+    def workspace_of(self, circle_id: str, user: str) -> str | None:
+        """The guild a click in a DM acts in: the circle's, if ``user`` is or was in a circle of that guild.
+
+        A DM names no guild, so the circle's is taken, but only for someone that guild's circles know
+        (an invitation to a new run goes to the members of the last): a forged button naming another
+        server's circle reaches nothing.
+        """
         with self.store.transaction() as tx:
             circle = tx.load(circle_id)
-        return circle.workspace if circle and circle.platform == PLATFORM else None
+            if circle is None or circle.platform != PLATFORM:
+                return None
+            known = tx.involved_circle_ids(UserRef(PLATFORM, circle.workspace, user))
+        return circle.workspace if known else None
 
 
 LOGIN_WAIT = 60.0  # seconds a delivery waits for the bot to log in before it is retried later
@@ -438,7 +451,7 @@ class DiscordAdapter:
             self.logged_in.set()
             print(f"Invite Circlebot to a Discord server: {invite_url(self.client.application_id)}", flush=True)
             guild = self.settings.discord_guild_id
-            if guild and await sync_if_changed(self.client, guild, SYNC_RECORD):
+            if guild and await sync_if_changed(self.client, guild, self.client.lookups.store):
                 log.info("/circle synced to guild %s", guild)
             await self.client.connect()
 

@@ -66,13 +66,13 @@ class DiscordDeliveries:
 
     Args:
         http: discord.py's HTTP client (logged in).
-        home_channel: where a circle's thread opens, given its guild and moderator.
+        home_channel: where a circle's thread opens, given its id (called in a worker thread).
         community_channel: where approved stories go (default: the channel holding the circle's thread).
     """
 
     platform = PLATFORM
 
-    def __init__(self, http: HTTPClient, home_channel: Callable[[str, str | None], str | None],
+    def __init__(self, http: HTTPClient, home_channel: Callable[[str], str | None],
                  community_channel: str | None = None, timeout: float = TIMEOUT):
         self.http = http
         self.home_channel = home_channel
@@ -87,9 +87,10 @@ class DiscordDeliveries:
         except discord.HTTPException as error:
             if error.status == 429:
                 raise DeliveryFailed("rate limited", retry_after=_retry_after(error)) from None
-            final = error.status in (400, 401, 403, 404) or error.code == DMS_CLOSED
+            final = error.status in (400, 401, 403, 404)
+            refused = error.code == DMS_CLOSED and isinstance(outgoing.effect, fx.DirectMessage)
             reason = f"Discord said {error.status} (code {error.code})"
-            raise DeliveryFailed(reason, permanent=final, uncertain=error.status >= 500) from None
+            raise DeliveryFailed(reason, permanent=final, uncertain=error.status >= 500, dms_refused=refused) from None
         except json.JSONDecodeError:
             metrics.platform_error(PLATFORM, "unreadable")
             raise DeliveryFailed("Discord: an answer that is not JSON", uncertain=True) from None
@@ -150,10 +151,11 @@ class DiscordDeliveries:
     async def _open_space(self, effect: fx.OpenSpace, resend: bool) -> Receipt:
         if not effect.members:
             raise DeliveryFailed(f"{effect.circle_id}'s thread would have no members", permanent=True)
-        guild, moderator = effect.members[0].workspace, effect.members[0].id
+        guild = effect.members[0].workspace
         # REST, not the gateway's cache: the process delivering may not run the guild's shard.
         # A channel the moderator named (`/circle space`) holds the circle's private thread; else where it formed.
-        parent = effect.channel or self.home_channel(guild, moderator) or await rest.first_text_channel(self.http, guild)
+        parent = (effect.channel or await asyncio.to_thread(self.home_channel, effect.circle_id)
+                  or await rest.first_text_channel(self.http, guild))
         if parent is None:
             raise DeliveryFailed(f"no text channel to open {effect.circle_id}'s thread in")
         # Threads have no nonce: after a crash, the thread an earlier attempt opened is found by its name.

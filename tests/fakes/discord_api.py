@@ -193,6 +193,22 @@ class FakeDiscord:
                 "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
                 "last_message_id": None, "rate_limit_per_user": 0, "flags": 0}
 
+    def add_text_channel(self, name: str) -> int:
+        """Another text channel in the guild (after ``general``, which stays the first); returns its id."""
+        channel_id = self.snowflake()
+        self.channels[channel_id] = self._text_channel(channel_id, name)
+        return channel_id
+
+    def dm_channel(self, who: str) -> int:
+        """``who``'s DM channel with the bot (opened now if the bot never wrote to them)."""
+        return self.dm_channels.setdefault(self.person(who).id, self.snowflake())
+
+    def forged_message(self, channel_id: int, custom_id: str) -> dict:
+        """A message of the bot's in ``channel_id`` with one button carrying ``custom_id``: what a doctored client
+        could claim to press. Nothing is stored; :meth:`click` it."""
+        button = {"type": 2, "style": 1, "label": "Press", "custom_id": custom_id}
+        return self._message(channel_id, {"content": "", "components": [{"type": 1, "components": [button]}]})
+
     def person(self, who: str | int) -> Person:
         if isinstance(who, str):
             return self.people[who]

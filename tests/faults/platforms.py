@@ -198,7 +198,7 @@ async def discord_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
         return [by_nonce[m["nonce"]] for m in created if m.get("nonce") in by_nonce]
 
     platform = Platform(
-        "discord", wiring, DiscordDeliveries(client.http, lambda guild, moderator: None, timeout=TIMEOUT), clock,
+        "discord", wiring, DiscordDeliveries(client.http, lambda circle: None, timeout=TIMEOUT), clock,
         people, created_keys,
         lambda answer, carried_out: fake.fault_next("POST", messages, answer, carried_out=carried_out),
         lambda retry_after: fake.rate_limit_next("POST", messages, retry_after),

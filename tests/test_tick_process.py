@@ -1,0 +1,116 @@
+"""Ticking in a process of its own (what `circlebot run` does): same ticks, same deliveries, logs come home."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
+from fakes.sender import RecordingSender
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from test_storage import make_circle
+
+from bot.circle import Anchor, Kind, Occurrence
+from bot.state import State
+from circlebot.tick_process import TickProcess, separable
+from circlebot.wiring import wire
+from kits import builtin_kits
+from storage.database import make_engine, upgrade
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def due(circle_id: str, **changes):
+    return make_circle(circle_id, state=State.ACTIVE, plan=(Occurrence(Kind.REMINDER, 1, NOW),), anchor=Anchor(1, NOW.date()),
+                       **changes)
+
+
+@pytest.fixture
+def app(engine):
+    return wire(engine, builtin_kits(), timedelta(hours=6))
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/circlebot.db")
+    upgrade(engine)
+    yield wire(engine, builtin_kits(), timedelta(hours=6))
+    engine.dispose()
+
+
+def started(app):
+    process = TickProcess(app.ticker, app.engine.url)
+    yield process
+    process.close()
+
+
+@pytest.fixture
+def ticking(app):
+    yield from started(app)
+
+
+@pytest.fixture
+def sqlite_ticking(sqlite_app):
+    yield from started(sqlite_app)
+
+
+def save(app, *circles) -> None:
+    with app.store.transaction() as tx:
+        for circle in circles:
+            tx.save(circle, previous_revision=None)
+
+
+async def test_the_child_ticks_and_this_process_sends_what_it_queued(app, ticking):
+    save(app, due("crew"), due("team"))
+    sender = RecordingSender()
+    report = await app.runner(sender, ticking).run_due(NOW)
+    assert (report.sent, sorted(sender.keys)) == (2, ["crew/reminder:1/0", "team/reminder:1/0"])
+    assert app.store.due_circle_ids(NOW) == []  # the reminder is done: both circles moved on
+    assert ticking.cpu_seconds > 0
+    assert await app.runner(sender, ticking).run_due(NOW) == type(report)()  # nothing twice
+
+
+def test_the_childs_log_lines_reach_this_processs_handlers(sqlite_app, sqlite_ticking, caplog):
+    app, ticking = sqlite_app, sqlite_ticking
+    save(app, due("crew", kit_id="gone"))
+    with caplog.at_level(logging.WARNING):
+        assert ticking.tick_due(NOW) == 1
+        ticking.close()  # the child says it is done once its last record is sent
+    assert any("its kit gone is not installed" in r.getMessage() and r.circle == "crew" for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_a_child_that_died_fails_that_tick_and_the_next_one_starts_another(sqlite_app, sqlite_ticking):
+    app, ticking = sqlite_app, sqlite_ticking
+    ticking.start()
+    first = ticking.pid
+    os.kill(first, signal.SIGKILL)
+    save(app, due("crew"))
+    with pytest.raises(RuntimeError, match="died"):
+        ticking.tick_due(NOW)
+    assert ticking.tick_due(NOW) == 1
+    assert ticking.pid not in (None, first)
+
+
+def test_an_in_memory_database_cannot_be_shared_with_a_child():
+    assert not separable(make_url("sqlite://"))
+    assert not separable(make_url("sqlite:///:memory:"))
+    assert separable(make_url("sqlite:////tmp/circlebot.db"))
+    assert separable(make_url("postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+
+
+def test_a_tick_that_fails_in_the_child_fails_here_by_name(sqlite_app, sqlite_ticking, caplog):
+    ticking = sqlite_ticking
+    ticking.start()
+    with sqlite_app.engine.begin() as connection:
+        connection.execute(text("DROP TABLE handled_requests"))  # a tick first forgets old request ids
+    with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="ticking failed in its process: .*Error"):
+        ticking.tick_due(NOW)
+    ticking.close()
+    # With the child's traceback, written into the line where it happened.
+    assert any(r.getMessage().startswith("ticking failed\nTraceback") and "handled_requests" in r.getMessage()
+               for r in caplog.records)
