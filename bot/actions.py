@@ -52,6 +52,8 @@ class Verb(str, enum.Enum):
     SUPPORT_END = "en"
     OFFER_HELP = "oh"  # item: the member to help
     STOP_REMINDERS = "sp"  # item: the member whose reminders stop
+    TAKE_ROLE = "mt"  # accept the moderator role offered
+    DECLINE_ROLE = "md"
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ ACTION_COMMANDS: dict[Verb, Callable[[Action, tuple[str, ...]], c.Command]] = {
     Verb.SUPPORT_END: lambda a, answers: c.EndSupport(a.circle_id),
     Verb.OFFER_HELP: lambda a, answers: c.OfferHelp(a.circle_id, a.item),
     Verb.STOP_REMINDERS: lambda a, answers: c.StopHelping(a.circle_id, a.item),
+    Verb.TAKE_ROLE: lambda a, answers: c.AnswerHandOver(a.circle_id, yes=True),
+    Verb.DECLINE_ROLE: lambda a, answers: c.AnswerHandOver(a.circle_id, yes=False),
 }
 
 #: Verbs whose action must name a circle (all but the person's own data).

@@ -48,6 +48,7 @@ class Actor:
 
 class Role(str, enum.Enum):
     MODERATOR = "moderator"
+    COMODERATOR = "comoderator"  # a member who may run the moderator's commands too
     MEMBER = "member"
 
 
@@ -293,6 +294,7 @@ class Circle:
         anchor: the meeting date the plan is laid out from.
         revision: bumped on every change; storage uses it to detect races.
         locale: the language of its posts (its creator's); ``None``: the bot's default language.
+        handover_to: the member the moderator role is offered to, until they answer.
     """
 
     id: str
@@ -323,6 +325,7 @@ class Circle:
     paused_at: datetime | None = None
     revision: int = 0
     locale: str | None = None
+    handover_to: UserRef | None = None
 
     @property
     def moderator(self) -> Member | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.circle import Reach, Slot
+from bot.matching import Window
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,50 @@ class ListCircles:
 @dataclass(frozen=True)
 class Stats:
     """A workspace admin asks for the workspace's aggregated statistics."""
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """Join (or update a place in) the pool of people who want to be matched into a circle.
+
+    Attributes:
+        kit: the kit they want.
+        hours: when they can meet each week, in their own zone.
+        tz: their zone; ``None``: the one they have (set, or the platform's).
+        language: ``None``: theirs.
+        strangers: they would rather meet new people (otherwise people they know).
+        moderate: they volunteer to moderate.
+    """
+
+    kit: str
+    hours: tuple[Window, ...]
+    tz: str | None = None
+    language: str | None = None
+    strangers: bool = True
+    moderate: bool = False
+
+
+@dataclass(frozen=True)
+class MySignup:
+    """Show the asker's place in the pool, if any."""
+
+
+@dataclass(frozen=True)
+class LeavePool:
+    """Leave the pool: nobody will match the asker until they sign up again."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A workspace admin matches the pool into circles now."""
+
+
+@dataclass(frozen=True)
+class MatchSchedule:
+    """A workspace admin sets when the pool is matched each week (``None``: no schedule)."""
+
+    slot: Slot | None
+    tz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +156,35 @@ class Remove(ModeratorCommand):
 @dataclass(frozen=True)
 class HandOver(ModeratorCommand):
     member: str
+
+
+@dataclass(frozen=True)
+class AnswerHandOver(CircleCommand):
+    """The member the moderator role was offered to takes it (``yes``) or declines it."""
+
+    yes: bool
+
+
+@dataclass(frozen=True)
+class CoModerator(ModeratorCommand):
+    """Make a member co-moderator (they may run the moderator's commands), or step them back (``remove``)."""
+
+    member: str
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class Guide(CircleCommand):
+    """The kit's moderator guide: its contents (``section`` empty), or one section by number or words of its title."""
+
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Faq(CircleCommand):
+    """The kit's questions (``words`` empty), or the answer closest to ``words``."""
+
+    words: str = ""
 
 
 @dataclass(frozen=True)
@@ -311,4 +385,7 @@ class StopHelping(CircleCommand):
     member: str
 
 
-Command = Help | NewCircle | ListCircles | Stats | Export | ForgetMe | CircleCommand
+Command = (
+    Help | NewCircle | ListCircles | Stats | Export | ForgetMe | SignUp | MySignup | LeavePool | Match | MatchSchedule
+    | CircleCommand
+)

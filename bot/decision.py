@@ -88,12 +88,15 @@ class Context:
     kit: Kit
 
 
+ROLE_PARTIES = {Role.MODERATOR: Party.MODERATOR, Role.COMODERATOR: Party.COMODERATOR, Role.MEMBER: Party.MEMBER}
+
+
 def parties(circle: Circle, actor: Actor) -> frozenset[Party]:
     """How ``actor`` stands towards ``circle``: member, moderator, admin, or an outsider."""
     member = circle.member(actor.user)
     found = set()
     if member is not None:
-        found.add(Party.MODERATOR if member.role is Role.MODERATOR else Party.MEMBER)
+        found.add(ROLE_PARTIES[member.role])
     if actor.is_admin:
         found.add(Party.ADMIN)
     return frozenset(found or {Party.OUTSIDER})

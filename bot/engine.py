@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import care, checkins, drift, privacy, progress, running, sharing
+from bot import care, checkins, drift, faq, moderators, privacy, progress, running, sharing
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
@@ -45,6 +45,8 @@ HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] 
     **progress.HANDLERS,
     **sharing.HANDLERS,
     **care.HANDLERS,
+    **moderators.HANDLERS,
+    **faq.HANDLERS,
 }
 
 

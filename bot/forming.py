@@ -24,6 +24,7 @@ from bot.effects import (
 )
 from bot.errors import CircleError
 from bot.people import tell_of_closed_dms
+from bot.moderators import welcome_to_role
 from bot.plan import next_meeting
 from bot.turns import tz_of
 from bot.i18n import Text, _, hint, join
@@ -59,12 +60,14 @@ def create_circle(
     now: datetime,
     kits: Mapping[str, Kit],
     taken_handles: Iterable[str],
+    others: tuple[Member, ...] = (),
 ) -> Decision:
     """Form a new circle with ``actor`` as its moderator.
 
     Args:
         taken_handles: the handles of ``actor``'s workspace among the slug, ``<slug>-2``, ``<slug>-3``, ...
             (at least up to the first free one).
+        others: members who are in it from the start (people matched together, bot/matching.py).
 
     Raises:
         CircleError: unknown kit or time zone, or an unusable name.
@@ -107,12 +110,12 @@ def create_circle(
         slot=command.slot,
         created_at=now,
         capacity=capacity,
-        members=(moderator,),
+        members=(moderator, *others),
         revision=1,
         locale=actor.locale,
     )
     out = Out(circle.id, "r1")
-    out.add(lambda delivery: OpenSpace(delivery, circle.id, name, (actor.user,)))
+    out.add(lambda delivery: OpenSpace(delivery, circle.id, name, tuple(member.user for member in circle.members)))
     out.post(
         m.plain(
             kit.summary,
@@ -135,6 +138,7 @@ def create_circle(
         ),
     )
     tell_of_closed_dms(circle, actor, out)
+    welcome_to_role(out, circle, moderator, kit)
     return Decision(circle, tuple(out.effects))
 
 

@@ -17,6 +17,7 @@ from bot import commands as c
 from bot.circle import Reach
 from bot.errors import CircleError, UsageError
 from bot.i18n import COMMAND, Text, _, hint
+from bot.matching import parse_hours
 from bot.people import parse_language
 from bot.text import clean
 from bot.timetable import parse_slot, parse_zone
@@ -199,6 +200,82 @@ def _export(circle: str | None, args: list[str]) -> c.Command:
     return c.Export()
 
 
+def _signup(circle: str | None, args: list[str]) -> c.Command:
+    """``signup``, ``signup cancel``, or ``signup <kit> <hours> [tz <zone>] [language <code>] [strangers|known]
+    [moderate yes|no]``; the hours are the words left over: ``tue 17-20, thu 18-21``."""
+    if circle is not None:
+        raise ValueError("about the person, not a circle")
+    words = (args[0] if args else "").split()
+    if not words:
+        return c.MySignup()
+    if [w.lower() for w in words] == ["cancel"]:
+        return c.LeavePool()
+    kit, rest = words[0].lower(), words[1:]
+    hours: list[str] = []
+    options: dict = {}
+    while rest:
+        word = rest.pop(0)
+        key = word.lower()
+        if key in ("tz", "timezone", "zone") and rest:
+            options["tz"] = parse_zone(rest.pop(0))
+        elif key in ("language", "lang") and rest:
+            options["language"] = parse_language(rest.pop(0))
+        elif key in ("strangers", "known"):
+            options["strangers"] = key == "strangers"
+        elif key == "moderate":
+            answer = rest.pop(0).lower() if rest and rest[0].lower() in ("yes", "no") else "yes"
+            options["moderate"] = answer == "yes"
+        else:
+            hours.append(word)
+    if not hours:
+        raise ValueError("the hours")
+    return c.SignUp(kit, parse_hours(" ".join(hours)), **options)
+
+
+def _match(circle: str | None, args: list[str]) -> c.Command:
+    """``match`` (now), ``match every <day> <HH:MM> [zone]``, ``match off``."""
+    if circle is not None:
+        raise ValueError("about the workspace, not a circle")
+    match [a.lower() for a in args[:1]], args[1:]:
+        case [], []:
+            return c.Match()
+        case ["off"], []:
+            return c.MatchSchedule(None)
+        case ["every"], [day, clock]:
+            return c.MatchSchedule(parse_slot(day, clock))
+        case ["every"], [day, clock, zone]:
+            return c.MatchSchedule(parse_slot(day, clock), parse_zone(zone))
+    raise ValueError("now, every <day> <HH:MM> or off")
+
+
+def _hand_over(circle: str | None, args: list[str]) -> c.Command:
+    """``moderator <member>`` offers the role; ``moderator accept|decline`` answers the offer."""
+    if len(args) != 1:
+        raise ValueError("name one member")
+    if args[0].lower() in ("accept", "decline"):
+        return c.AnswerHandOver(circle, yes=args[0].lower() == "accept")
+    return c.HandOver(circle, args[0])
+
+
+def _comod(circle: str | None, args: list[str]) -> c.Command:
+    """``comod <member>``, ``comod remove <member>``."""
+    match [a.lower() for a in args[:1]], args[1:]:
+        case ["remove"], [member]:
+            return c.CoModerator(circle, member, remove=True)
+        case [_], []:
+            return c.CoModerator(circle, args[0])
+    raise ValueError("name one member")
+
+
+def _words_after(cls: type) -> Callable[[str | None, list[str]], c.Command]:
+    """A circle command whose argument is a few words, as typed (``faq how do I leave``)."""
+
+    def build(circle: str | None, args: list[str]) -> c.Command:
+        return cls(circle, " ".join(args).strip())
+
+    return build
+
+
 def _forget_me(circle: str | None, args: list[str]) -> c.Command:
     if circle is not None or [a.lower() for a in args] not in ([], ["confirm"]):
         raise ValueError("only confirm")
@@ -346,6 +423,41 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             c.Me,
             _me,
         ),
+        Subcommand(
+            "signup",
+            "signup [<kit> <hours, e.g. tue 17-20, thu 18-21> [tz <Area/City>] [language en|es|de] [strangers|known] "
+            "[moderate yes|no] | cancel]",
+            _(
+                "ask to be matched with others into a new circle at hours you can meet; again to change it, "
+                "cancel to leave the pool"
+            ),
+            c.SignUp,
+            _signup,
+            free_text=True,
+        ),
+        Subcommand(
+            "match",
+            "match [every <day> <HH:MM> [Area/City] | off]",
+            _("workspace admins: match the people who signed up into circles now, or every week at a set time"),
+            c.Match,
+            _match,
+        ),
+        Subcommand(
+            "faq",
+            "faq [#circle] [words]",
+            _("the kit's frequently asked questions, or the answer closest to your words"),
+            c.Faq,
+            _words_after(c.Faq),
+            free_text=True,
+        ),
+        Subcommand(
+            "guide",
+            "guide [#circle] [section]",
+            _("the kit's moderator guide, one section at a time"),
+            c.Guide,
+            _words_after(c.Guide),
+            free_text=True,
+        ),
         Subcommand("export", "export", _("everything stored about you, as a file only you receive"), c.Export, _export),
         Subcommand(
             "forget-me",
@@ -374,10 +486,17 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("remove", "remove [#circle] <member>", _("remove a member from the circle"), c.Remove, _member_arg(c.Remove)),
         Subcommand(
             "moderator",
-            "moderator [#circle] <member>",
-            _("hand the moderator role to another member"),
+            "moderator [#circle] <member> | accept | decline",
+            _("offer the moderator role to another member, who accepts or declines it"),
             c.HandOver,
-            _member_arg(c.HandOver),
+            _hand_over,
+        ),
+        Subcommand(
+            "comod",
+            "comod [#circle] [remove] <member>",
+            _("make a member co-moderator (they may run the moderator's commands), or remove them from the role"),
+            c.CoModerator,
+            _comod,
         ),
         Subcommand(
             "again",
@@ -396,6 +515,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("close", "close [#circle]", _("end the circle early; nothing more is posted"), c.Close, _no_args(c.Close)),
     )
 }
+
+
+#: Other words people use for a subcommand.
+ALIASES = {"handover": "moderator"}
 
 
 def usage(name: str) -> Text:
@@ -425,7 +548,7 @@ def parse(text: str) -> c.Command:
         name, rest = (re.split(r"\s+", rest.strip(), maxsplit=1) + [""])[:2]
     if not name:
         return c.Help()
-    name = name.lower()
+    name = ALIASES.get(name.lower(), name.lower())
     sub = SUBCOMMANDS.get(name)
     if sub is None:
         raise UsageError(

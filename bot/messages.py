@@ -101,8 +101,11 @@ def occurrence_text(occurrence: Occurrence, tz: str) -> Text:
     )
 
 
+ROLE_NAMES = {Role.MODERATOR: _(" (moderator)"), Role.COMODERATOR: _(" (co-moderator)")}
+
+
 def member_line(member: Member, rsvp: Rsvp | None = None) -> Text:
-    role = _(" (moderator)") if member.role is Role.MODERATOR else ""
+    role = ROLE_NAMES.get(member.role, "")
     answer = RSVP_NAMES[rsvp] if rsvp else ""
     return _("\u2022 {name}{role}{rsvp}", name=member.name, role=role, rsvp=answer)
 

@@ -134,12 +134,17 @@ def _plain(value: Any, user: UserRef) -> Any:
     return value
 
 
-def export_file(circles: Iterable[Circle], user: UserRef, now: datetime) -> SendFile:
-    """Everything ``circles`` hold about ``user`` — and nobody else's words or ids — as a JSON file."""
+def export_file(circles: Iterable[Circle], user: UserRef, now: datetime, signup: dict | None = None) -> SendFile:
+    """Everything ``circles`` hold about ``user`` — and nobody else's words or ids — as a JSON file.
+
+    Args:
+        signup: their place in the pool of people asking to be matched, as stored, if they have one.
+    """
     mine = [circle for circle in circles if holds(circle, user)]
     data = {
         "exported_at": now.isoformat(),
         "person": {"platform": user.platform, "workspace": user.workspace, "id": user.id},
+        "signup": signup,
         "circles": [
             {
                 "circle": {"id": circle.handle, "name": circle.name, "kit": circle.kit_id, "state": circle.state.value},

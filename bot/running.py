@@ -266,21 +266,6 @@ def _use_space(circle: Circle, cmd: c.UseSpace, ctx: Context, out: Out) -> Circl
     return circle
 
 
-def _hand_over(circle: Circle, cmd: c.HandOver, ctx: Context, out: Out) -> Circle:
-    member = find_member(circle, cmd.member)
-    if member.role is Role.MODERATOR:
-        raise CircleError(_("{name} already moderates this circle.", name=member.name))
-    members = tuple(replace(x, role=Role.MODERATOR if x.user == member.user else Role.MEMBER) for x in circle.members)
-    old = circle.moderator
-    # Thanks go to the moderator stepping down, not to an admin who made the change.
-    if old:
-        line = _("{name} is now the moderator. Thank you, {old}!", name=member.name, old=old.name)
-    else:
-        line = _("{name} is now the moderator.", name=member.name)
-    out.post(m.plain(line))
-    return replace(circle, members=members)
-
-
 def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.CLOSE)
     member = circle.member(ctx.actor.user)
@@ -358,7 +343,6 @@ HANDLERS = {
     c.Skip: _skip,
     c.Reschedule: _reschedule,
     c.Remove: _remove,
-    c.HandOver: _hand_over,
     c.UseSpace: _use_space,
     c.Close: _close,
     c.Attend: _attend,

@@ -116,14 +116,18 @@ class Party(str, enum.Enum):
     OUTSIDER = "outsider"  # not a member (and not a workspace admin)
     MEMBER = "member"
     MODERATOR = "moderator"
+    COMODERATOR = "comoderator"  # a member the moderator asked to share the role
     ADMIN = "admin"  # a workspace admin, member or not
 
 
 F, A, P, G, U, C = (State.FORMING, State.ACTIVE, State.PAUSED, State.GRADUATED, State.FOLLOWING_UP, State.CLOSED)
 EVERY_STATE = frozenset(State)
 OPEN_STATES = frozenset({F, A, P, G, U})  # every state but closed
-MEMBERS = frozenset({Party.MEMBER, Party.MODERATOR})
-LEADERS = frozenset({Party.MODERATOR, Party.ADMIN})
+MEMBERS = frozenset({Party.MEMBER, Party.MODERATOR, Party.COMODERATOR})
+#: Who runs the circle week to week: the moderator, a co-moderator, a workspace admin.
+LEADERS = frozenset({Party.MODERATOR, Party.COMODERATOR, Party.ADMIN})
+#: Who decides about the circle itself (its roles, its end): the moderator or a workspace admin.
+OWNERS = frozenset({Party.MODERATOR, Party.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -180,10 +184,15 @@ PERMISSIONS: dict[str, Rule] = {
     "Skip": _rule(LEADERS, {A}, _("skip a meeting")),
     "Reschedule": _rule(LEADERS, OPEN_STATES, _("reschedule")),
     "Remove": _rule(LEADERS, OPEN_STATES, _("remove a member")),
-    "HandOver": _rule(LEADERS, OPEN_STATES, _("hand over the moderator role")),
+    "HandOver": _rule(OWNERS, OPEN_STATES, _("hand over the moderator role")),
+    "AnswerHandOver": _rule(MEMBERS, OPEN_STATES, _("answer the offer of the moderator role")),
+    "CoModerator": _rule(OWNERS, OPEN_STATES, _("choose a co-moderator")),
     "Again": _rule(LEADERS, {G, U, C}, _("go again")),
     "UseSpace": _rule(LEADERS, OPEN_STATES, _("choose where the circle meets")),
-    "Close": _rule(LEADERS, OPEN_STATES, EVENT_NAMES[Event.CLOSE]),
+    "Close": _rule(OWNERS, OPEN_STATES, EVENT_NAMES[Event.CLOSE]),
+    # The kit's help, for the circle
+    "Faq": _rule(set(Party), EVERY_STATE, _("read the questions")),
+    "Guide": _rule(MEMBERS | LEADERS, EVERY_STATE, _("read the moderator guide")),
 }
 
 

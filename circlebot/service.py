@@ -33,13 +33,15 @@ from bot.engine import Decision, create_circle, forget, handle, list_message
 from bot.errors import CircleError
 from bot.forming import LIST_PAGE, form_again, slug
 from bot.grammar import parse
-from bot.i18n import _, hint, join
+from bot.faq import faq_message
+from bot.i18n import _, hint, join, language
 from bot.inputs import Pressed, Request, Submitted, Typed
 from bot.messages import help_message, plain, unavailable_message
 from bot.people import person_message, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
 from bot.text import clean
 from circlebot import metrics
+from circlebot.matchmaker import Matchmaker
 from kits.schema import Kit
 from storage.database import on_a_live_connection
 from storage.repository import StaleCircle, Store, Transaction
@@ -53,7 +55,9 @@ RETRIES = 3
 #: Threads for people's commands (the adapters let at most a few into the core at once).
 COMMAND_THREADS = 4
 #: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
-ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal)
+#: Commands about the pool of people asking to be matched, not about one circle.
+POOL_COMMANDS = (c.SignUp, c.MySignup, c.LeavePool, c.Match, c.MatchSchedule)
+ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal, c.Faq, c.Guide)
 
 
 def error_message(error: CircleError) -> Message:
@@ -104,6 +108,7 @@ class CommandService:
         self.kits = kits
         self.locale = locale
         self.on_change = on_change
+        self.matchmaker = Matchmaker(kits, locale, apply_decision)
         #: People's commands have threads of their own: one never waits for a thread behind the
         #: scheduler's claims and outcome writes, which use the event loop's default executor.
         self.threads = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="commands")
@@ -184,15 +189,26 @@ class CommandService:
             require_admin(actor)
             return [Reply(user, stats_message(workspace_stats(tx.tally(user.platform, user.workspace))))]
         if isinstance(command, c.Export):
-            return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now)]
+            signup = self.matchmaker.exported(tx, user)
+            return [privacy.export_file(tx.load_many(tx.involved_circle_ids(user)), user, now, signup)]
         if isinstance(command, c.ForgetMe):
             return self._forget(tx, actor, command, now)
+        if isinstance(command, POOL_COMMANDS):
+            return self.matchmaker.command(tx, actor, command, now)
         if isinstance(command, c.NewCircle):
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
             # The new circle speaks its creator's language, its welcome included.
             kits = {kit_id: kit.translated(actor.locale or self.locale) for kit_id, kit in self.kits.items()}
             return self._apply(tx, None, create_circle(command, actor, now, kits, taken), now, home=home)
-        circle = self._resolve(tx, actor, command, pinned, channel)
+        try:
+            circle = self._resolve(tx, actor, command, pinned, channel)
+        except CircleError:
+            # Someone waiting in the pool may ask about the kit they signed up for.
+            row = tx.signup(user) if isinstance(command, c.Faq) else None
+            if row is None or row.kit not in self.kits:
+                raise
+            reader = actor.locale or self.locale
+            return [Reply(user, faq_message(self.kits[row.kit].translated(reader), command.words, language(reader)))]
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now, home)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
@@ -233,6 +249,7 @@ class CommandService:
             self._apply(tx, before, decision, now)
         tx.forget_involvements(user)
         tx.forget_person(user)
+        tx.drop_signups([user.key])
         log.info("forgot a person: %d circles, %d outbox rows", len(circles), erased)
         return [Reply(user, privacy.forgotten_message(len(circles)))]
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.circle import Circle
 from bot.engine import tick
 from circlebot.logs import about
+from circlebot.matchmaker import Matchmaker
 from circlebot.service import RETRIES, apply_decision
 from kits.schema import Kit
 from storage.repository import StaleCircle, Store, Transaction
@@ -41,6 +42,7 @@ class Ticker:
         self.kits = kits
         self.grace = grace
         self.locale = locale
+        self.matchmaker = Matchmaker(kits, locale, apply_decision)
 
     def tick(self, circle_id: str, now: datetime) -> None:
         """Move one circle along its timetable up to ``now``."""
@@ -91,6 +93,7 @@ class Ticker:
         visited once per call, never in a loop.
         """
         self.store.forget_old(now - REQUEST_MEMORY, now - FORM_MEMORY)
+        self.matchmaker.run_due(self.store, now)  # matched circles are due for nothing yet: none to tick
         ticked, after = 0, None
         while True:
             due = self.store.due_circle_ids(now, page, after)

@@ -92,6 +92,13 @@ class FaqEntry(Frozen):
     answer: Text
 
 
+class GuideSection(Frozen):
+    """One section of the moderator guide, served one at a time (``/circle guide``)."""
+
+    title: Text
+    text: Text
+
+
 class Graduation(Frozen):
     reflection_prompts: tuple[Text, ...] = Field(min_length=1)
     closing_words: Text
@@ -135,7 +142,8 @@ class Kit(Frozen):
     graduation: Graduation
     tune_ups: TuneUps
     faq: tuple[FaqEntry, ...] = Field(min_length=1)
-    moderator_guide: Text
+    #: The moderator guide, in sections; a new moderator gets the first when they take the role.
+    guide: tuple[GuideSection, ...] = Field(min_length=1)
     support: Support
     #: The same kit in other languages, by language code (from ``<id>.<language>.yaml`` files).
     _translations: dict[str, Kit] = PrivateAttr(default_factory=dict)

@@ -190,3 +190,41 @@ class KeptValueRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     value: str = Field(max_length=500)
+
+
+class SignupRow(SQLModel, table=True):
+    """A person in the pool of those who asked to be matched into a circle (bot/matching.py).
+
+    ``told`` is the reason they were last told they could not be placed, so a weekly
+    run says it again only when it changes.
+    """
+
+    __tablename__ = "signups"
+    __table_args__ = (Index("ix_signups_place", "platform", "workspace", "signed_up_at"),)
+
+    user_key: str = Field(primary_key=True, max_length=160)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=64)
+    user_id: str = Field(max_length=100)
+    name: str = Field(max_length=80)
+    kit: str = Field(max_length=40)
+    tz: str = Field(max_length=64)
+    hours: str = Field(max_length=1000)  # as typed, cleaned: ``tue 17-20, thu 18-21``
+    language: str = Field(max_length=16)
+    strangers: bool
+    moderate: bool
+    signed_up_at: datetime
+    told: str | None = Field(default=None, max_length=20)
+
+
+class MatchScheduleRow(SQLModel, table=True):
+    """When a workspace's pool is matched each week, as its admin set it; ``next_run_at`` wakes the scheduler."""
+
+    __tablename__ = "match_schedules"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    workspace: str = Field(primary_key=True, max_length=64)
+    weekday: int
+    at: str = Field(max_length=5)  # HH:MM in ``tz``
+    tz: str = Field(max_length=64)
+    next_run_at: datetime = Field(index=True)

@@ -44,15 +44,19 @@ from storage.models import (
     HandledRequestRow,
     InvolvementRow,
     KeptValueRow,
+    MatchScheduleRow,
     MembershipRow,
     OutboxRow,
     PersonRow,
+    SignupRow,
     SpaceRow,
     WorkspaceCountRow,
 )
 from storage.outbox import CANCELLED, PENDING, SKIPPED, lane_of
 
 
+#: User keys in one ``IN (...)`` list: SQLite binds at most 32,766 values a statement.
+KEYS_AT_ONCE = 5000
 #: Handles a new circle's name might take, looked up at once.
 HANDLE_PAGE = 20
 #: The indexes that lead with (platform, workspace), for the circles and the weeks they held.
@@ -486,6 +490,65 @@ class Transaction:
         self.session.exec(delete(FormDraftRow.__table__).where(FormDraftRow.__table__.c.user_key == user.key))
         self._people[user.key] = None
 
+    # ------------------------------------------------------------ the pool of people asking to be matched
+
+    def signup(self, user: UserRef) -> SignupRow | None:
+        return self.session.get(SignupRow, user.key)
+
+    def save_signup(self, row: SignupRow) -> None:
+        self.session.merge(row)
+        self.session.flush()
+
+    def drop_signups(self, user_keys: Iterable[str]) -> None:
+        keys = list(user_keys)
+        table = SignupRow.__table__
+        for first in range(0, len(keys), KEYS_AT_ONCE):
+            self.session.exec(delete(table).where(table.c.user_key.in_(keys[first:first + KEYS_AT_ONCE])))
+
+    def pool(self, platform: str, workspace: str) -> list[SignupRow]:
+        """Everyone in the workspace's pool, in the order they signed up."""
+        query = (
+            select(SignupRow)
+            .where(SignupRow.platform == platform, SignupRow.workspace == workspace)
+            .order_by(col(SignupRow.signed_up_at), col(SignupRow.user_key))
+        )
+        return list(self.session.exec(query).all())
+
+    def tell(self, told: dict[str, str]) -> None:
+        """Note the reason each person (user key) was last told they could not be placed."""
+        table = SignupRow.__table__
+        if told:
+            statement = update(table).where(table.c.user_key == bindparam("k")).values(told=bindparam("reason"))
+            self.session.exec(statement, params=[dict(k=key, reason=reason) for key, reason in told.items()])
+
+    def circle_mates(self, user_keys: Iterable[str]) -> list[list[str]]:
+        """For each circle any of these people was ever in, its people (user keys): who met whom."""
+        self.flush()
+        i = InvolvementRow.__table__.c
+        keys = list(user_keys)
+        by_circle: dict[str, list[str]] = {}
+        for first in range(0, len(keys), KEYS_AT_ONCE):
+            theirs = select(i.circle_id).where(i.user_key.in_(keys[first:first + KEYS_AT_ONCE]))
+            for user_key, circle_id in self.session.execute(select(i.user_key, i.circle_id).where(i.circle_id.in_(theirs))):
+                by_circle.setdefault(circle_id, []).append(user_key)
+        return [sorted(set(people)) for _, people in sorted(by_circle.items())]
+
+    def match_schedule(self, platform: str, workspace: str) -> MatchScheduleRow | None:
+        return self.session.get(MatchScheduleRow, (platform, workspace))
+
+    def set_match_schedule(self, row: MatchScheduleRow | None, platform: str, workspace: str) -> None:
+        """Keep ``row`` as the workspace's schedule; ``None`` drops it."""
+        if row is None:
+            table = MatchScheduleRow.__table__
+            self.session.exec(delete(table).where(table.c.platform == platform, table.c.workspace == workspace))
+        else:
+            self.session.merge(row)
+        self.session.flush()
+
+    def due_match_schedules(self, now: datetime) -> list[MatchScheduleRow]:
+        query = select(MatchScheduleRow).where(col(MatchScheduleRow.next_run_at) <= now).with_for_update(skip_locked=True)
+        return list(self.session.exec(query.order_by(MatchScheduleRow.platform, MatchScheduleRow.workspace)).all())
+
     def circle_of_space(self, platform: str, channel: str) -> str | None:
         """The circle whose space is ``channel`` on ``platform``, if any."""
         query = select(SpaceRow.circle_id).where(SpaceRow.platform == platform, SpaceRow.channel == channel)
@@ -645,6 +708,8 @@ class Store:
             put(session, model, values)
 
     def next_wake(self) -> datetime | None:
-        """The earliest moment any circle needs a tick."""
+        """The earliest moment any circle needs a tick, or any workspace's pool is to be matched."""
         with Session(self.engine) as session:
-            return session.exec(select(func.min(CircleRow.next_wake_at))).one()
+            moments = (session.exec(select(func.min(column))).one()
+                       for column in (CircleRow.next_wake_at, MatchScheduleRow.next_run_at))
+            return min((m for m in moments if m is not None), default=None)

@@ -182,3 +182,19 @@ async def test_killed_mid_post_the_bot_restarts_and_an_old_button_still_works(fa
     thread = int(post["channel_id"])
     await fake.wait_for(lambda: [m for m in fake.channel_messages(thread) if "Walk every day" in m["content"]])
     assert len(weekly_posts(fake)) == 1
+
+
+async def test_sign_ups_are_matched_into_a_private_thread_through_discord(fake, bot):
+    await bot.start()
+    hours = {"alice": "starter tue 17-20 tz Europe/London moderate yes", "bob": "starter tue 18-19 tz Europe/Berlin",
+             "carol": "starter tue 12-14 tz America/New_York", "dan": "starter tue 22:30-23:30 tz Asia/Kolkata"}
+    for who, text in hours.items():
+        signed = await fake.slash(who, "signup", hours=text)
+        assert "You are in the pool" in (await fake.followup(signed))[0]["content"]
+    refused = await fake.slash("bob", "match", "admin")
+    assert "Only a workspace admin" in (await fake.followup(refused))[0]["content"]
+    matched = await fake.slash("alice", "match", "admin")  # alice has Manage Server
+    assert "1 new circles for 4 people" in (await fake.followup(matched))[0]["content"]
+    everyone = {fake.person(name).id for name in hours}
+    (thread,) = await fake.wait_for(lambda: [t for t in fake.threads() if everyone <= fake.thread_members[int(t["id"])]], 60)
+    assert thread["type"] == 12  # private

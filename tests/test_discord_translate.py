@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from adapters.discord.commands import DISCORD_LOCALES, MODERATOR_GROUP, definition, definition_hash, group_of
+from adapters.discord.commands import (
+    ADMIN_GROUP, DISCORD_LOCALES, MODERATOR_GROUP, definition, definition_hash, group_of,
+)
 from adapters.discord.translate import answers, grammar_line, language, may_open_form
 from bot.actions import Action, Verb, encode_action
 from bot.inputs import Pressed, Submitted, Typed
@@ -35,7 +37,7 @@ def test_every_subcommand_of_the_grammar_is_defined_once_within_discords_limits(
             required = [o.get("required", False) for o in sub["options"]]
             assert required == sorted(required, reverse=True)  # Discord wants required options first
     assert sorted(defined) == sorted(SUBCOMMANDS) and len(circle["options"]) <= 25
-    assert group_of("start") == MODERATOR_GROUP and group_of("checkin") is None
+    assert group_of("start") == MODERATOR_GROUP and group_of("checkin") is None and group_of("match") == ADMIN_GROUP
     assert definition_hash() == definition_hash() and counted_characters(circle) <= 8000
 
 
@@ -86,6 +88,17 @@ def test_the_command_reads_in_every_language_the_bot_speaks():
         (invoked("forget-me", confirm=False), "forget-me", c.ForgetMe),
         (invoked("rsvp", answer="no"), "rsvp no", c.Attend),
         (invoked("me", timezone="America/New_York"), "me timezone America/New_York", c.Me),
+        (invoked("signup", hours="starter tue 17-20, thu 18-21 moderate yes"),
+         "signup starter tue 17-20, thu 18-21 moderate yes", c.SignUp),
+        (invoked("signup", hours="cancel"), "signup cancel", c.LeavePool),
+        (invoked("signup"), "signup", c.MySignup),
+        (invoked("match", ADMIN_GROUP), "match", c.Match),
+        (invoked("match", ADMIN_GROUP, when="every mon 09:00 Europe/London"), "match every mon 09:00 Europe/London",
+         c.MatchSchedule),
+        (invoked("comod", MODERATOR_GROUP, circle="crew", member="4242"), "comod #crew <@4242>", c.CoModerator),
+        (invoked("comod", MODERATOR_GROUP, member="4242", remove=True), "comod remove <@4242>", c.CoModerator),
+        (invoked("faq", words="how do I leave?"), "faq how do I leave?", c.Faq),
+        (invoked("guide", circle="crew", section="2"), "guide #crew 2", c.Guide),
     ],
 )
 def test_a_typed_invocation_becomes_the_line_the_core_parses(data, line, command):

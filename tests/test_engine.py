@@ -651,11 +651,19 @@ def test_a_removed_member_cannot_join_again_but_one_who_left_can(new_circle, car
     assert engine.handle(circle, c.Join(None), ben, t0, career).circle.member(ben.user)
 
 
-def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, members, t0):
+def test_hand_over_moves_the_moderator_role_once_the_member_accepts(started_circle, career, moderator, members, t0):
     circle = started_circle()
-    decision = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)
+    offered = engine.handle(circle, c.HandOver(None, "Cleo"), moderator, t0, career)
+    # Nothing moves until Cleo says yes; she is asked privately, with buttons.
+    assert offered.circle.moderator.user == moderator.user and not of_type(offered, PostToCircle)
+    [ask] = of_type(offered, DirectMessage)
+    assert ask.to == members[1].user and [b.action.verb for b in ask.message.buttons] == [Verb.TAKE_ROLE, Verb.DECLINE_ROLE]
+    assert "Nobody has offered" in error_of(engine.handle, offered.circle, c.AnswerHandOver(None, yes=True), members[0], t0, career)
+    decision = engine.handle(offered.circle, c.AnswerHandOver(None, yes=True), members[1], t0, career)
     after = decision.circle
-    assert after.moderator.user == members[1].user
+    assert after.moderator.user == members[1].user and after.handover_to is None
+    # The new moderator gets the guide's first section.
+    assert [d.message.title.params for d in of_type(decision, DirectMessage) if d.to == members[1].user]
     assert after.member(moderator.user).role is Role.MEMBER
     assert sum(m.role is Role.MODERATOR for m in after.members) == 1
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is now the moderator. Thank you, maya!"
@@ -667,7 +675,8 @@ def test_hand_over_moves_the_moderator_role(started_circle, career, moderator, m
 
 
 def test_an_admin_handing_over_thanks_the_moderator_stepping_down(started_circle, career, members, actor, t0):
-    decision = engine.handle(started_circle(), c.HandOver(None, "cleo"), actor("root", admin=True), t0, career)
+    offered = engine.handle(started_circle(), c.HandOver(None, "cleo"), actor("root", admin=True), t0, career)
+    decision = engine.handle(offered.circle, c.AnswerHandOver(None, yes=True), members[1], t0, career)
     assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is now the moderator. Thank you, maya!"
 
 
@@ -680,6 +689,27 @@ def test_an_admin_closing_a_circle_is_announced_as_an_admin(started_circle, care
     assert render(of_type(by_moderator, PostToCircle)[0].message.lines[0]) == (
         "The moderator has closed the circle. Thank you all."
     )
+
+
+def test_a_declined_hand_over_changes_nothing_and_the_moderator_hears(started_circle, career, moderator, members, t0):
+    offered = engine.handle(started_circle(), c.HandOver(None, "cleo"), moderator, t0, career)
+    declined = engine.handle(offered.circle, c.AnswerHandOver(None, yes=False), members[1], t0, career)
+    assert declined.circle.moderator.user == moderator.user and declined.circle.handover_to is None
+    assert [d.to for d in of_type(declined, DirectMessage)] == [moderator.user]
+
+
+def test_a_co_moderator_runs_the_week_but_cannot_hand_over_or_close(started_circle, career, moderator, members, t0):
+    decision = engine.handle(started_circle(), c.CoModerator(None, "ben"), moderator, t0, career)
+    circle = decision.circle
+    assert circle.member(members[0].user).role is Role.COMODERATOR
+    assert [d.to for d in of_type(decision, DirectMessage)] == [members[0].user]  # the guide's first section
+    assert engine.handle(circle, c.Pause(None), members[0], t0, career).circle.state is State.PAUSED
+    assert "Only the moderator" in error_of(engine.handle, circle, c.Close(None), members[0], t0, career)
+    assert "Only the moderator" in error_of(engine.handle, circle, c.HandOver(None, "cleo"), members[0], t0, career)
+    assert "already co-moderator" in error_of(engine.handle, circle, c.CoModerator(None, "cleo"), moderator, t0, career)
+    back = engine.handle(circle, c.CoModerator(None, "ben", remove=True), moderator, t0, career).circle
+    assert back.member(members[0].user).role is Role.MEMBER
+    assert "Only the moderator" in error_of(engine.handle, back, c.Pause(None), members[0], t0, career)
 
 
 def test_hand_over_to_the_moderator_is_refused(started_circle, career, moderator, t0):

@@ -11,6 +11,7 @@ from bot.circle import Reach, Slot
 from bot.errors import CircleError, UsageError
 from bot.grammar import PREFIX, SUBCOMMANDS, parse, usage
 from bot.i18n import render
+from bot.matching import parse_hours
 from bot.messages import help_message
 from bot.timetable import WEEKDAYS
 
@@ -147,6 +148,30 @@ VALID = [
     ('remove "Ben Okafor"', c.Remove(None, "Ben Okafor")),
     ("moderator cleo", c.HandOver(None, "cleo")),
     ("moderator #career \u201cCleo M\u201d", c.HandOver("career", "Cleo M")),
+    ("handover cleo", c.HandOver(None, "cleo")),
+    ("moderator accept", c.AnswerHandOver(None, yes=True)),
+    ("moderator #career Decline", c.AnswerHandOver("career", yes=False)),
+    ("comod cleo", c.CoModerator(None, "cleo")),
+    ("comod #career remove cleo", c.CoModerator("career", "cleo", remove=True)),
+    # the kit's help
+    ("faq", c.Faq(None, "")),
+    ("faq #career how do I leave?", c.Faq("career", "how do I leave?")),
+    ("guide", c.Guide(None, "")),
+    ("guide 2", c.Guide(None, "2")),
+    ("guide #career keeping time", c.Guide("career", "keeping time")),
+    # the pool, and matching
+    ("signup", c.MySignup()),
+    ("signup cancel", c.LeavePool()),
+    ("signup starter tue 17-20, thu 18-21", c.SignUp("starter", parse_hours("tue 17-20, thu 18-21"))),
+    (
+        "signup Career thu 18:30-21 tz Europe/Berlin language de known moderate",
+        c.SignUp("career", parse_hours("thu 18:30-21"), "Europe/Berlin", "de", strangers=False, moderate=True),
+    ),
+    ("signup starter moderate no tue 17-20 strangers", c.SignUp("starter", parse_hours("tue 17-20"))),
+    ("match", c.Match()),
+    ("match off", c.MatchSchedule(None)),
+    ("match every mon 09:00", c.MatchSchedule(Slot(0, time(9, 0)))),
+    ("match every Monday 09:00 Europe/London", c.MatchSchedule(Slot(0, time(9, 0)), "Europe/London")),
     # support: the member's own forms, a peer's suggestion, and helping
     ("support", c.AboutSupport(None)),
     ("support #career", c.AboutSupport("career")),
@@ -197,6 +222,13 @@ MALFORMED = [
     ("leave now", "leave"),
     ("leave #career now", "leave"),
     ("next week", "next"),
+    ("signup starter", "signup"),
+    ("signup #crew starter tue 17-20", "signup"),
+    ("match now please", "match"),
+    ("match every mon", "match"),
+    ("comod", "comod"),
+    ("comod a b", "comod"),
+    ("moderator", "moderator"),
     ("start now", "start"),
     ("resume please", "resume"),
     ("skip this", "skip"),
@@ -354,7 +386,7 @@ def test_help_lists_every_subcommand_once():
 
 def test_help_marks_moderator_commands():
     lines = {name: render(line) for name, line in zip(SUBCOMMANDS, help_message().lines)}
-    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "close", "again", "space"}
+    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "comod", "close", "again", "space"}
     assert {name for name, sub in SUBCOMMANDS.items() if sub.moderator_only} == moderator_only
     for name, line in lines.items():
         assert line.endswith("(moderator)") == (name in moderator_only), line

@@ -239,6 +239,7 @@ SLOTS = {
     "text": sometimes_garbage("Went well", "I'll call Sam", "\u201cquoted\u201d", "a | b", '"unclosed', "x" * 200),
     "yesno": sometimes_garbage("yes", "no", "YES", "maybe"),
     "step": sometimes_garbage("confirm", "withdraw", "approve", "decline"),
+    "hours": sometimes_garbage("tue 17-20", "mon 9-10, thu 18:30-21", "tue 20-17", "sun 23-24", "tue 17:15-19"),
 }
 #: Commands shaped as people type them, right or nearly; the slots make them wrong in every other way.
 SHAPES = (
@@ -253,6 +254,10 @@ SHAPES = (
     "support {ref}help {member}", "support {ref}stop {member}", "export", "forget-me", "forget-me confirm",
     "start {ref}", "pause {ref}", "pause {ref}for {number}w", "resume {ref}", "skip {ref}", "reschedule {ref}{day} {time}",
     "remove {ref}{member}", "moderator {ref}{member}", "again {ref}{kit}", "close {ref}", "{text}",
+    "moderator {ref}accept", "moderator {ref}decline", "comod {ref}{member}", "comod {ref}remove {member}",
+    "faq {ref}{text}", "guide {ref}{number}", "guide {ref}{text}", "signup", "signup cancel",
+    "signup {kit} {hours} tz {zone} moderate {yesno}", "signup {kit} {hours} known", "match", "match off",
+    "match every {day} {time} {zone}",
 )
 
 

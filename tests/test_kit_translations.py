@@ -91,8 +91,12 @@ def test_a_translation_replaces_the_words_and_keeps_the_timetable(starter):
         (lambda d: d["weeks"][1]["exercises"][0].update(prompt=""), ["weeks[1].exercises[0].prompt: expected text"]),
         (lambda d: d.update(cadence="monthly"), ["cadence: not text; it comes from the source kit, leave it out"]),
         (lambda d: d["weeks"][0].update(mood="calm"), ["weeks[0].mood: not in the source kit"]),
+        (lambda d: d["guide"].pop(), ["guide: 7 items, the source has 8"]),
+        (lambda d: d["guide"][2].pop("title"), ["guide[2].title: missing"]),
+        (lambda d: d["faq"].append({"question": "x", "answer": "y"}), ["faq: 8 items, the source has 7"]),
     ],
-    ids=["a week less", "an exercise more", "a question less", "missing text", "empty text", "a timing field", "unknown"],
+    ids=["a week less", "an exercise more", "a question less", "missing text", "empty text", "a timing field", "unknown",
+         "a guide section less", "a section's title missing", "a question more"],
 )
 def test_a_translation_that_differs_from_its_source_names_the_file_and_field(starter, change, expected):
     source, data = starter

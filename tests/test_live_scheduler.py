@@ -91,6 +91,11 @@ def test_only_one_replica_leads_and_another_takes_over_when_it_dies(pg_schema):
             e.dispose()
 
 
+def in_space(sender: RecordingSender) -> list[str]:
+    """What was delivered to the circle's space, by type: DMs left out."""
+    return [type(e).__name__ for e in sender.delivered if type(e).__name__ != "DirectMessage"]
+
+
 async def test_a_command_pokes_the_live_scheduler_instead_of_waiting_for_the_heartbeat(engine):
     store = Store(engine)
     sender = RecordingSender()
@@ -103,9 +108,10 @@ async def test_a_command_pokes_the_live_scheduler_instead_of_waiting_for_the_hea
         alice = Actor(UserRef("slack", "T1", "alice"), "Alice")
         await app.commands.ahandle(request(alice, '/circle new "Crew" starter UTC tue 17:00'), datetime.now(UTC))
         for _ in range(100):
-            if len(sender.delivered) == 2:
+            if len(in_space(sender)) == 2:
                 break
             await asyncio.sleep(0.05)
     finally:
         await live.shutdown()
-    assert [type(e).__name__ for e in sender.delivered] == ["OpenSpace", "PostToCircle"]
+    # (The moderator's guide comes by DM too, unless the reader's quiet hours hold it back.)
+    assert in_space(sender) == ["OpenSpace", "PostToCircle"]

@@ -145,7 +145,7 @@ def test_a_console_beside_a_running_bot_delivers_nothing_and_says_why(tmp_path, 
         out = capsys.readouterr().out
         assert out.count("Another process holds the database") == 1
         assert "You moderate" in out  # the command itself works; its posts are left to the bot
-        assert Outbox(engine).counts() == {"pending": 2}
+        assert Outbox(engine).counts() == {"pending": 3}  # the space, the welcome post, the guide by DM
 
         with pytest.raises(SystemExit, match="Another process holds the database .* use --live beside it"):
             main(["console", "--db", url])  # a simulated clock would send the bot's messages at its own time

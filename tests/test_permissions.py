@@ -45,6 +45,8 @@ LINES = {
     "ShareSupportWith": "support #{c} who all", "Skip": "skip #{c}", "Start": "start #{c}",
     "StopHelping": "support #{c} stop cleo", "Struggling": "struggling #{c}", "TellCircle": "support #{c} tell circle",
     "WithdrawStory": "share #{c} withdraw 1", "UseSpace": "space #{c} C0ROOM",
+    "AnswerHandOver": "moderator #{c} accept", "CoModerator": "comod #{c} cleo", "Faq": "faq #{c} leave",
+    "Guide": "guide #{c} 2",
 }
 
 

@@ -337,6 +337,7 @@ async def test_a_moderator_must_hand_over_before_being_forgotten(service, engine
     assert "hand the role on first" in say(service, ALICE, "/circle forget-me confirm", WEEK_2_CHECKIN)
     assert stored_text(engine) == before
     say(service, ALICE, "/circle moderator carol", WEEK_2_CHECKIN)
+    say(service, CAROL, "/circle moderator #crew accept", WEEK_2_CHECKIN)  # the role moves once she says yes
     assert "erased" in say(service, ALICE, "/circle forget-me confirm", WEEK_2_CHECKIN)
 
 

@@ -24,6 +24,7 @@ from bot.people import LANGUAGES
 
 NAME = PREFIX.lstrip("/")
 MODERATOR_GROUP = "mod"
+ADMIN_GROUP = "admin"
 PER_LEVEL = 25  # Discord: options (subcommands or groups) in one level
 DESCRIPTION = 100  # Discord: characters of a description
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -150,6 +151,15 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "moderator": (CIRCLE, Option("member", _("the member who moderates from now on"), Kind.USER, shape=Shape.MENTION,
                                  required=True)),
     "again": (CIRCLE, Option("kit", _("the kit of the new run (default: the same)"), autocomplete=True)),
+    "signup": (Option("hours", _("e.g. starter tue 17-20, thu 18-21 moderate yes (empty: yours; cancel: leave)"),
+                      shape=Shape.PROSE, max_length=500),),
+    "match": (Option("when", _("empty: now; every mon 09:00 [Area/City]; off"), shape=Shape.PROSE, max_length=100),),
+    "faq": (CIRCLE, Option("words", _("your question in a few words (empty: the list)"), shape=Shape.PROSE,
+                           max_length=500)),
+    "guide": (CIRCLE, Option("section", _("a section's number or title (empty: the contents)"), shape=Shape.PROSE,
+                             max_length=100)),
+    "comod": (CIRCLE, Option("remove", _("remove them from the role instead"), Kind.BOOLEAN, shape=Shape.FLAG),
+              Option("member", _("the member who shares the role"), Kind.USER, shape=Shape.MENTION, required=True)),
     "space": (CIRCLE, Option("channel", _("the channel whose private thread the circle meets in"), Kind.CHANNEL,
                              required=True)),
 }
@@ -167,26 +177,43 @@ def _subcommand(sub: Subcommand) -> dict:
             "options": [o.payload() for o in options]}
 
 
-def grouped() -> tuple[list[Subcommand], list[Subcommand]]:
-    """(top-level subcommands, the moderators' group): one level when everything fits in it."""
+#: Groups of subcommands, each with its description; every other subcommand sits at the top.
+GROUPS = {
+    MODERATOR_GROUP: _("for the circle's moderator (or someone with Manage Server)"),
+    ADMIN_GROUP: _("for workspace admins (Manage Server): statistics and matching"),
+}
+#: The workspace admins' subcommands (the moderators' are those the grammar marks so).
+ADMIN_ONLY = frozenset({"stats", "match"})
+
+
+def _group_of(sub: Subcommand) -> str | None:
+    if sub.moderator_only:
+        return MODERATOR_GROUP
+    return ADMIN_GROUP if sub.name in ADMIN_ONLY else None
+
+
+def grouped() -> tuple[list[Subcommand], dict[str, list[Subcommand]]]:
+    """(top-level subcommands, the groups' subcommands by group): one level when everything fits in it."""
     subs = list(SUBCOMMANDS.values())
     if len(subs) <= PER_LEVEL:
-        return subs, []
-    return [s for s in subs if not s.moderator_only], [s for s in subs if s.moderator_only]
+        return subs, {}
+    groups: dict[str, list[Subcommand]] = {}
+    for sub in subs:
+        if (group := _group_of(sub)) is not None:
+            groups.setdefault(group, []).append(sub)
+    return [s for s in subs if _group_of(s) is None], groups
 
 
 def group_of(name: str) -> str | None:
-    return MODERATOR_GROUP if any(s.name == name for s in grouped()[1]) else None
+    return next((group for group, subs in grouped()[1].items() if any(s.name == name for s in subs)), None)
 
 
 def definition() -> list[dict]:
     """The bot's application commands, as ``PUT /applications/{id}/commands`` takes them."""
-    top, moderators = grouped()
+    top, groups = grouped()
     options = [_subcommand(s) for s in top]
-    if moderators:
-        options.append({"type": int(Kind.GROUP), "name": MODERATOR_GROUP,
-                        **localized("description", _("for the circle's moderator (or someone with Manage Server)")),
-                        "options": [_subcommand(s) for s in moderators]})
+    options += [{"type": int(Kind.GROUP), "name": group, **localized("description", GROUPS[group]),
+                 "options": [_subcommand(s) for s in subs]} for group, subs in groups.items()]
     assert len(options) <= PER_LEVEL and all(len(o.get("options", ())) <= PER_LEVEL for o in options)
     about = _("Peer-support circles: weekly check-ins, meetings, follow-up")
     return [{"type": 1, "name": NAME, **localized("description", about),
