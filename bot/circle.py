@@ -282,6 +282,14 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class Held:
+    """A week's meeting that was held, when it met: calendars keep past meetings where they were."""
+
+    week: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Circle:
     """One circle: who is in it, where it stands, and what happens next.
 
@@ -294,6 +302,10 @@ class Circle:
         anchor: the meeting date the plan is laid out from.
         revision: bumped on every change; storage uses it to detect races.
         locale: the language of its posts (its creator's); ``None``: the bot's default language.
+        place: where it meets, as the moderator gave it: a video-call link or a room (bot/place.py).
+        held: the weeks whose meeting was held, with when it met, oldest first.
+        calendar_sequence: bumped whenever a meeting in its calendar moves, is cancelled or
+            comes back, or the place changes (the events' ``SEQUENCE``, bot/calendar.py).
         handover_to: the member the moderator role is offered to, until they answer.
     """
 
@@ -325,6 +337,9 @@ class Circle:
     paused_at: datetime | None = None
     revision: int = 0
     locale: str | None = None
+    place: str | None = None
+    held: tuple[Held, ...] = ()
+    calendar_sequence: int = 0
     handover_to: UserRef | None = None
 
     @property

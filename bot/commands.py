@@ -202,6 +202,13 @@ class UseSpace(ModeratorCommand):
 
 
 @dataclass(frozen=True)
+class Place(ModeratorCommand):
+    """Where the circle meets: a checked link or a room's name (bot/place.py); ``""`` clears it, ``None`` shows it."""
+
+    where: str | None = None
+
+
+@dataclass(frozen=True)
 class Close(ModeratorCommand):
     pass
 
@@ -239,6 +246,19 @@ class CheckInCommand(CircleCommand):
 @dataclass(frozen=True)
 class Commit(CircleCommand):
     text: str
+
+
+@dataclass(frozen=True)
+class Calendar(CircleCommand):
+    """The circle's meetings as an iCalendar file, in the member's own zone and language.
+
+    Attributes:
+        reset: replace the member's private subscription address; the old one stops working.
+        feed: that address, filled in by the service when the bot has a public URL (never typed).
+    """
+
+    reset: bool = False
+    feed: str | None = None
 
 
 @dataclass(frozen=True)

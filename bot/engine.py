@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import care, checkins, drift, faq, moderators, privacy, progress, running, sharing
+from bot import calendar, care, checkins, drift, faq, moderators, privacy, progress, running, sharing
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
     Actor,
     Circle,
+    Held,
     Kind,
     Occurrence,
     UserRef,
@@ -47,6 +48,7 @@ HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] 
     **care.HANDLERS,
     **moderators.HANDLERS,
     **faq.HANDLERS,
+    **calendar.HANDLERS,
 }
 
 
@@ -73,7 +75,8 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
         # What the person sees of their circles changed: their home view (Slack's App Home) follows.
         out.add(lambda key: RefreshHome(key, circle.id, actor.user))
     tell_of_closed_dms(after, actor, out)
-    return _finish(circle, care.helpers_changed(circle, after, kit, now), out, now)
+    after = calendar.sequenced(circle, care.helpers_changed(circle, after, kit, now), kit)
+    return _finish(circle, after, out, now)
 
 
 def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, kit: Kit | None) -> Decision:
@@ -109,6 +112,8 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
     elif kind is Kind.REMINDER:
         out.post(m.reminder_post(circle, kit, number, meeting(circle, kit, number)))
     elif kind is Kind.CHECKIN:
+        # The meeting was held: calendars keep it where it was, whatever moves later.
+        circle = replace(circle, held=(*circle.held, Held(number, meeting(circle, kit, number))))
         out.post(m.checkin_post(circle, kit, number))
         for member in reachable:
             commitment = circle.commitment(number - 1, member.user)
@@ -152,4 +157,4 @@ def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
     effects.extend(reminders)
     skipped.extend(late)
     out = Out(circle.id, "tick", effects)
-    return _finish(before, circle, out, now, tuple(skipped))
+    return _finish(before, calendar.sequenced(before, circle, kit), out, now, tuple(skipped))

@@ -19,6 +19,7 @@ from bot.errors import CircleError, UsageError
 from bot.i18n import COMMAND, Text, _, hint
 from bot.matching import parse_hours
 from bot.people import parse_language
+from bot.place import CLEAR_WORDS, parse_place
 from bot.text import clean
 from bot.timetable import parse_slot, parse_zone
 
@@ -100,6 +101,20 @@ def _use_space(circle: str | None, args: list[str]) -> c.Command:
     if match is None:
         raise ValueError("a channel")
     return c.UseSpace(circle, match[1] or match[2])
+
+
+def _place(circle: str | None, args: list[str]) -> c.Command:
+    """``place`` shows it, ``place clear`` forgets it, anything else is a link or a room's name."""
+    text = _unquote(" ".join(args))
+    if not text:
+        return c.Place(circle)
+    return c.Place(circle, "" if text.lower() in CLEAR_WORDS else parse_place(text))
+
+
+def _calendar(circle: str | None, args: list[str]) -> c.Command:
+    if [a.lower() for a in args] not in ([], ["reset"]):
+        raise ValueError("only reset")
+    return c.Calendar(circle, reset=bool(args))
 
 
 def _again(circle: str | None, args: list[str]) -> c.Command:
@@ -365,6 +380,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _commit,
             free_text=True,
         ),
+        Subcommand(
+            "calendar",
+            "calendar [#circle] [reset]",
+            _("the circle's meetings as a calendar file in your time zone, and a private address that keeps it "
+              "current (reset: a new address; the old one stops working)"),
+            c.Calendar,
+            _calendar,
+        ),
         Subcommand("journal", "journal [#circle]", _("your own commitments and check-ins, week by week"), c.Journal, _no_args(c.Journal)),
         Subcommand(
             "progress",
@@ -511,6 +534,15 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("meet in an existing channel instead of the private one made for the circle; its members are added"),
             c.UseSpace,
             _use_space,
+        ),
+        Subcommand(
+            "place",
+            "place [#circle] [<link or room> | clear]",
+            _("where the circle meets: a video-call link or a room, shown in reminders, the weekly post and calendars "
+              "(no argument: show it; clear: forget it)"),
+            c.Place,
+            _place,
+            free_text=True,
         ),
         Subcommand("close", "close [#circle]", _("end the circle early; nothing more is posted"), c.Close, _no_args(c.Close)),
     )

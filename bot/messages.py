@@ -101,6 +101,9 @@ def occurrence_text(occurrence: Occurrence, tz: str) -> Text:
     )
 
 
+def place_lines(circle: Circle) -> tuple[Text, ...]:
+    """Where the circle meets, as one line, or none when no place is set."""
+    return (_("Where: {place}", place=circle.place),) if circle.place else ()
 ROLE_NAMES = {Role.MODERATOR: _(" (moderator)"), Role.COMODERATOR: _(" (co-moderator)")}
 
 
@@ -127,6 +130,7 @@ def info_message(
         _("Kit: {kit} \u2014 {week}", kit=kit.name, week=run_text(circle, kit)),
         _("State: {state}", state=STATE_NAMES[circle.state]),
         _("Meets {slot}", slot=slot_for(circle, viewer_tz, next_meeting)),
+        *place_lines(circle),
         _("Members ({count} of {capacity}):", count=len(circle.members), capacity=circle.capacity),
         *(member_line(m, circle.rsvp(next_week, m.user)) for m in circle.members),
     ]
@@ -141,6 +145,7 @@ def exercise_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Mes
     lines: list[Text | str] = [
         _("Goal: {goal}", goal=content.goal),
         _("Meeting: {when}", when=format_when(meeting, circle.tz)),
+        *place_lines(circle),
     ]
     for number, exercise in enumerate(content.exercises, start=1):
         minutes = _(" ({minutes} min)", minutes=exercise.minutes) if exercise.minutes else ""
@@ -175,7 +180,13 @@ def moderator_notes(kit: Kit, week: int) -> Message:
 def reminder_post(circle: Circle, kit: Kit, week: int, meeting: datetime) -> Message:
     agenda = [_("\u2022 {item}", item=item) for item in kit.week(week).agenda]
     return Message(
-        (_("The circle meets at {when}.", when=format_when(meeting, circle.tz)), _("Agenda:"), *agenda, SEEN_BY_CIRCLE),
+        (
+            _("The circle meets at {when}.", when=format_when(meeting, circle.tz)),
+            *place_lines(circle),
+            _("Agenda:"),
+            *agenda,
+            SEEN_BY_CIRCLE,
+        ),
         title=_("Meeting soon: week {week}", week=week),
         buttons=rsvp_buttons(circle, week),
     )

@@ -29,6 +29,12 @@ def parse_language(code: str) -> str:
     return base
 
 
+def spoken(code: str | None) -> str | None:
+    """A platform's language code (``es-ES``, ``de_DE``) as one of :data:`LANGUAGES`; ``None`` for one the bot does not speak."""
+    base = (code or "").strip().replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else None
+
+
 def person_message(actor: Actor, *, changed: bool) -> Message:
     """What the person has set, and how to change it."""
     zone = actor.tz or _("not set (times are shown in each circle's zone)")

@@ -137,6 +137,7 @@ def _next(circle: Circle, cmd: c.Next, ctx: Context, out: Out) -> Circle:
         lines.append(_("Your commitment: \u201c{text}\u201d", text=commitment.text))
     if circle.plan:
         lines.append(_("Next: {item}", item=m.occurrence_text(circle.plan[0], viewer_tz)))
+    lines.extend(m.place_lines(circle))
     out.reply(ctx.actor.user, m.plain(*lines, title=_("What's next in \u201c{name}\u201d", name=circle.name)))
     return circle
 
@@ -266,6 +267,28 @@ def _use_space(circle: Circle, cmd: c.UseSpace, ctx: Context, out: Out) -> Circl
     return circle
 
 
+def _place(circle: Circle, cmd: c.Place, ctx: Context, out: Out) -> Circle:
+    """Show, set or clear where the circle meets; the circle is told of a change."""
+    if cmd.where is None:
+        line = (
+            _("\u201c{name}\u201d meets at: {place}", name=circle.name, place=circle.place)
+            if circle.place
+            else _("\u201c{name}\u201d has no meeting place yet. Set one with {command}.", name=circle.name,
+                   command=hint("place", "<link or room>", circle=circle.handle))
+        )
+        out.reply(ctx.actor.user, m.plain(line))
+        return circle
+    if (cmd.where or None) == circle.place:
+        raise CircleError(_("Nothing to change: that is already the meeting place.") if cmd.where
+                          else _("There is no meeting place to clear."))
+    circle = replace(circle, place=cmd.where or None)
+    if circle.place:
+        out.post(m.plain(_("The circle meets at: {place}", place=circle.place), title=_("Meeting place")))
+    else:
+        out.post(m.plain(_("The moderator removed the meeting place."), title=_("Meeting place")))
+    return circle
+
+
 def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
     state = transition(circle.state, Event.CLOSE)
     member = circle.member(ctx.actor.user)
@@ -344,6 +367,7 @@ HANDLERS = {
     c.Reschedule: _reschedule,
     c.Remove: _remove,
     c.UseSpace: _use_space,
+    c.Place: _place,
     c.Close: _close,
     c.Attend: _attend,
     c.Away: _away,

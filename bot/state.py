@@ -161,6 +161,7 @@ PERMISSIONS: dict[str, Rule] = {
     "Attended": _rule(MEMBERS, {A}, _("record attendance")),
     "Away": _rule(MEMBERS, OPEN_STATES, _("set an away date")),
     "Journal": _rule(MEMBERS, {A, P, G, U, C}, _("read your journal")),
+    "Calendar": _rule(MEMBERS, EVERY_STATE, _("get the calendar")),
     "Progress": _rule(MEMBERS | {Party.ADMIN}, {A, P, G, U, C}, _("see the progress card")),
     "Struggling": _rule(MEMBERS, EVERY_STATE, _("ask for support")),  # after the end too: resources still help
     # Stories: the author confirms, the moderator approves
@@ -189,6 +190,7 @@ PERMISSIONS: dict[str, Rule] = {
     "CoModerator": _rule(OWNERS, OPEN_STATES, _("choose a co-moderator")),
     "Again": _rule(LEADERS, {G, U, C}, _("go again")),
     "UseSpace": _rule(LEADERS, OPEN_STATES, _("choose where the circle meets")),
+    "Place": _rule(LEADERS, OPEN_STATES, _("set the meeting place")),
     "Close": _rule(OWNERS, OPEN_STATES, EVENT_NAMES[Event.CLOSE]),
     # The kit's help, for the circle
     "Faq": _rule(set(Party), EVERY_STATE, _("read the questions")),

@@ -241,7 +241,8 @@ def _console(
         if database is None:
             # A fresh file per demo: the simulated clock must not meet last session's circles.
             database = f"sqlite:///{tempfile.mkdtemp(prefix='circlebot-')}/console.db"
-        app = wire(_engine(database, migrate=True), installed_kits(settings), settings.grace, settings.locale)
+        app = wire(_engine(database, migrate=True), installed_kits(settings), settings.grace, settings.locale,
+                   settings.public_url)
         store, service = app.store, app.commands
         # One process delivers from a database at a time. A live console beside a running bot stands
         # by (and says so); a simulated clock must have the database to itself, or it would send for both.
@@ -332,7 +333,7 @@ def _run(settings: Settings) -> int:
         return 2
     chosen = [platform for platform in config_check.platforms(settings) if platform.configured]
     app, clock = build(settings), SystemClock()
-    endpoints = Endpoints(app.engine, app.outbox)
+    endpoints = Endpoints(app.engine, app.outbox, calendar=lambda token: app.commands.calendar_feed(token, clock.now()))
 
     async def serve() -> None:
         # /healthz and /metrics join Slack's HTTP server; without one, they have the port to themselves.

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     slack_community_channel: str | None = _named(
         "SLACK_COMMUNITY_CHANNEL", "Channel id where approved stories are posted (the bot must be a member)."
     )
+    public_url: str | None = Field(
+        None,
+        description="Where people reach this bot over HTTPS (e.g. https://circlebot.example.com); with it, "
+        "`/circle calendar` gives each member a private calendar subscription address under it.",
+    )
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "CIRCLEBOT_PORT"), description="HTTP port for Slack.")
     secret_key: SecretStr | None = Field(
         None, description="Any string of 16+ characters; the key that encrypts stored tokens is derived from it."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, SecretStr, ValidationError
 from sqlalchemy import create_engine, text
@@ -71,6 +72,9 @@ def problems(settings: Settings) -> list[str]:
     if settings.secret_key is not None and len(settings.secret_key.get_secret_value()) < MIN_SECRET_KEY:
         found.append(f"CIRCLEBOT_SECRET_KEY has fewer than {MIN_SECRET_KEY} characters: "
                      f"give it {MIN_SECRET_KEY} or more.")
+    public = public_url_problem(settings.public_url) if settings.public_url is not None else None
+    if public:
+        found.append(public)
     chat = platforms(settings)
     found += [platform.problem for platform in chat if platform.problem]
     if not any(platform.configured for platform in chat):
@@ -78,6 +82,15 @@ def problems(settings: Settings) -> list[str]:
                      + "\n  ".join(platform.needed for platform in chat)
                      + "\nOr try Circlebot in a terminal, with no account: circlebot console")
     return found
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why ``CIRCLEBOT_PUBLIC_URL`` cannot prefix calendar addresses; None when it can."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return ("CIRCLEBOT_PUBLIC_URL is not a base URL: give where people reach this bot, "
+                "e.g. https://circlebot.example.com (no query or #fragment).")
+    return None
 
 
 def database_url_problem(url: str) -> str | None:

@@ -1,9 +1,12 @@
-"""``GET /healthz`` and ``GET /metrics``, on the port Slack's events come to (``PORT``).
+"""``GET /healthz``, ``GET /metrics`` and ``GET /calendar/<token>.ics``, on the port Slack's events come to (``PORT``).
 
 ``/healthz`` answers 200 when the database answers, the scheduler is alive (its
 last run ended recently, or one is running, or it stands by because another
 replica leads) and every adapter is connected; 503 otherwise. Its JSON body says
 which part is not. ``/metrics`` is Prometheus text (see :mod:`circlebot.metrics`).
+``/calendar/<token>.ics`` is one member's calendar of one circle (the address
+``/circle calendar`` gives them); a token never given, replaced, or of someone who
+left is 404, and reading a calendar changes nothing. No token is ever logged.
 
 When Slack serves HTTP, these routes join its web app (one port, one server);
 otherwise ``circlebot run`` serves them on their own (:meth:`Endpoints.serve`).
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: How long the database has to answer before ``/healthz`` says it does not.
 DATABASE_TIMEOUT = 3.0
+#: What a calendar token looks like (``secrets.token_urlsafe(32)``); anything else is not looked up.
+CALENDAR_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 class Scheduler(Protocol):
@@ -50,19 +56,24 @@ class Endpoints:
         outbox: counted for ``/metrics``.
         stale_after: seconds after which a scheduler that has not run is dead
             (default: three heartbeats, at least a minute).
+        calendar: the iCalendar text behind a calendar token, ``None`` for an unknown one
+            (the command service's ``calendar_feed`` at the time now); without it, no calendars.
     """
 
-    def __init__(self, engine: Engine, outbox: Outbox, stale_after: float | None = None):
+    def __init__(self, engine: Engine, outbox: Outbox, stale_after: float | None = None,
+                 calendar: Callable[[str], str | None] | None = None):
         self.engine = engine
         self.outbox = outbox
         self.stale_after = stale_after
+        self.calendar = calendar
         self.scheduler: Scheduler | None = None
         #: Each adapter's name, and how to ask whether it is connected.
         self.adapters: dict[str, Callable[[], Awaitable[bool]]] = {}
         self._asking: dict[str, asyncio.Future] = {}
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/healthz", self.healthz), web.get("/metrics", self.metrics)]
+        return [web.get("/healthz", self.healthz), web.get("/metrics", self.metrics),
+                web.get("/calendar/{name}", self.calendar_file)]
 
     async def serve(self, port: int, host: str = "0.0.0.0") -> web.AppRunner:
         """Serve the endpoints alone (no Slack over HTTP in this process); ``cleanup()`` the result to stop."""
@@ -93,6 +104,16 @@ class Endpoints:
             depth = None
         metrics.refresh(depth, self.scheduler is not None and self.scheduler.leading)
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def calendar_file(self, request: web.Request) -> web.Response:
+        token = request.match_info["name"].removesuffix(".ics")
+        if self.calendar is None or not request.match_info["name"].endswith(".ics") or not CALENDAR_TOKEN.fullmatch(token):
+            raise web.HTTPNotFound()
+        found = await asyncio.to_thread(self.calendar, token)
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=found, content_type="text/calendar", charset="utf-8",
+                            headers={"Cache-Control": "private, max-age=300"})
 
     async def _database(self) -> str:
         def ping() -> None:

@@ -36,8 +36,9 @@ from bot.grammar import parse
 from bot.faq import faq_message
 from bot.i18n import _, hint, join, language
 from bot.inputs import Pressed, Request, Submitted, Typed
+from bot.calendar import calendar_ics
 from bot.messages import help_message, plain, unavailable_message
-from bot.people import person_message, zone_question
+from bot.people import person_message, spoken, zone_question
 from bot.stats import require_admin, stats_message, workspace_stats
 from bot.text import clean
 from circlebot import metrics
@@ -57,7 +58,7 @@ COMMAND_THREADS = 4
 #: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
 #: Commands about the pool of people asking to be matched, not about one circle.
 POOL_COMMANDS = (c.SignUp, c.MySignup, c.LeavePool, c.Match, c.MatchSchedule)
-ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal, c.Faq, c.Guide)
+ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal, c.Calendar, c.Faq, c.Guide)
 
 
 def error_message(error: CircleError) -> Message:
@@ -95,6 +96,8 @@ class CommandService:
         locale: the language of posts to a circle, and of anyone who has not chosen one.
         on_change: called once a command's change is committed, when it queued
             deliveries or moved the circle's next wake (the live scheduler's ``poke``).
+        public_url: where people reach this bot over HTTPS (``CIRCLEBOT_PUBLIC_URL``); with it,
+            ``calendar`` gives each member a private subscription address under it.
     """
 
     def __init__(
@@ -103,11 +106,13 @@ class CommandService:
         kits: Mapping[str, Kit],
         locale: str = "en",
         on_change: Callable[[], None] | None = None,
+        public_url: str | None = None,
     ):
         self.store = store
         self.kits = kits
         self.locale = locale
         self.on_change = on_change
+        self.public_url = public_url
         self.matchmaker = Matchmaker(kits, locale, apply_decision)
         #: People's commands have threads of their own: one never waits for a thread behind the
         #: scheduler's claims and outcome writes, which use the event loop's default executor.
@@ -150,11 +155,43 @@ class CommandService:
                           actor.user.platform, error.__class__.__name__)
                 return [Reply(actor.user, unavailable_message())]
 
+    async def areader_locale(self, actor: Actor) -> str:
+        """:meth:`reader_locale` in a worker thread. Adapters ask it after a request is handled, so
+        ``/circle me language es`` is answered in Spanish."""
+        return await asyncio.to_thread(self.reader_locale, actor)
+
     def reader_locale(self, actor: Actor) -> str:
-        """The language to show ``actor`` their responses in: their own choice, the platform's, else the bot's."""
+        """The language to show ``actor`` their responses in: their own choice, the platform's, else the bot's.
+
+        When the database does not answer, the platform's (the answer, "try again later", still reaches them).
+        """
+        try:
+            with self.store.transaction() as tx:
+                person = tx.person(actor.user)
+        except SQLAlchemyError as error:
+            log.warning("%s's language not read: the database did not answer (%s)", actor.user.platform,
+                        error.__class__.__name__)
+            person = None
+        return (person.locale if person else None) or actor.locale or (person.platform_locale if person else None) \
+            or self.locale
+
+    def calendar_feed(self, token: str, now: datetime) -> str | None:
+        """The calendar behind a private address, as iCalendar text; ``None`` (nothing to show) when the token
+        was never given or was replaced, or its member has left the circle. Changes nothing."""
         with self.store.transaction() as tx:
-            person = tx.person(actor.user)
-        return (person.locale if person else None) or actor.locale or self.locale
+            feed = tx.calendar_feed(token)
+            circle = tx.load(feed.circle_id) if feed else None
+            member = next((m for m in circle.members if m.user.key == feed.user_key), None) if circle else None
+            if member is None:
+                return None
+            person = tx.person(member.user)
+        tz = (person.tz if person else None) or member.tz or circle.tz
+        locale = (person.locale or person.platform_locale if person else None) or circle.locale or self.locale
+        try:
+            kit = self._kit(circle, locale)
+        except CircleError:
+            return None
+        return calendar_ics(circle, kit, tz, locale, now)
 
     def _run(self, request: Request, command: c.Command, pinned: str | None, now: datetime) -> list[Response]:
         with self.store.transaction() as tx:
@@ -162,6 +199,10 @@ class CommandService:
                 log.info("request %s seen before; ignored", request.request_id)
                 return []
             actor, person = request.actor, tx.person(request.actor.user)
+            platform_locale = spoken(actor.locale)
+            if platform_locale and (person is None or person.platform_locale != platform_locale):
+                # Kept for the DMs the clock sends them later, when no request says their language.
+                tx.set_person(actor.user, platform_locale=platform_locale)
             if person is not None:  # what they set themselves wins over what the platform says
                 actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale,
                                 dms_refused=person.dms_refused)
@@ -214,12 +255,24 @@ class CommandService:
             return [Reply(user, faq_message(self.kits[row.kit].translated(reader), command.words, language(reader)))]
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now, home)
+        if isinstance(command, c.Calendar):
+            command, actor = self._calendar(tx, circle, command, actor, now)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
             raise CircleError(_("That channel is already another circle's space; name another one."))
         # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
         reader = actor.locale if isinstance(command, ANSWERED_PRIVATELY) else None
         decision = handle(circle, command, actor, now, self._kit(circle, reader))
         return self._apply(tx, circle, decision, now)
+
+    def _calendar(
+        self, tx: Transaction, circle: Circle, command: c.Calendar, actor: Actor, now: datetime
+    ) -> tuple[c.Calendar, Actor]:
+        """The member's private calendar address, when the bot has a public URL, and their language for the file."""
+        feed = None
+        if self.public_url and circle.member(actor.user):
+            token = tx.calendar_token(circle.id, actor.user, now, reset=command.reset)
+            feed = f"{self.public_url.rstrip('/')}/calendar/{token}.ics"
+        return replace(command, feed=feed), replace(actor, locale=actor.locale or circle.locale or self.locale)
 
     def _again(
         self, tx: Transaction, old: Circle, command: c.Again, actor: Actor, now: datetime, home: str | None
@@ -340,7 +393,8 @@ def request_key(request: Request) -> str:
 def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, now: datetime, locale: str) -> None:
     """Save the circle as the decision left it and queue its deliveries, each for its reader's language and zone.
 
-    Posts are in the circle's language; a DM is in its recipient's, else the circle's;
+    Posts are in the circle's language; a DM is in its recipient's (their own choice, else the
+    language their platform last reported), else the circle's;
     ``locale`` (the bot's default) stands in for a circle that has none.
     """
     after = decision.circle
@@ -358,6 +412,6 @@ def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, n
             return circle_locale, after.tz
         member, person = after.member(effect.to), people.get(effect.to.key)
         tz = (person.tz if person else None) or (member.tz if member else None) or after.tz
-        return (person.locale if person else None) or circle_locale, tz
+        return (person.locale or person.platform_locale if person else None) or circle_locale, tz
 
     tx.enqueue(deliveries, now, platform=after.platform, reader=reader)

@@ -73,10 +73,12 @@ def build(settings: Settings, database_url: str | None = None, *, migrate: bool 
     engine = make_engine(database_url or settings.database_url)
     if migrate:
         upgrade(engine)
-    return wire(engine, installed_kits(settings), settings.grace, settings.locale)
+    return wire(engine, installed_kits(settings), settings.grace, settings.locale, settings.public_url)
 
 
-def wire(engine: Engine, kits: Mapping[str, Kit], grace: timedelta, locale: str = "en") -> Wiring:
+def wire(
+    engine: Engine, kits: Mapping[str, Kit], grace: timedelta, locale: str = "en", public_url: str | None = None
+) -> Wiring:
     """The parts on an engine whose schema is up to date (tests and benchmarks bring their own)."""
     store = Store(engine)
     return Wiring(
@@ -84,6 +86,6 @@ def wire(engine: Engine, kits: Mapping[str, Kit], grace: timedelta, locale: str 
         store=store,
         outbox=Outbox(engine),
         kits=kits,
-        commands=CommandService(store, kits, locale),
+        commands=CommandService(store, kits, locale, public_url=public_url),
         ticker=Ticker(store, kits, grace, locale),
     )

@@ -165,6 +165,9 @@ class PersonRow(SQLModel, table=True):
     tz_asked: bool = False
     #: The platform refused a direct message to them (DMs closed): say so in their circle's space when they next act.
     dms_refused: bool = False
+    #: the language their platform last reported (Slack's user locale, Discord's client), when the bot speaks it;
+    #: ``locale`` (their own choice) wins over it
+    platform_locale: str | None = Field(default=None, max_length=16)
 
 
 class FormDraftRow(SQLModel, table=True):
@@ -192,6 +195,20 @@ class KeptValueRow(SQLModel, table=True):
     value: str = Field(max_length=500)
 
 
+class CalendarFeedRow(SQLModel, table=True):
+    """A member's private calendar address for one circle: ``/calendar/<token>.ics``.
+
+    The token is random (``secrets.token_urlsafe``); it is kept as given, so ``/circle calendar``
+    can show the same address again, and ``/circle calendar reset`` replaces it.
+    """
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (Index("ux_calendar_feeds_circle_user", "circle_id", "user_key", unique=True),)
+
+    token: str = Field(primary_key=True, max_length=64)
+    circle_id: str = Field(max_length=40)
+    user_key: str = Field(index=True, max_length=160)
+    created_at: datetime
 class SignupRow(SQLModel, table=True):
     """A person in the pool of those who asked to be matched into a circle (bot/matching.py).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated,
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
 from storage.models import (
     JOINABLE_ONLY,
+    CalendarFeedRow,
     CircleRow,
     CircleWeekRow,
     FormDraftRow,
@@ -477,23 +479,48 @@ class Transaction:
         put(self.session, KeptValueRow, dict(key=home_key(circle_id), value=channel))
 
     def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
-                   tz_asked: bool | None = None, dms_refused: bool | None = None) -> None:
+                   tz_asked: bool | None = None, dms_refused: bool | None = None,
+                   platform_locale: str | None = None) -> None:
         """Change what is given of a person's settings; the rest stays."""
         row = self.person(user) or PersonRow(user_key=user.key)
         row.tz = tz or row.tz
         row.locale = locale or row.locale
         row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
         row.dms_refused = row.dms_refused if dms_refused is None else dms_refused
+        row.platform_locale = platform_locale or row.platform_locale
         self.session.add(row)
         self.session.flush()
         self._people[user.key] = row
 
     def forget_person(self, user: UserRef) -> None:
-        """Drop the person's own settings and any form they left half filled in (forget-me)."""
+        """Drop the person's own settings, any form they left half filled in, and their calendar addresses (forget-me)."""
         self.session.exec(delete(PersonRow.__table__).where(PersonRow.__table__.c.user_key == user.key))
         self.session.exec(delete(FormDraftRow.__table__).where(FormDraftRow.__table__.c.user_key == user.key))
+        self.session.exec(delete(CalendarFeedRow.__table__).where(CalendarFeedRow.__table__.c.user_key == user.key))
         self._people[user.key] = None
 
+    def calendar_token(self, circle_id: str, user: UserRef, now: datetime, *, reset: bool = False) -> str:
+        """The token of ``user``'s private calendar address for the circle, made on first use.
+
+        Args:
+            reset: replace it with a new one; the old address stops working.
+        """
+        table = CalendarFeedRow.__table__
+        mine = (table.c.circle_id == circle_id) & (table.c.user_key == user.key)
+        if reset:
+            self.session.exec(delete(table).where(mine))
+        else:
+            found = self.session.exec(select(CalendarFeedRow.token).where(mine)).first()
+            if found:
+                return found
+        token = secrets.token_urlsafe(32)
+        self.session.add(CalendarFeedRow(token=token, circle_id=circle_id, user_key=user.key, created_at=now))
+        self.session.flush()
+        return token
+
+    def calendar_feed(self, token: str) -> CalendarFeedRow | None:
+        """The circle and person a calendar token stands for; ``None`` for a token never given or replaced."""
+        return self.session.get(CalendarFeedRow, token)
     # ------------------------------------------------------------ the pool of people asking to be matched
 
     def signup(self, user: UserRef) -> SignupRow | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,20 @@ def test_the_shipped_catalog_lists_every_sentence_in_the_code(tmp_path):
     fresh = extract(tmp_path)
     missing = fresh - shipped
     assert not missing, f"run the pybabel extract command in README; missing: {sorted(missing)[:5]}"
+
+
+def test_babel_extracts_every_module_that_says_something_to_a_person():
+    """A module outside babel.cfg's patterns could call ``_()`` and its sentences would never be translated."""
+    patterns = re.findall(r"^\[python: (.+)\]$", (ROOT / "babel.cfg").read_text(), re.MULTILINE)
+    speaking = {
+        path.relative_to(ROOT).as_posix()
+        for package in ROOT.iterdir() if package.is_dir() and not package.name.startswith(".") and package.name != "tests"
+        for path in package.rglob("*.py")
+        if re.search(r"^from bot\.i18n import .*\b_\b", path.read_text(encoding="utf-8"), re.MULTILINE)
+    }
+    assert "circlebot/service.py" in speaking  # the core's replies about circles ("The circle is busy ...")
+    outside = sorted(path for path in speaking if not any(fnmatch(path, pattern) for pattern in patterns))
+    assert not outside, f"add these to babel.cfg and run the catalog routine (README, Languages): {outside}"
 
 
 @pytest.fixture
@@ -115,6 +131,9 @@ def test_the_shipped_catalogs_translate_the_bot():
     i18n.translations.cache_clear()
     assert render(help_message().title, "es") == "Comandos de Circlebot"
     assert render(help_message().title, "de") == "Circlebot-Befehle"
+    # A refusal from circlebot/service.py, outside bot/ and adapters/.
+    busy = _("The circle is busy right now; please try again in a moment.")
+    assert render(busy, "es") == "El círculo está ocupado ahora mismo; vuelve a intentarlo en un momento."
 
 
 def test_a_platforms_locale_reads_its_language_and_any_other_reads_english():

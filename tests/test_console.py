@@ -169,3 +169,63 @@ def test_buttons_are_numbered_choices_and_a_form_is_filled_field_by_field():
     assert "#crew (in the thread of the week's post)" in output
     assert "See you at week 1's meeting" in output and "1 coming, 0 can't make it" in output
     assert "Usage: /press <N>" in output
+
+
+def test_one_circle_reads_in_three_languages_and_its_calendars_follow_a_reschedule(tmp_path):
+    from storage.database import make_engine
+    from storage.repository import Store
+    from kits import builtin_kits
+    from tests.test_calendar import assert_matches_timetable
+
+    database, files = f"sqlite:///{tmp_path / 'crew.db'}", tmp_path / "files"
+    zones = {"alice": "Europe/London", "bob": "America/New_York", "carol": "Europe/Berlin"}
+    first = run_console("\n".join([
+        '/circle new "Crew" starter Europe/London tue 17:00',
+        "/as bob America/New_York", "/circle me language es", "/circle join crew",
+        "/as carol Europe/Berlin", "/circle me language de", "/circle join crew",
+        "/as alice Europe/London", "/circle place https://meet.example.com/crew", "/circle start",
+        "/tick 7d",
+        "/as bob", "/circle next", "/circle commit llamar a mi hermana",
+        "/as carol", "/circle next", "/circle commit meine Schwester anrufen",
+        "/as alice", "/circle next", "/circle commit call my sister",
+        "/tick 10d",
+        *[line for name in zones for line in (f"/as {name}", "/circle calendar")],
+    ]) + "\n", "--db", database, "--files", str(files))
+    # The week's post, in the circle's language and zone, with its place.
+    week1 = first.split("== Week 1 of 4")[1].split("[")[0]
+    assert "Where: https://meet.example.com/crew" in week1
+    # The same week as each member reads it, in their language and zone.
+    replies = {name: first.split(f"{name}> /circle next")[1].split(f"{name}> ")[0] for name in zones}
+    assert "What's next in" in replies["alice"] and "(Europe/London)" in replies["alice"]
+    assert "Qué viene ahora en" in replies["bob"] and "(America/New_York)" in replies["bob"]
+    assert "Was als Nächstes kommt in" in replies["carol"] and "(Europe/Berlin)" in replies["carol"]
+    # Week 2's check-in brings each commitment back by DM, stamped in the reader's zone, in their language.
+    titles = ("== Crew: your commitment ==", "== Crew: tu compromiso ==", "== Crew: dein Vorsatz ==")
+    dms = {where.removeprefix("DM to "): when for when, where, title in posts(first) if title in titles}
+    assert "La última vez te comprometiste a: \u201cllamar a mi hermana\u201d" in first
+    assert "Letztes Mal hast du dir vorgenommen: \u201emeine Schwester anrufen\u201c" in first
+    assert "Last time you committed to: \u201ccall my sister\u201d" in first
+    assert {name: when.rsplit(" ", 1)[-1] for name, when in dms.items()} == {name: f"({zone})" for name, zone in zones.items()}
+
+    kit = builtin_kits()["starter"]
+
+    def timetable_now():
+        engine = make_engine(database)
+        try:
+            with Store(engine).transaction() as tx:
+                return tx.find("console", "local", "crew")
+        finally:
+            engine.dispose()
+
+    before = {name: assert_matches_timetable((files / name / "crew.ics").read_text(encoding="utf-8"), timetable_now(),
+                                             kit, zone) for name, zone in zones.items()}
+    run_console("\n".join([
+        "/as alice Europe/London", "/circle reschedule thu 18:30",
+        *[line for name, zone in zones.items() for line in (f"/as {name} {zone}", "/circle calendar")],
+    ]) + "\n", "--db", database, "--files", str(files), "--start", "2027-02-18T10:00:00+00:00")
+    circle = timetable_now()
+    for name, zone in zones.items():
+        after = assert_matches_timetable((files / name / "crew.ics").read_text(encoding="utf-8"), circle, kit, zone)
+        assert set(after) == set(before[name])
+        assert all(a["sequence"] > b["sequence"] for a, b in zip(after.values(), before[name].values()))
+        assert any(a["start"] != b["start"] for a, b in zip(after.values(), before[name].values()))

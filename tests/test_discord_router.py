@@ -61,11 +61,11 @@ async def test_an_answer_is_deferred_at_once_then_follows_up(fake, bot):
 
 
 async def test_a_lasting_reply_goes_to_dms_or_stays_here_when_they_are_closed(fake, bot):
-    exported = await fake.slash("bob", "export")
+    exported = await fake.slash("bob", "export", "data")
     assert (await fake.followup(exported))[0]["content"] == "\U0001f4ec"
     await fake.wait_for(lambda: fake.dms_to("bob"))
     fake.people["carol"].dms_open = False
-    here = await reply_of(fake, await fake.slash("carol", "export"))
+    here = await reply_of(fake, await fake.slash("carol", "export", "data"))
     assert here != "\U0001f4ec" and not fake.dms_to("carol")
 
 
@@ -104,3 +104,41 @@ async def test_an_answer_after_the_tokens_15_minutes_goes_to_a_dm(fake, bot, mon
     await fake.answered(await fake.slash("bob", "help"))
     (dm,) = await fake.wait_for(lambda: fake.dms_to("bob"))
     assert "/circle" in dm["content"]
+
+
+async def test_each_member_reads_in_their_own_language_and_gets_their_calendar_as_a_file(fake, bot):
+    """Discord's interaction locale gives each reply its language unless the person chose one; a calendar
+    arrives in their DMs as an attachment that parses back to the timetable, before and after a reschedule."""
+    from tests.test_calendar import assert_matches_timetable
+
+    await reply_of(fake, await fake.slash("alice", "new", name="Crew", kit="starter", timezone="Europe/London",
+                                          day="tue", time="17:00"))
+    await reply_of(fake, await fake.slash("bob", "me", timezone="America/New_York", locale="es-ES"))
+    for who, locale in (("bob", "es-ES"), ("carol", "de"), ("dan", "de")):
+        await reply_of(fake, await fake.slash(who, "join", circle="crew", locale=locale))
+    chosen = await reply_of(fake, await fake.slash("dan", "me", language="es", locale="de"))
+    assert "Idioma: español" in chosen  # his own choice, over his client's German
+    await reply_of(fake, await fake.slash("alice", "start", "mod", circle="crew"))
+    read = {who: await reply_of(fake, await fake.slash(who, "next", locale=locale))
+            for who, locale in (("alice", "en-GB"), ("bob", "es-ES"), ("carol", "de"), ("dan", "de"))}
+    assert read["alice"].startswith("**What's next in") and read["bob"].startswith("**Qué viene ahora en")
+    assert read["carol"].startswith("**Was als Nächstes kommt in") and read["dan"].startswith("**Qué viene ahora en")
+    assert "(America/New_York)" in read["bob"] and "(Europe/London)" in read["carol"]
+
+    kit = builtin_kits()["starter"]
+
+    async def bobs_calendar() -> str:
+        sent = len(fake.uploads)
+        assert await reply_of(fake, await fake.slash("bob", "calendar", locale="es-ES")) == "\U0001f4ec"
+        await fake.wait_for(lambda: len(fake.uploads) > sent)
+        name, content = fake.uploads[-1]
+        assert name == "crew.ics" and fake.dms_to("bob")
+        with bot.app.store.transaction() as tx:
+            circle = tx.find("discord", str(fake.guild_id), "crew")
+        return assert_matches_timetable(content.decode(), circle, kit, "America/New_York")
+
+    before = await bobs_calendar()
+    assert "semana 1 de 4" in next(iter(before.values()))["summary"]
+    await reply_of(fake, await fake.slash("alice", "reschedule", "mod", circle="crew", day="thu", time="18:30"))
+    after = await bobs_calendar()
+    assert set(after) == set(before) and all(after[uid]["start"] != before[uid]["start"] for uid in after)

@@ -196,6 +196,16 @@ VALID = [
     ("support end", c.EndSupport(None)),
     ("support help ben", c.OfferHelp(None, "ben")),
     ("support #career stop ben", c.StopHelping("career", "ben")),
+    # meeting place and calendar
+    ("place", c.Place(None)),
+    ("place #career https://meet.example.com/career?pwd=1", c.Place("career", "https://meet.example.com/career?pwd=1")),
+    ("place <https://zoom.us/j/123|zoom.us/j/123>", c.Place(None, "https://zoom.us/j/123")),
+    ("place Room 4.12, second floor", c.Place(None, "Room 4.12, second floor")),
+    ("place \u201cThe Oak Room\u201d", c.Place(None, "The Oak Room")),
+    ("place clear", c.Place(None, "")),
+    ("#career place None", c.Place("career", "")),
+    ("calendar", c.Calendar(None)),
+    ("calendar #career reset", c.Calendar("career", reset=True)),
 ]
 
 
@@ -284,6 +294,8 @@ MALFORMED = [
     ("export everything", "export"),
     ("forget-me now", "forget-me"),
     ("forget-me #career confirm", "forget-me"),
+    ("calendar now", "calendar"),
+    ("calendar reset please", "calendar"),
 ]
 
 
@@ -338,6 +350,27 @@ def test_places_that_are_not_a_number_are_a_usage_error(places):
     assert error_text(f"new Crew career UTC tue 17:00 {places}", UsageError) == f"Usage: {usage_line('new')}"
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("place javascript:alert(1)", "Only http and https links"),
+        ("place ftp://files.example.com/room", "Only http and https links"),
+        ("place data:text/html,<b>hi</b>", "Only http and https links"),
+        ("place https://", "not one I can use"),
+        ("place https://meet.example.com:99999/crew", "not one I can use"),
+        ("place https://meet.example.com/a b", "not one I can use"),
+        ('place https://meet.example.com/"crew"', "not one I can use"),
+        ("place https://meet.example.com/" + "a" * 500, "at most 500 characters"),
+        ("place " + "Room " * 21, "at most 100 characters"),
+        ("place <!channel> room", "cannot hold < or >"),
+        ("place Room\u2028Two", "one line of plain text"),
+        ("place Room\u200bTwo", "one line of plain text"),
+    ],
+)
+def test_a_place_that_is_not_a_safe_link_or_a_room_is_refused_saying_why(text, says):
+    assert says in error_text(text)
+
+
 def test_bad_value_errors_are_not_usage_errors():
     """A well-formed command with an unknown weekday is a CircleError, not a UsageError."""
     with pytest.raises(CircleError) as caught:
@@ -386,7 +419,8 @@ def test_help_lists_every_subcommand_once():
 
 def test_help_marks_moderator_commands():
     lines = {name: render(line) for name, line in zip(SUBCOMMANDS, help_message().lines)}
-    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "comod", "close", "again", "space"}
+    moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "comod", "close", "again", "space",
+                      "place"}
     assert {name for name, sub in SUBCOMMANDS.items() if sub.moderator_only} == moderator_only
     for name, line in lines.items():
         assert line.endswith("(moderator)") == (name in moderator_only), line

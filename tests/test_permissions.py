@@ -44,7 +44,8 @@ LINES = {
     "Share": "share #{c} a story", "ShareDate": "support #{c} date 2027-01-10 a birthday",
     "ShareSupportWith": "support #{c} who all", "Skip": "skip #{c}", "Start": "start #{c}",
     "StopHelping": "support #{c} stop cleo", "Struggling": "struggling #{c}", "TellCircle": "support #{c} tell circle",
-    "WithdrawStory": "share #{c} withdraw 1", "UseSpace": "space #{c} C0ROOM",
+    "WithdrawStory": "share #{c} withdraw 1", "UseSpace": "space #{c} C0ROOM", "Calendar": "calendar #{c}",
+    "Place": "place #{c} https://meet.example.com/crew",
     "AnswerHandOver": "moderator #{c} accept", "CoModerator": "comod #{c} cleo", "Faq": "faq #{c} leave",
     "Guide": "guide #{c} 2",
 }

@@ -138,7 +138,7 @@ def test_the_migration_gives_existing_circles_handles_involvements_and_weekly_to
     old = json.loads(dump_circle(circle))
     del old["handle"], old["id"]
     with engine.begin() as connection:
-        for table in ("signups", "match_schedules", "kept_values", "form_drafts", "people", "handled_requests", "spaces", "workspace_counts", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
+        for table in ("calendar_feeds", "signups", "match_schedules", "kept_values", "form_drafts", "people", "handled_requests", "spaces", "workspace_counts", "circle_weeks", "involvements", "memberships", "outbox", "circles", "alembic_version"):
             connection.execute(text(f"DROP TABLE {table}"))
     upgrade(engine, "0003")
     with engine.begin() as connection:

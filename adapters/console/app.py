@@ -248,7 +248,7 @@ class Console:
         request = Request(self.actor, what, f"{self._session}:{next(self._lines)}")
         responses = await self.service.ahandle(request, self.clock.now())
         # Read after the request, so `/circle me language es` is answered in Spanish.
-        self.reading = await asyncio.to_thread(self.service.reader_locale, self.actor)
+        self.reading = await self.service.areader_locale(self.actor)
         for response in responses:
             self._show(response)
         if isinstance(self.clock, SimulatedClock):

@@ -165,12 +165,12 @@ class CircleClient(discord.AutoShardedClient):
 
     async def _run(self, interaction: discord.Interaction, request: Request) -> None:
         """Defer at once and follow up; only what may open a form waits for the core (a form opens only first)."""
-        locale, now = request.actor.locale or "en", self.now()
+        now = self.now()
         if may_open_form(request.input):
             work = asyncio.ensure_future(self._core(request, now))
             done, _pending = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
             if work in done:
-                await self._answer(interaction, work.result(), locale)
+                await self._answer(interaction, work.result(), await self.commands.areader_locale(request.actor))
                 return
             await self._defer(interaction)
             responses = await work
@@ -178,7 +178,7 @@ class CircleClient(discord.AutoShardedClient):
             # Answered before the core starts: its threads compete with the event loop for the interpreter.
             await self._defer(interaction)
             responses = await self._core(request, now)
-        await self._follow(interaction, responses, locale)
+        await self._follow(interaction, responses, await self.commands.areader_locale(request.actor))
 
     async def _defer(self, interaction: discord.Interaction) -> None:
         """Say "thinking"; when Discord's answer leaves it unknown whether it heard, the work goes on all the same.

@@ -4,8 +4,12 @@ Each subcommand's typed options say how their values become the grammar line
 the core parses (:func:`adapters.discord.translate.grammar_line`), so there is
 one grammar whatever the platform. Subcommands for everyone sit at the top;
 when there are more than Discord allows in one level (25), the moderators'
-go into the ``mod`` group. The definition is plain JSON as Discord's API takes
-it (``PUT .../commands``), hashed so start-up syncs only when it changed.
+go into the ``mod`` group, the workspace admins' into ``admin`` and a person's
+own data (``export``, ``forget-me``) into ``data``. The definition is plain JSON as Discord's API takes
+it (``PUT .../commands``), hashed so start-up syncs only when it changed. Every
+description and choice comes from the message catalog, in English with its
+translations as Discord's ``*_localizations``, so the client shows the command in
+each person's own language.
 """
 
 from __future__ import annotations
@@ -16,16 +20,34 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from bot.grammar import PREFIX, SUBCOMMANDS, Subcommand
-from bot.i18n import render
+from bot.i18n import Param, Weekday, _, render
 from bot.people import LANGUAGES
+from bot.place import LINK_LIMIT
 
 NAME = PREFIX.lstrip("/")
 MODERATOR_GROUP = "mod"
 ADMIN_GROUP = "admin"
+DATA_GROUP = "data"
 PER_LEVEL = 25  # Discord: options (subcommands or groups) in one level
 DESCRIPTION = 100  # Discord: characters of a description
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: Discord's locales for each language the bot speaks besides English, the definition's own.
+DISCORD_LOCALES = {"es": ("es-ES", "es-419"), "de": ("de",)}
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DESCRIPTION else text[: DESCRIPTION - 1].rstrip() + "\u2026"
+
+
+def localized(field: str, text: Param) -> dict:
+    """``text`` as Discord's ``field`` (``description``, ``name``) in English, with ``field_localizations``."""
+    english = _clip(render(text, "en"))
+    translations = {}
+    for language, locales in DISCORD_LOCALES.items():
+        translated = _clip(render(text, language))
+        if translated != english:
+            translations.update(dict.fromkeys(locales, translated))
+    return {field: english, f"{field}_localizations": translations}
 
 
 class Kind(IntEnum):
@@ -55,23 +77,23 @@ class Shape(IntEnum):
 @dataclass(frozen=True)
 class Option:
     name: str
-    description: str
+    description: Param
     kind: Kind = Kind.STRING
     shape: Shape = Shape.WORD
     required: bool = False
     autocomplete: bool = False
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[Param, str], ...] = ()  # (what the person reads, the value)
     low: int | None = None
     high: int | None = None
     max_length: int | None = None
 
     def payload(self) -> dict:
-        option: dict = {"type": int(self.kind), "name": self.name, "description": self.description,
+        option: dict = {"type": int(self.kind), "name": self.name, **localized("description", self.description),
                         "required": self.required}
         if self.autocomplete:
             option["autocomplete"] = True
         if self.choices:
-            option["choices"] = [{"name": label, "value": value} for label, value in self.choices]
+            option["choices"] = [{**localized("name", label), "value": value} for label, value in self.choices]
         if self.low is not None:
             option["min_value"] = self.low
         if self.high is not None:
@@ -81,12 +103,13 @@ class Option:
         return option
 
 
-CIRCLE = Option("circle", "which circle (default: the one you are in, or your only one)", shape=Shape.CIRCLE,
+CIRCLE = Option("circle", _("which circle (default: the one you are in, or your only one)"), shape=Shape.CIRCLE,
                 autocomplete=True)
-DAY = Option("day", "weekday of the meeting", required=True, choices=tuple(zip(WEEKDAY_NAMES, WEEKDAYS)))
-TIME = Option("time", "local time of the meeting, HH:MM (e.g. 17:00 or 18:45)", required=True, max_length=5)
+DAY = Option("day", _("weekday of the meeting"), required=True,
+             choices=tuple((Weekday(n), day) for n, day in enumerate(WEEKDAYS)))
+TIME = Option("time", _("local time of the meeting, HH:MM (e.g. 17:00 or 18:45)"), required=True, max_length=5)
 ANSWERS = 4000  # Discord: characters of a string option or a modal value
-LANGUAGE_CHOICES = tuple((render(name, "en"), code) for code, name in LANGUAGES.items())
+LANGUAGE_CHOICES = tuple((name, code) for code, name in LANGUAGES.items())
 
 #: Options of each subcommand, in the order their values appear in the grammar line.
 OPTIONS: dict[str, tuple[Option, ...]] = {
@@ -95,49 +118,56 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "stats": (),
     "export": (),
     "new": (
-        Option("name", "the circle's name", required=True, max_length=80),
-        Option("kit", "the curriculum it follows", required=True, autocomplete=True),
-        Option("timezone", "the meeting's time zone, e.g. Europe/London", required=True, autocomplete=True),
+        Option("name", _("the circle's name"), required=True, max_length=80),
+        Option("kit", _("the curriculum it follows"), required=True, autocomplete=True),
+        Option("timezone", _("the meeting's time zone, e.g. Europe/London"), required=True, autocomplete=True),
         DAY,
         TIME,
-        Option("places", "how many people, moderator included (2-8; 4 or 5 works best)", Kind.INTEGER, low=2, high=8),
+        Option("places", _("how many people, moderator included (2-8; 4 or 5 works best)"), Kind.INTEGER,
+               low=2, high=8),
     ),
-    "join": (Option("circle", "the circle's id, e.g. tuesday-crew", required=True, autocomplete=True),),
-    "info": (Option("circle", "the circle's id (default: yours)", autocomplete=True),),
-    "checkin": (CIRCLE, Option("answers", "answers separated by | (leave empty to open the form)", shape=Shape.PROSE,
+    "join": (Option("circle", _("the circle's id, e.g. tuesday-crew"), required=True, autocomplete=True),),
+    "info": (Option("circle", _("the circle's id (default: yours)"), autocomplete=True),),
+    "checkin": (CIRCLE, Option("answers", _("answers separated by | (leave empty to open the form)"), shape=Shape.PROSE,
                                max_length=ANSWERS)),
-    "commit": (CIRCLE, Option("text", "what you will do before the next meeting", shape=Shape.PROSE, required=True,
+    "commit": (CIRCLE, Option("text", _("what you will do before the next meeting"), shape=Shape.PROSE, required=True,
                               max_length=ANSWERS)),
-    "struggling": (CIRCLE, Option("note", "a note only your moderator sees", shape=Shape.PROSE, max_length=ANSWERS)),
-    "attended": (CIRCLE, Option("members", "moderator: the members who were there (mention them)", shape=Shape.PROSE)),
-    "rsvp": (CIRCLE, Option("answer", "will you be at the next meeting?", required=True,
-                            choices=(("yes", "yes"), ("no", "no")))),
-    "away": (CIRCLE, Option("until", "YYYY-MM-DD (inclusive), or back", required=True, max_length=10)),
-    "share": (CIRCLE, Option("story", "your story, or confirm|withdraw|approve|decline <number>", shape=Shape.PROSE,
+    "struggling": (CIRCLE, Option("note", _("a note only your moderator sees"), shape=Shape.PROSE, max_length=ANSWERS)),
+    "attended": (CIRCLE, Option("members", _("moderator: the members who were there (mention them)"),
+                                shape=Shape.PROSE)),
+    "rsvp": (CIRCLE, Option("answer", _("will you be at the next meeting?"), required=True,
+                            choices=((_("yes"), "yes"), (_("no"), "no")))),
+    "away": (CIRCLE, Option("until", _("YYYY-MM-DD (inclusive), or back"), required=True, max_length=10)),
+    "share": (CIRCLE, Option("story", _("your story, or confirm|withdraw|approve|decline <number>"), shape=Shape.PROSE,
                              required=True, max_length=ANSWERS)),
-    "support": (CIRCLE, Option("what", "e.g. for @sam, yes, who all, reach message, end (empty: your terms)",
+    "support": (CIRCLE, Option("what", _("e.g. for @sam, yes, who all, reach message, end (empty: your terms)"),
                                shape=Shape.PROSE, max_length=ANSWERS)),
-    "me": (Option("timezone", "set your own time zone (times are shown in it)", shape=Shape.NAMED, autocomplete=True),
-           Option("language", "set your own language", shape=Shape.NAMED, choices=LANGUAGE_CHOICES)),
-    "forget-me": (Option("confirm", "erase now (without it: see what would be erased)", Kind.BOOLEAN,
+    "me": (Option("timezone", _("set your own time zone (times are shown in it)"), shape=Shape.NAMED,
+                  autocomplete=True),
+           Option("language", _("set your own language"), shape=Shape.NAMED, choices=LANGUAGE_CHOICES)),
+    "calendar": (CIRCLE, Option("reset", _("a new private calendar address (the old one stops working)"),
+                                Kind.BOOLEAN, shape=Shape.FLAG)),
+    "forget-me": (Option("confirm", _("erase now (without it: see what would be erased)"), Kind.BOOLEAN,
                          shape=Shape.FLAG),),
-    "pause": (CIRCLE, Option("weeks", "pause for this many weeks (default: until resume)", Kind.INTEGER,
+    "pause": (CIRCLE, Option("weeks", _("pause for this many weeks (default: until resume)"), Kind.INTEGER,
                              shape=Shape.WEEKS, low=1, high=26)),
     "reschedule": (CIRCLE, DAY, TIME),
-    "remove": (CIRCLE, Option("member", "the member to remove", Kind.USER, shape=Shape.MENTION, required=True)),
-    "moderator": (CIRCLE, Option("member", "the member who moderates from now on", Kind.USER, shape=Shape.MENTION,
+    "remove": (CIRCLE, Option("member", _("the member to remove"), Kind.USER, shape=Shape.MENTION, required=True)),
+    "moderator": (CIRCLE, Option("member", _("the member who moderates from now on"), Kind.USER, shape=Shape.MENTION,
                                  required=True)),
-    "again": (CIRCLE, Option("kit", "the kit of the new run (default: the same)", autocomplete=True)),
-    "signup": (Option("hours", "e.g. starter tue 17-20, thu 18-21 moderate yes (empty: yours; cancel: leave)",
+    "again": (CIRCLE, Option("kit", _("the kit of the new run (default: the same)"), autocomplete=True)),
+    "place": (CIRCLE, Option("where", _("a video-call link or a room; clear forgets it (empty: show it)"),
+                             shape=Shape.PROSE, max_length=LINK_LIMIT)),
+    "signup": (Option("hours", _("e.g. starter tue 17-20, thu 18-21 moderate yes (empty: yours; cancel: leave)"),
                       shape=Shape.PROSE, max_length=500),),
-    "match": (Option("when", "empty: now; every mon 09:00 [Area/City]; off", shape=Shape.PROSE, max_length=100),),
-    "faq": (CIRCLE, Option("words", "your question in a few words (empty: the list)", shape=Shape.PROSE,
+    "match": (Option("when", _("empty: now; every mon 09:00 [Area/City]; off"), shape=Shape.PROSE, max_length=100),),
+    "faq": (CIRCLE, Option("words", _("your question in a few words (empty: the list)"), shape=Shape.PROSE,
                            max_length=500)),
-    "guide": (CIRCLE, Option("section", "a section's number or title (empty: the contents)", shape=Shape.PROSE,
+    "guide": (CIRCLE, Option("section", _("a section's number or title (empty: the contents)"), shape=Shape.PROSE,
                              max_length=100)),
-    "comod": (CIRCLE, Option("remove", "remove them from the role instead", Kind.BOOLEAN, shape=Shape.FLAG),
-              Option("member", "the member who shares the role", Kind.USER, shape=Shape.MENTION, required=True)),
-    "space": (CIRCLE, Option("channel", "the channel whose private thread the circle meets in", Kind.CHANNEL,
+    "comod": (CIRCLE, Option("remove", _("remove them from the role instead"), Kind.BOOLEAN, shape=Shape.FLAG),
+              Option("member", _("the member who shares the role"), Kind.USER, shape=Shape.MENTION, required=True)),
+    "space": (CIRCLE, Option("channel", _("the channel whose private thread the circle meets in"), Kind.CHANNEL,
                              required=True)),
 }
 
@@ -147,30 +177,30 @@ def options_of(name: str) -> tuple[Option, ...]:
     return OPTIONS.get(name, (CIRCLE,))
 
 
-def _description(sub: Subcommand) -> str:
-    text = render(sub.summary, "en")
-    return text if len(text) <= DESCRIPTION else text[: DESCRIPTION - 1].rstrip() + "\u2026"
-
-
 def _subcommand(sub: Subcommand) -> dict:
     # Required options must come first in Discord's list; the grammar order is kept in OPTIONS.
     options = sorted(options_of(sub.name), key=lambda o: not o.required)
-    return {"type": int(Kind.SUBCOMMAND), "name": sub.name, "description": _description(sub),
+    return {"type": int(Kind.SUBCOMMAND), "name": sub.name, **localized("description", sub.summary),
             "options": [o.payload() for o in options]}
 
 
 #: Groups of subcommands, each with its description; every other subcommand sits at the top.
 GROUPS = {
-    MODERATOR_GROUP: "for the circle's moderator (or someone with Manage Server)",
-    ADMIN_GROUP: "for workspace admins (Manage Server): statistics and matching",
+    MODERATOR_GROUP: _("for the circle's moderator (or someone with Manage Server)"),
+    ADMIN_GROUP: _("for workspace admins (Manage Server): statistics and matching"),
+    DATA_GROUP: _("your own data: a copy of it, or erase it"),
 }
 #: The workspace admins' subcommands (the moderators' are those the grammar marks so).
 ADMIN_ONLY = frozenset({"stats", "match"})
+#: A person's own data, rarely used: grouped to keep the top level within Discord's 25.
+DATA = frozenset({"export", "forget-me"})
 
 
 def _group_of(sub: Subcommand) -> str | None:
     if sub.moderator_only:
         return MODERATOR_GROUP
+    if sub.name in DATA:
+        return DATA_GROUP
     return ADMIN_GROUP if sub.name in ADMIN_ONLY else None
 
 
@@ -194,10 +224,11 @@ def definition() -> list[dict]:
     """The bot's application commands, as ``PUT /applications/{id}/commands`` takes them."""
     top, groups = grouped()
     options = [_subcommand(s) for s in top]
-    options += [{"type": int(Kind.GROUP), "name": group, "description": GROUPS[group],
+    options += [{"type": int(Kind.GROUP), "name": group, **localized("description", GROUPS[group]),
                  "options": [_subcommand(s) for s in subs]} for group, subs in groups.items()]
     assert len(options) <= PER_LEVEL and all(len(o.get("options", ())) <= PER_LEVEL for o in options)
-    return [{"type": 1, "name": NAME, "description": "Peer-support circles: weekly check-ins, meetings, follow-up",
+    about = _("Peer-support circles: weekly check-ins, meetings, follow-up")
+    return [{"type": 1, "name": NAME, **localized("description", about),
              "options": options, "contexts": [0], "integration_types": [0]}]
 
 

@@ -240,7 +240,7 @@ class SlackBot:
         actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
         responses = await self._handle(translate.from_submission(body, actor), self.clock.now())
         shown = [x.message for x in responses if isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL]
-        view = r.message_view(shown or [Message((_("Sent."),))], actor.locale or locale, title)
+        view = r.message_view(shown or [Message((_("Sent."),))], await self.commands.areader_locale(actor), title)
         await client.views_update(view_id=body["view"]["id"], view=view)
         await self._send([x for x in responses if not (isinstance(x, Reply) and x.visibility == Visibility.EPHEMERAL)],
                          Answer(client, actor))
@@ -251,7 +251,8 @@ class SlackBot:
             return
         actor = await self.people.actor(client, translate.team_of(body), event["user"])
         messages = await self.home(actor, f"home:{body.get('event_id', '')}")
-        await client.views_publish(user_id=actor.user.id, view=r.home_view(messages, actor.locale or "en"))
+        locale = await self.commands.areader_locale(actor)
+        await client.views_publish(user_id=actor.user.id, view=r.home_view(messages, locale))
 
     async def on_uninstalled(self, ack, body: dict, client: AsyncWebClient) -> None:
         team = translate.team_of(body)
@@ -266,7 +267,7 @@ class SlackBot:
         """Show the person the responses, after the acknowledgement: ephemeral replies through response_url
         (or, with no channel behind the request, as a modal), forms with the trigger id, files and
         lasting replies in their DM."""
-        locale = answer.actor.locale or "en"
+        locale = await self.commands.areader_locale(answer.actor)
         for response in responses:
             match response:
                 case OpenForm():
@@ -330,7 +331,7 @@ class SlackBot:
     async def _home_for(self, user: UserRef, request_id: str) -> tuple[list[Message], str]:
         client = await self.workspaces.client(user.workspace)
         actor = await self.people.actor(client, user.workspace, user.id)
-        return await self.home(actor, request_id), actor.locale or "en"
+        return await self.home(actor, request_id), await self.commands.areader_locale(actor)
 
     async def _workspace_of(self, circle_id: str) -> str:
         if circle_id not in self._workspaces_of:

@@ -124,6 +124,7 @@ class FakeDiscord:
         self.messages: dict[int, list[dict]] = defaultdict(list)
         self.thread_members: dict[int, set[int]] = defaultdict(set)
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
+        self.uploads: list[tuple[str, bytes]] = []  # (file name, content) of every file attached, oldest first
         self.interactions: dict[int, Interaction] = {}
         self._by_tokens: dict[str, Interaction] = {}
         self.commands: dict[int | None, list[dict]] = {}  # guild id (None: global) -> commands
@@ -515,8 +516,8 @@ class FakeDiscord:
             async for part in reader:
                 if part.name == "payload_json":  # type: ignore[union-attr]
                     payload = json.loads(await part.text())  # type: ignore[union-attr]
-                else:
-                    await part.read()  # type: ignore[union-attr]
+                else:  # a file: kept, in the order they came, for tests to read back
+                    self.uploads.append((part.filename, bytes(await part.read())))  # type: ignore[union-attr]
             return payload
         raw = await request.read()
         return json.loads(raw) if raw else None
