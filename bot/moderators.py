@@ -52,7 +52,7 @@ def find_section(kit: Kit, wanted: str) -> int:
         CircleError: no such section; the message lists them.
     """
     text = wanted.strip().lower()
-    if text.isdigit() and 1 <= int(text) <= len(kit.guide):
+    if text.isdecimal() and 1 <= int(text) <= len(kit.guide):
         return int(text)
     for number, section in enumerate(kit.guide, 1):
         if text and text in section.title.lower():

@@ -208,7 +208,7 @@ class Console:
         self.write(f"You are now {actor.name}" + (f" ({actor.tz})" if actor.tz else "") + (", a workspace admin." if actor.is_admin else "."))
 
     async def _press(self, number: str) -> None:
-        action = self.choices.get(int(number)) if number.isdigit() else None
+        action = self.choices.get(int(number)) if number.isdecimal() else None
         if action is None:
             self.write("Usage: /press <N>, with N one of the numbers shown next to a button, e.g. /press 1")
             return

@@ -32,7 +32,7 @@ class Page:
 def page_of(custom_id: str) -> Page | None:
     """The page a ``custom_id`` names, or None for a whole form's (or a button's) action."""
     action, mark, number = custom_id.rpartition(PAGE)
-    return Page(action, int(number)) if mark and number.isdigit() else None
+    return Page(action, int(number)) if mark and number.isdecimal() else None
 
 
 class PagedForms:

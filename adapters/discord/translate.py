@@ -83,7 +83,7 @@ def answers(data: dict) -> tuple[str, ...]:
 
 
 def _field_index(custom_id: str) -> int:
-    return int(custom_id.lstrip("a")) if custom_id.lstrip("a").isdigit() else 0
+    return int(custom_id.lstrip("a")) if custom_id.lstrip("a").isdecimal() else 0
 
 
 def may_open_form(given: Typed | Pressed | Submitted) -> bool:

@@ -419,7 +419,7 @@ def signed_by_slack(secret: str) -> Callable:
             return await handler(request)
         body = await request.read()  # kept by aiohttp: bolt reads it again
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not stamp.isdigit() or not verifier.is_valid_request(body, dict(request.headers)):
+        if not (stamp.isascii() and stamp.isdigit()) or not verifier.is_valid_request(body, dict(request.headers)):
             log.warning("Slack: a request with a missing, stale or wrong signature was refused")
             return web.Response(status=401)
         try:
