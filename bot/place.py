@@ -22,8 +22,6 @@ CLEAR_WORDS = frozenset({"clear", "none", "off", "remove"})
 #: A place that opens with a scheme and ``//`` (``https://``), or is one word with a scheme
 #: (``javascript:...``), is meant as a link.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(//|\S+$)")
-#: Slack may send a typed link wrapped: ``<https://...>`` or ``<https://...|label>``.
-_WRAPPED = re.compile(r"<([^<>|\s]+)(?:\|[^<>]*)?>")
 _NOT_IN_LINK = re.compile(r"[\s<>\"'\\`{}|^]")
 
 
@@ -40,9 +38,6 @@ def parse_place(text: str) -> str:
             a room name that is too long or holds characters that are not text.
     """
     text = text.strip()
-    wrapped = _WRAPPED.fullmatch(text)
-    if wrapped:
-        text = wrapped[1]
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
         raise CircleError(_("A place is one line of plain text: a link or a room's name."))
     if _SCHEME.match(text):

@@ -52,6 +52,8 @@ def test_a_slash_command_is_typed_text_with_mentions_as_user_ids(steve):
     ("info <#C0CREW1|crew>", "info #crew"),
     ("info <#C0CREW1|>", "info #C0CREW1"),
     ('new "Tea & talk" starter UTC tue 17:00', 'new "Tea & talk" starter UTC tue 17:00'),
+    ("place <https://zoom.us/j/123|zoom.us/j/123>", "place https://zoom.us/j/123"),
+    ("place <https://meet.example.com/crew>", "place https://meet.example.com/crew"),
 ])
 def test_mentions_in_command_text(text, expected):
     assert t.command_text(text) == expected

@@ -18,11 +18,15 @@ from bot.inputs import Pressed, Request, Submitted, Typed
 PLATFORM = "slack"
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+#: Slack wraps a typed link: ``<https://zoom.us/j/1|zoom.us/j/1>``.
+LINK = re.compile(r"<([a-z][a-z0-9+.-]*:[^<>|\s]+)(?:\|[^<>]*)?>", re.IGNORECASE)
 
 
 def command_text(text: str) -> str:
-    """Mentions as the core reads them: ``<@U123|bob>`` is ``U123``, ``<#C1|crew>`` is ``#crew``."""
+    """Mentions and links as the core reads them: ``<@U123|bob>`` is ``U123``, ``<#C1|crew>`` is
+    ``#crew``, ``<https://x.example/1|x.example/1>`` is ``https://x.example/1``."""
     text = USER_MENTION.sub(lambda m: m[1], text)
+    text = LINK.sub(lambda m: m[1], text)
     return CHANNEL_MENTION.sub(lambda m: f"#{m[2] or m[1]}", text)
 
 
