@@ -10,7 +10,10 @@ moment on the way.
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta
 
 from adapters.slack.app import RunningSlack, SlackBot, start_slack
@@ -22,6 +25,7 @@ from scheduler.pacing import Pacer
 from scheduler.runner import Runner
 from tests.fakes.slack_api import Channel, FakeSlack
 from tests.fakes.slack_requests import Sent, SignedRequests
+from tests.fakes.specs import spec_path
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-fake-token"
@@ -135,3 +139,24 @@ def text_of(message: dict) -> str:
         if block.get("label"):
             parts.append(block["label"]["text"])
     return "\n".join(parts) or message.get("text", "")
+
+
+@contextmanager
+def spec_checked_slack() -> Iterator[FakeSlack]:
+    """A fake Slack that checks every call; on the way out, no call may have broken the spec."""
+    fake = FakeSlack(spec_path("slack/web_api_openapi_v2.json")).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert fake.violations == [], "calls outside the spec, the allow-list or Block Kit's limits"
+
+
+@asynccontextmanager
+async def world_on(fake: FakeSlack, folder: Path, start: datetime) -> AsyncIterator[SlackWorld]:
+    """A :class:`SlackWorld` on a SQLite file in ``folder``, closed on the way out."""
+    world = await SlackWorld.start(fake, f"sqlite:///{folder}/slack.db", start)
+    try:
+        yield world
+    finally:
+        await world.close()

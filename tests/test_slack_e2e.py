@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import signature_headers
 from tests.fakes.specs import spec_path
-from tests.slack_world import SlackWorld, text_of
+from tests.slack_world import SlackWorld, spec_checked_slack, text_of, world_on
 from tests.test_calendar import assert_matches_timetable
 from bot.forming import circle_id
 from kits import builtin_kits
@@ -28,20 +28,17 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def fake():
-    fake = FakeSlack(spec_path("slack/web_api_openapi_v2.json")).start()
-    fake.add_user(ALICE, "alice", "Europe/London", "en-GB")
-    fake.add_user(BOB, "bob", "America/New_York", "en-US")
-    fake.add_user(CAROL, "carol", "Asia/Tokyo", "en-US")
-    yield fake
-    fake.stop()
-    assert fake.violations == [], "calls outside the spec, the allow-list or Block Kit's limits"
+    with spec_checked_slack() as fake:
+        fake.add_user(ALICE, "alice", "Europe/London", "en-GB")
+        fake.add_user(BOB, "bob", "America/New_York", "en-US")
+        fake.add_user(CAROL, "carol", "Asia/Tokyo", "en-US")
+        yield fake
 
 
 @pytest.fixture
 async def world(fake, tmp_path):
-    world = await SlackWorld.start(fake, f"sqlite:///{tmp_path}/slack.db", START)
-    yield world
-    await world.close()
+    async with world_on(fake, tmp_path, START) as world:
+        yield world
 
 
 async def form_circle(world: SlackWorld) -> str:

@@ -6,9 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.specs import spec_path
-from tests.slack_world import SlackWorld, text_of
+from tests.slack_world import spec_checked_slack, text_of, world_on
 from test_slack_e2e import START
 
 PEOPLE = {  # Slack tells each person's zone; the hours are typed in it
@@ -21,21 +19,18 @@ PEOPLE = {  # Slack tells each person's zone; the hours are typed in it
 
 @pytest.fixture
 def fake():
-    fake = FakeSlack(spec_path("slack/web_api_openapi_v2.json")).start()
-    for user, (name, tz, _) in PEOPLE.items():
-        fake.add_user(user, name, tz, "en-GB")
-    fake.add_user("U0ROOT", "root", "UTC", admin=True)
-    fake.add_user("U0EVE", "eve", "UTC")
-    yield fake
-    fake.stop()
-    assert fake.violations == [], "calls outside the spec, the allow-list or Block Kit's limits"
+    with spec_checked_slack() as fake:
+        for user, (name, tz, _) in PEOPLE.items():
+            fake.add_user(user, name, tz, "en-GB")
+        fake.add_user("U0ROOT", "root", "UTC", admin=True)
+        fake.add_user("U0EVE", "eve", "UTC")
+        yield fake
 
 
 @pytest.fixture
 async def world(fake, tmp_path):
-    world = await SlackWorld.start(fake, f"sqlite:///{tmp_path}/slack.db", START)
-    yield world
-    await world.close()
+    async with world_on(fake, tmp_path, START) as world:
+        yield world
 
 
 async def test_sign_ups_are_matched_into_a_private_channel_and_the_role_is_handed_on_with_a_button(world, fake):
