@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.circle import Reach, Slot
+from bot.circle import Reach, Slot, UserRef
 from bot.matching import Window
 
 
@@ -211,6 +211,25 @@ class Place(ModeratorCommand):
 @dataclass(frozen=True)
 class Close(ModeratorCommand):
     pass
+
+
+@dataclass(frozen=True)
+class Report(CircleCommand):
+    """Tell the circle's moderators and the workspace's admins privately about a member, or one of their messages.
+
+    Attributes:
+        member: whom the report is about, as typed (a mention, an id or a name).
+        what: what happened, in the reporter's words.
+        excerpt: the reported message's text, when a message was reported (a platform's message action).
+        link: where that message is (a permalink, or the platform's reference to it).
+        admins: the workspace's admins the bot knows, filled in by the service (never typed).
+    """
+
+    member: str
+    what: str = ""
+    excerpt: str = ""
+    link: str = ""
+    admins: tuple[UserRef, ...] = ()
 
 
 @dataclass(frozen=True)

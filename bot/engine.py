@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import calendar, care, checkins, drift, faq, moderators, privacy, progress, running, sharing
+from bot import calendar, care, checkins, drift, faq, moderators, privacy, progress, running, safety, sharing
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
@@ -49,6 +49,7 @@ HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] 
     **moderators.HANDLERS,
     **faq.HANDLERS,
     **calendar.HANDLERS,
+    **safety.HANDLERS,
 }
 
 

@@ -141,6 +141,14 @@ def _me(circle: str | None, args: list[str]) -> c.Command:
     raise ValueError("timezone or language")
 
 
+def _report(circle: str | None, args: list[str]) -> c.Command:
+    """``report <member> [what happened]``: the member is the first word, the rest is prose."""
+    member, what = (re.split(r"\s+", args[0], maxsplit=1) + [""])[:2] if args else ("", "")
+    if not member:
+        raise ValueError("name one member")
+    return c.Report(circle, member, _unquote(what))
+
+
 def _attended(circle: str | None, args: list[str]) -> c.Command:
     return c.Attended(circle, tuple(args))
 
@@ -402,6 +410,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             _("tell your moderator privately that this week is hard, and get support resources"),
             c.Struggling,
             _struggling,
+            free_text=True,
+        ),
+        Subcommand(
+            "report",
+            "report [#circle] <member> [what happened]",
+            _("tell the circle's moderators and the workspace's admins privately about a member; they are not told"),
+            c.Report,
+            _report,
             free_text=True,
         ),
         Subcommand(

@@ -1,7 +1,8 @@
 """What an adapter hands the core: who, what they did, and the platform's id for it.
 
 A person types a command (:class:`Typed`), presses a button (:class:`Pressed`)
-or submits a form (:class:`Submitted`). Pressed and submitted actions arrive
+or submits a form (:class:`Submitted`), or reports a message with the platform's message action
+(:class:`ReportedMessage`). Pressed and submitted actions arrive
 encoded, exactly as the platform returned them, and are decoded and checked by
 the service like a typed command. Every :class:`Request` carries the platform's
 own id for it (Slack's trigger or event id, Discord's interaction id, the
@@ -38,7 +39,22 @@ class Submitted:
     answers: tuple[str, ...]
 
 
-Input = Union[Typed, Pressed, Submitted]
+@dataclass(frozen=True)
+class ReportedMessage:
+    """A message reported through the platform's message action (Slack's message shortcut, Discord's context menu).
+
+    Attributes:
+        author: the platform's id of the person who wrote it.
+        text: what it says.
+        link: where it is (a permalink, or the platform's reference to it).
+    """
+
+    author: str
+    text: str
+    link: str
+
+
+Input = Union[Typed, Pressed, Submitted, ReportedMessage]
 
 
 @dataclass(frozen=True)

@@ -249,13 +249,17 @@ def _remove(circle: Circle, cmd: c.Remove, ctx: Context, out: Out) -> Circle:
         raise CircleError(_("The moderator cannot be removed; hand the role on first."))
     circle = replace(circle.without_member(member.user), removals=(*circle.removals, Removal(member.user, ctx.now)))
     out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
+    # Kindly, and with no reason: the moderator can say more in person if it helps.
     out.dm(
         member.user,
         m.plain(
-            _("You are no longer a member of \u201c{name}\u201d. Thank you for the time you gave it.", name=circle.name)
+            _("You are no longer a member of \u201c{name}\u201d. Thank you for the time you gave it.", name=circle.name),
+            _("If you would like to go on in another circle, {command} shows the ones you can join.",
+              command=hint("list")),
         ),
     )
-    out.post(m.plain(_("{name} is no longer in the circle.", name=member.name)))
+    # The others are told neither who nor why: a removal is between the moderator and the person.
+    out.post(m.plain(_("The circle's membership has changed. Members now: {count}.", count=len(circle.members))))
     return circle
 
 

@@ -35,7 +35,7 @@ from bot.forming import LIST_PAGE, form_again, slug
 from bot.grammar import parse
 from bot.faq import faq_message
 from bot.i18n import _, hint, join, language
-from bot.inputs import Pressed, Request, Submitted, Typed
+from bot.inputs import Pressed, ReportedMessage, Request, Submitted, Typed
 from bot.calendar import calendar_ics
 from bot.messages import help_message, plain, unavailable_message
 from bot.people import person_message, spoken, zone_question
@@ -84,6 +84,9 @@ def command_of_input(request: Request) -> tuple[c.Command, str | None]:
         case Submitted(action=action, answers=answers):
             decoded = decode_action(action)
             return command_of(decoded, tuple(clean(answer) for answer in answers)), decoded.circle_id or None
+        case ReportedMessage(author=author, text=text, link=link):
+            # The circle is the one whose space the message is in (see CommandService._dispatch).
+            return c.Report(None, author, excerpt=clean(text), link=clean(link)), None
     raise TypeError(f"not an input: {request.input!r}")
 
 
@@ -203,6 +206,10 @@ class CommandService:
             if platform_locale and (person is None or person.platform_locale != platform_locale):
                 # Kept for the DMs the clock sends them later, when no request says their language.
                 tx.set_person(actor.user, platform_locale=platform_locale)
+            if isinstance(request.input, (Typed, ReportedMessage)) and actor.is_admin != bool(person and person.is_admin):
+                # Kept for reports, which reach the workspace's admins. Only where the platform always says:
+                # a button pressed in a DM (Discord) tells no guild, so no admin flag.
+                tx.set_person(actor.user, is_admin=actor.is_admin)
             if person is not None:  # what they set themselves wins over what the platform says
                 actor = replace(actor, tz=person.tz or actor.tz, locale=person.locale or actor.locale,
                                 dms_refused=person.dms_refused)
@@ -239,6 +246,9 @@ class CommandService:
             return self._forget(tx, actor, command, now)
         if isinstance(command, POOL_COMMANDS):
             return self.matchmaker.command(tx, actor, command, now)
+        if isinstance(command, c.Report) and command.link and not (channel and tx.circle_of_space(user.platform, channel)):
+            # A reported message is about the circle whose space it is in, never one guessed for it.
+            raise CircleError(_("That message is not in a circle's space; only messages in a circle can be reported."))
         if isinstance(command, c.NewCircle):
             taken = tx.handles(user.platform, user.workspace, slug(command.name))
             # The new circle speaks its creator's language, its welcome included.
@@ -255,6 +265,8 @@ class CommandService:
             return [Reply(user, faq_message(self.kits[row.kit].translated(reader), command.words, language(reader)))]
         if isinstance(command, c.Again):
             return self._again(tx, circle, command, actor, now, home)
+        if isinstance(command, c.Report):
+            command = replace(command, admins=tuple(tx.admins(user.platform, user.workspace)))
         if isinstance(command, c.Calendar):
             command, actor = self._calendar(tx, circle, command, actor, now)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, text
 
 WAITING_ONLY = text("status IN ('pending', 'sending')")
+ADMINS_ONLY = text("is_admin")
 from sqlmodel import Field, SQLModel
 
 
@@ -158,6 +159,8 @@ class PersonRow(SQLModel, table=True):
     """A person's own settings in one workspace: their zone and language, set by them or the platform."""
 
     __tablename__ = "people"
+    #: Only the admins, who are few: a report finds its workspace's admins in them.
+    __table_args__ = (Index("ix_people_admins", "user_key", postgresql_where=ADMINS_ONLY, sqlite_where=ADMINS_ONLY),)
 
     user_key: str = Field(primary_key=True, max_length=160)
     tz: str | None = Field(default=None, max_length=64)
@@ -168,6 +171,9 @@ class PersonRow(SQLModel, table=True):
     #: the language their platform last reported (Slack's user locale, Discord's client), when the bot speaks it;
     #: ``locale`` (their own choice) wins over it
     platform_locale: str | None = Field(default=None, max_length=16)
+    #: The platform last said they are a workspace admin (Slack's admin or owner, Discord's Manage Server):
+    #: reports reach them, though the platform keeps no list the bot could ask
+    is_admin: bool = False
 
 
 class FormDraftRow(SQLModel, table=True):

@@ -228,7 +228,7 @@ class Outbox:
         reached = [key for key, no in refused.items() if not no]
         if reached:
             connection.execute(update(table).where(table.c.user_key.in_(reached), table.c.dms_refused).values(dms_refused=False))
-        closed = [dict(user_key=key, tz_asked=False, dms_refused=True) for key, no in refused.items() if no]
+        closed = [dict(user_key=key, tz_asked=False, dms_refused=True, is_admin=False) for key, no in refused.items() if no]
         if closed:
             insert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
             connection.execute(insert.on_conflict_do_update(index_elements=["user_key"], set_={"dms_refused": True}), closed)

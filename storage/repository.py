@@ -480,7 +480,7 @@ class Transaction:
 
     def set_person(self, user: UserRef, *, tz: str | None = None, locale: str | None = None,
                    tz_asked: bool | None = None, dms_refused: bool | None = None,
-                   platform_locale: str | None = None) -> None:
+                   platform_locale: str | None = None, is_admin: bool | None = None) -> None:
         """Change what is given of a person's settings; the rest stays."""
         row = self.person(user) or PersonRow(user_key=user.key)
         row.tz = tz or row.tz
@@ -488,9 +488,17 @@ class Transaction:
         row.tz_asked = row.tz_asked if tz_asked is None else tz_asked
         row.dms_refused = row.dms_refused if dms_refused is None else dms_refused
         row.platform_locale = platform_locale or row.platform_locale
+        row.is_admin = row.is_admin if is_admin is None else is_admin
         self.session.add(row)
         self.session.flush()
         self._people[user.key] = row
+
+    def admins(self, platform: str, workspace: str) -> list[UserRef]:
+        """The workspace's admins, as the platform last described each person the bot has seen."""
+        prefix = UserRef(platform, workspace, "").key
+        keys = self.session.exec(select(PersonRow.user_key).where(
+            col(PersonRow.is_admin), col(PersonRow.user_key).startswith(prefix, autoescape=True)).order_by(PersonRow.user_key))
+        return [UserRef(platform, workspace, key[len(prefix):]) for key in keys]
 
     def forget_person(self, user: UserRef) -> None:
         """Drop the person's own settings, any form they left half filled in, and their calendar addresses (forget-me)."""

@@ -92,6 +92,11 @@ class SlackWorld:
         await self.settle()
         return sent
 
+    async def shortcut(self, user: str, message: dict, channel: str, callback_id: str) -> Sent:
+        sent = await self.slack.shortcut(user, message, channel, callback_id)
+        await self.settle()
+        return sent
+
     async def submit(self, user: str, view_id: str, answers: list[str], **kwargs) -> Sent:
         sent = await self.slack.submit(user, view_id, answers, **kwargs)
         await self.settle()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 import pytest
-from discordfixtures import connected, fake  # noqa: F401  (fixtures)
+from discordfixtures import connected, deliver, fake  # noqa: F401  (fixtures)
 from fakes.discord_api import FakeDiscord
 
 from adapters.discord import app as discord_app
@@ -113,10 +113,10 @@ async def test_each_member_reads_in_their_own_language_and_gets_their_calendar_a
 
     await reply_of(fake, await fake.slash("alice", "new", name="Crew", kit="starter", timezone="Europe/London",
                                           day="tue", time="17:00"))
-    await reply_of(fake, await fake.slash("bob", "me", timezone="America/New_York", locale="es-ES"))
+    await reply_of(fake, await fake.slash("bob", "me", "data", timezone="America/New_York", locale="es-ES"))
     for who, locale in (("bob", "es-ES"), ("carol", "de"), ("dan", "de")):
         await reply_of(fake, await fake.slash(who, "join", circle="crew", locale=locale))
-    chosen = await reply_of(fake, await fake.slash("dan", "me", language="es", locale="de"))
+    chosen = await reply_of(fake, await fake.slash("dan", "me", "data", language="es", locale="de"))
     assert "Idioma: español" in chosen  # his own choice, over his client's German
     await reply_of(fake, await fake.slash("alice", "start", "mod", circle="crew"))
     read = {who: await reply_of(fake, await fake.slash(who, "next", locale=locale))
@@ -142,3 +142,27 @@ async def test_each_member_reads_in_their_own_language_and_gets_their_calendar_a
     await reply_of(fake, await fake.slash("alice", "reschedule", "mod", circle="crew", day="thu", time="18:30"))
     after = await bobs_calendar()
     assert set(after) == set(before) and all(after[uid]["start"] != before[uid]["start"] for uid in after)
+
+
+async def test_a_message_reported_from_its_menu_reaches_the_moderator_and_admins_only(fake, bot):
+    await reply_of(fake, await fake.slash("bob", "new", name="Crew", kit="starter", timezone="UTC", day="tue",
+                                          time="17:00"))
+    for who in ("carol", "dan"):
+        await reply_of(fake, await fake.slash(who, "join", circle="crew"))
+    await reply_of(fake, await fake.slash("alice", "list"))  # the server's admin, as the bot has seen her
+    await deliver(bot.app, bot, bot.clock)
+    (thread,) = fake.threads()
+    said = fake.say_in("dan", int(thread["id"]), "you are all idiots")
+    posts = len(fake.channel_messages(int(thread["id"])))
+    answer = await reply_of(fake, await fake.message_command("carol", "Report to moderators", said))
+    assert "Dan is not told" in answer
+    await deliver(bot.app, bot, bot.clock)
+    link = f"https://discord.com/channels/{fake.guild_id}/{thread['id']}/{said['id']}"
+    for told in ("bob", "alice"):
+        report = str(fake.dms_to(told))
+        assert "Carol reported Dan" in report and "you are all idiots" in report and link in report
+    assert "reported" not in str(fake.dms_to("dan")) and len(fake.channel_messages(int(thread["id"]))) == posts
+    # Typed, too: /circle report, at the top level.
+    typed = await reply_of(fake, await fake.slash("carol", "report", circle="crew", member=str(fake.person("dan").id),
+                                                  what="again"))
+    assert "Dan is not told" in typed

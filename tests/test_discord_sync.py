@@ -23,8 +23,10 @@ async def test_circlebot_discord_sync_puts_the_definition_in_one_guild(fake, mon
                         ("DISCORD_GATEWAY_URL", fake.gateway_url)):
         monkeypatch.setenv(name, value)
     assert await asyncio.to_thread(cli.main, ["discord", "sync", "--guild", str(fake.guild_id)]) == 0
-    (circle,) = fake.commands[fake.guild_id]
+    circle, report = fake.commands[fake.guild_id]
     assert circle["name"] == "circle" and circle["options"] == definition()[0]["options"]
+    # Reporting a message is its own command, in a message's menu.
+    assert report["type"] == 3 and report["name"] == "Report to moderators" and report["name_localizations"]["de"]
 
 
 async def test_start_up_syncs_to_the_development_guild_only_when_the_definition_changed(fake, monkeypatch, tmp_path):

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from bot import commands as c
 from bot import engine
-from bot.actions import Action, Verb
+from bot.actions import Action, Verb, command_of
 from bot.circle import Actor, Kind, Role, Slot, UserRef
 from bot.effects import (
     DELIVERY_TYPES,
@@ -631,7 +631,10 @@ def test_remove_a_member(started_circle, career, moderator, members, t0):
     assert of_type(decision, RemoveFromSpace)[0].user == members[1].user
     (dm,) = of_type(decision, DirectMessage)
     assert dm.to == members[1].user and "no longer a member" in render(dm.message.lines[0])
-    assert render(of_type(decision, PostToCircle)[0].message.lines[0]) == "cleo is no longer in the circle."
+    assert "/circle list" in render(dm.message.lines[1])  # other circles, and no reason given
+    # The circle hears neither who nor why.
+    (post,) = of_type(decision, PostToCircle)
+    assert [render(line) for line in post.message.lines] == ["The circle's membership has changed. Members now: 3."]
 
 
 def test_remove_refuses_the_moderator_and_strangers(started_circle, career, moderator, t0):
@@ -649,6 +652,9 @@ def test_a_removed_member_cannot_join_again_but_one_who_left_can(new_circle, car
     text = error_of(engine.handle, circle, c.Join(None), cleo, t0, career)
     assert text.startswith("You were removed from \u201cTuesday crew\u201d, so you cannot join it again.")
     assert engine.handle(circle, c.Join(None), ben, t0, career).circle.member(ben.user)
+    # A Join button from an old invitation is refused the same way.
+    pressed = command_of(Action(Verb.JOIN, circle.id))
+    assert error_of(engine.handle, circle, pressed, cleo, t0, career).startswith("You were removed from")
 
 
 def test_hand_over_moves_the_moderator_role_once_the_member_accepts(started_circle, career, moderator, members, t0):

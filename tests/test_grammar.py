@@ -113,6 +113,8 @@ VALID = [
     ("progress #career", c.Progress("career")),
     ("stats", c.Stats()),
     ("struggling", c.Struggling(None, "")),
+    ("report cleo", c.Report(None, "cleo")),
+    ("report #career <@U1> \"shouted\" at me", c.Report("career", "<@U1>", '"shouted" at me')),
     ("struggling #career it's been a rough week", c.Struggling("career", "it's been a rough week")),
     ("attended", c.Attended(None, ())),
     ("attended ben @cleo", c.Attended(None, ("ben", "@cleo"))),

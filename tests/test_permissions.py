@@ -47,7 +47,7 @@ LINES = {
     "WithdrawStory": "share #{c} withdraw 1", "UseSpace": "space #{c} C0ROOM", "Calendar": "calendar #{c}",
     "Place": "place #{c} https://meet.example.com/crew",
     "AnswerHandOver": "moderator #{c} accept", "CoModerator": "comod #{c} cleo", "Faq": "faq #{c} leave",
-    "Guide": "guide #{c} 2",
+    "Guide": "guide #{c} 2", "Report": "report #{c} cleo",
 }
 
 

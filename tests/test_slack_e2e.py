@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.slack.translate import REPORT_SHORTCUT
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import signature_headers
 from tests.fakes.specs import spec_path
@@ -18,7 +19,7 @@ from bot.forming import circle_id
 from kits import builtin_kits
 
 START = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)  # a Monday
-ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+ALICE, BOB, CAROL, DANA = "U0ALICE", "U0BOB", "U0CAROL", "U0DANA"
 BETO, CARLA, DIRK = "U0BETO", "U0CARLA", "U0DIRK"
 ZONES = {ALICE: "Europe/London", BETO: "America/New_York", CARLA: "Europe/Berlin", DIRK: "Asia/Tokyo"}
 LOCALES = {BETO: "es-ES", CARLA: "de-DE", DIRK: "en-US"}  # Dirk reads German by his own choice
@@ -32,6 +33,7 @@ def fake():
         fake.add_user(ALICE, "alice", "Europe/London", "en-GB")
         fake.add_user(BOB, "bob", "America/New_York", "en-US")
         fake.add_user(CAROL, "carol", "Asia/Tokyo", "en-US")
+        fake.add_user(DANA, "dana", "Europe/London", "en-GB", admin=True)  # a workspace admin
         yield fake
 
 
@@ -374,3 +376,34 @@ async def test_one_circle_reads_in_three_languages_and_its_calendars_follow_a_re
         assert all(after[uid]["start"].astimezone(LONDON).weekday() == 3 for uid in moved)
         assert all(e["sequence"] > s["sequence"] for e, s in zip(after.values(), before[user].values()))
     assert not any(f["shared_in"] == channel.id for f in fake.files.values())  # nobody's calendar in the circle
+
+
+async def test_a_removal_names_nobody_in_the_circle_and_is_kind_to_the_person(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(ALICE, "remove <@U0BOB|bob>", channel=channel_id)
+    last = text_of(fake.channels[channel_id].messages[-1])
+    assert "membership has changed" in last and "bob" not in last.lower()
+    assert BOB not in fake.channels[channel_id].members
+    assert "Thank you for the time you gave it" in dms(fake, BOB) and "/circle list" in dms(fake, BOB)
+    refused = await world.command(BOB, "join crew")
+    assert "cannot join it again" in world.answers(refused)
+
+
+async def test_a_message_reported_with_the_shortcut_reaches_the_moderator_and_admins_only(world, fake):
+    channel_id = await form_circle(world)
+    await world.command(DANA, "list")  # an admin the bot has seen
+    channel = fake.channels[channel_id]
+    said = {"type": "message", "user": BOB, "text": "nobody cares what you think", "ts": "1801000000.000100"}
+    channel.messages.append(said)
+    posts = len(channel.messages)
+    sent = await world.shortcut(CAROL, said, channel_id, REPORT_SHORTCUT)
+    assert "bob is not told" in world.answers(sent)
+    for told in (ALICE, DANA):
+        report = dms(fake, told)
+        assert "carol reported bob" in report and "nobody cares what you think" in report
+        assert f"https://fake.slack.com/archives/{channel_id}/p1801000000000100" in report
+    assert "reported" not in dms(fake, BOB) and len(channel.messages) == posts  # not told, nothing posted
+    # The same message reported again: no second report.
+    before = dms(fake, ALICE)
+    await world.shortcut(CAROL, said, channel_id, REPORT_SHORTCUT)
+    assert dms(fake, ALICE) == before

@@ -37,13 +37,13 @@ from adapters.discord.commands import WEEKDAYS, definition, definition_hash
 from adapters.discord.deliveries import DiscordDeliveries, platform_trace
 from adapters.discord.forms import PagedForms, page_of
 from adapters.discord.render import EPHEMERAL, Attachment, Post, form_button, modal, next_page, posts
-from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers, focused,
-                                        grammar_line, language, may_open_form)
+from adapters.discord.translate import (AUTOCOMPLETE, COMMAND, COMPONENT, MODAL_SUBMIT, PLATFORM, answers,
+                                        command_input, focused, language, may_open_form)
 from bot import effects as fx
 from bot.actions import decode_action, encode_action
 from bot.circle import Actor, UserRef
 from bot.errors import CircleError
-from bot.inputs import Pressed, Request, Submitted, Typed
+from bot.inputs import Input, Pressed, Request, Submitted, Typed
 from circlebot import metrics
 from circlebot.config import Settings
 from circlebot.service import CommandService
@@ -120,10 +120,10 @@ class CircleClient(discord.AutoShardedClient):
         except discord.HTTPException as error:
             log.warning("interaction %s: Discord refused the answer (%s %s)", interaction.id, error.status, error.code)
 
-    async def _input(self, interaction: discord.Interaction) -> Typed | Pressed | Submitted | None:
+    async def _input(self, interaction: discord.Interaction) -> Input | None:
         data: dict = interaction.data or {}  # type: ignore[assignment]
         if interaction.type.value == COMMAND:
-            return Typed(grammar_line(data))
+            return command_input(data, str(interaction.guild_id) if interaction.guild_id else None)
         page = page_of(data["custom_id"])
         if page is None:
             return Pressed(data["custom_id"]) if interaction.type.value == COMPONENT else \
@@ -148,9 +148,9 @@ class CircleClient(discord.AutoShardedClient):
             return None
         return Submitted(page.action, so_far)
 
-    async def _actor(self, interaction: discord.Interaction, given: Typed | Pressed | Submitted) -> Actor:
+    async def _actor(self, interaction: discord.Interaction, given: Input) -> Actor:
         workspace = str(interaction.guild_id) if interaction.guild_id else None
-        if workspace is None and not isinstance(given, Typed):
+        if workspace is None and isinstance(given, (Pressed, Submitted)):
             # A DM names no guild; the circle the button belongs to does.
             try:
                 circle = decode_action(given.action).circle_id

@@ -5,7 +5,8 @@ the core parses (:func:`adapters.discord.translate.grammar_line`), so there is
 one grammar whatever the platform. Subcommands for everyone sit at the top;
 when there are more than Discord allows in one level (25), the moderators'
 go into the ``mod`` group, the workspace admins' into ``admin`` and a person's
-own data (``export``, ``forget-me``) into ``data``. The definition is plain JSON as Discord's API takes
+own settings and data (``me``, ``export``, ``forget-me``) into ``data``. Reporting a message is a
+second application command, a message context menu (:data:`REPORT_MESSAGE`). The definition is plain JSON as Discord's API takes
 it (``PUT .../commands``), hashed so start-up syncs only when it changed. Every
 description and choice comes from the message catalog, in English with its
 translations as Discord's ``*_localizations``, so the client shows the command in
@@ -133,6 +134,10 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "commit": (CIRCLE, Option("text", _("what you will do before the next meeting"), shape=Shape.PROSE, required=True,
                               max_length=ANSWERS)),
     "struggling": (CIRCLE, Option("note", _("a note only your moderator sees"), shape=Shape.PROSE, max_length=ANSWERS)),
+    "report": (CIRCLE, Option("member", _("the member you report (they are not told)"), Kind.USER,
+                              shape=Shape.MENTION, required=True),
+               Option("what", _("what happened, for the moderators and admins only"), shape=Shape.PROSE,
+                      max_length=ANSWERS)),
     "attended": (CIRCLE, Option("members", _("moderator: the members who were there (mention them)"),
                                 shape=Shape.PROSE)),
     "rsvp": (CIRCLE, Option("answer", _("will you be at the next meeting?"), required=True,
@@ -188,12 +193,15 @@ def _subcommand(sub: Subcommand) -> dict:
 GROUPS = {
     MODERATOR_GROUP: _("for the circle's moderator (or someone with Manage Server)"),
     ADMIN_GROUP: _("for workspace admins (Manage Server): statistics and matching"),
-    DATA_GROUP: _("your own data: a copy of it, or erase it"),
+    DATA_GROUP: _("your settings and your data: time zone, language, a copy of your data, or erase it"),
 }
 #: The workspace admins' subcommands (the moderators' are those the grammar marks so).
 ADMIN_ONLY = frozenset({"stats", "match"})
-#: A person's own data, rarely used: grouped to keep the top level within Discord's 25.
-DATA = frozenset({"export", "forget-me"})
+#: A person's own settings and data, rarely used: grouped to keep the top level within Discord's 25.
+DATA = frozenset({"me", "export", "forget-me"})
+#: The message context menu that reports a message (Discord's command type 3; names may have spaces).
+REPORT_MESSAGE = _("Report to moderators")
+MESSAGE_COMMAND = 3
 
 
 def _group_of(sub: Subcommand) -> str | None:
@@ -229,7 +237,8 @@ def definition() -> list[dict]:
     assert len(options) <= PER_LEVEL and all(len(o.get("options", ())) <= PER_LEVEL for o in options)
     about = _("Peer-support circles: weekly check-ins, meetings, follow-up")
     return [{"type": 1, "name": NAME, **localized("description", about),
-             "options": options, "contexts": [0], "integration_types": [0]}]
+             "options": options, "contexts": [0], "integration_types": [0]},
+            {"type": MESSAGE_COMMAND, **localized("name", REPORT_MESSAGE), "contexts": [0], "integration_types": [0]}]
 
 
 def definition_hash() -> str:

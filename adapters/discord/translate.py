@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import shlex
 
-from adapters.discord.commands import NAME, Kind, Shape, options_of
+from adapters.discord.commands import MESSAGE_COMMAND, NAME, Kind, Shape, options_of
 from bot.actions import Verb, decode_action
 from bot.errors import CircleError
-from bot.inputs import Pressed, Submitted, Typed
+from bot.inputs import Input, Pressed, ReportedMessage, Submitted, Typed
 from bot.people import LANGUAGES
 
 PLATFORM = "discord"
@@ -65,6 +65,16 @@ def grammar_line(data: dict) -> str:
     return " ".join(words)
 
 
+def command_input(data: dict, guild: str | None) -> Typed | ReportedMessage:
+    """An application command: ``/circle ...`` as its grammar line, or the message its context menu reports."""
+    if data.get("type") != MESSAGE_COMMAND:
+        return Typed(grammar_line(data))
+    target = str(data["target_id"])
+    message = data["resolved"]["messages"][target]
+    link = f"https://discord.com/channels/{guild or '@me'}/{message['channel_id']}/{target}"
+    return ReportedMessage(str(message["author"]["id"]), message.get("content") or "", link)
+
+
 def focused(data: dict) -> tuple[str, str, str]:
     """An autocomplete request: (subcommand, the option being typed, what is typed so far)."""
     name, given = leaf(data)
@@ -86,7 +96,7 @@ def _field_index(custom_id: str) -> int:
     return int(custom_id.lstrip("a")) if custom_id.lstrip("a").isdecimal() else 0
 
 
-def may_open_form(given: Typed | Pressed | Submitted) -> bool:
+def may_open_form(given: Input) -> bool:
     """Whether the core may answer with a form, which Discord shows only as an interaction's first answer.
 
     ``checkin`` with no answers, typed or pressed, opens the check-in form; nothing else does.

@@ -182,6 +182,7 @@ class SlackBot:
         app.command("/circle")(self._tracked(self.on_command))
         app.action(re.compile(".+"))(self._tracked(self.on_action))  # every button: its action says what it does
         app.view(r.FORM_CALLBACK)(self._tracked(self.on_submission))
+        app.shortcut(translate.REPORT_SHORTCUT)(self._tracked(self.on_report))
         app.event("app_home_opened")(self._tracked(self.on_home_opened))
         app.event("app_uninstalled")(self._tracked(self.on_uninstalled))
         app.event("tokens_revoked")(self._tracked(self.on_uninstalled))
@@ -230,6 +231,13 @@ class SlackBot:
         if request is None:
             return
         responses = await self._handle(request, self.clock.now())
+        await self._send(responses, Answer(client, actor, body.get("trigger_id"), body.get("response_url")))
+
+    async def on_report(self, ack, body: dict, client: AsyncWebClient) -> None:
+        """A message reported with the message shortcut: answered only to the reporter, through response_url."""
+        await ack()
+        actor = await self.people.actor(client, translate.team_of(body), body["user"]["id"], body["user"].get("name", ""))
+        responses = await self._handle(translate.from_shortcut(body, actor), self.clock.now())
         await self._send(responses, Answer(client, actor, body.get("trigger_id"), body.get("response_url")))
 
     async def on_submission(self, ack, body: dict, client: AsyncWebClient) -> None:

@@ -13,9 +13,11 @@ import re
 
 from adapters.slack.render import answers_of
 from bot.circle import Actor, UserRef
-from bot.inputs import Pressed, Request, Submitted, Typed
+from bot.inputs import Pressed, ReportedMessage, Request, Submitted, Typed
 
 PLATFORM = "slack"
+#: The message shortcut that reports a message (``manifest.yml``, ``shortcuts``).
+REPORT_SHORTCUT = "circle_report"
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 #: Slack wraps a typed link: ``<https://zoom.us/j/1|zoom.us/j/1>``.
@@ -76,3 +78,16 @@ def from_submission(body: dict, actor: Actor) -> Request:
     view = body["view"]
     key = body.get("trigger_id") or f"{view['id']}:{view.get('hash', '')}"
     return Request(actor, Submitted(view.get("private_metadata", ""), answers_of(view)), key)
+
+
+def from_message_shortcut(body: dict) -> ReportedMessage:
+    """The message reported with the message shortcut: its author, its words, and its address in the workspace."""
+    message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
+    ts = message.get("ts") or body.get("message_ts", "")
+    domain = (body.get("team") or {}).get("domain")
+    link = f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}" if domain else f"{channel} {ts}"
+    return ReportedMessage(message.get("user", ""), command_text(message.get("text", "")), link)
+
+
+def from_shortcut(body: dict, actor: Actor) -> Request:
+    return Request(actor, from_message_shortcut(body), body["trigger_id"], (body.get("channel") or {}).get("id"))

@@ -364,6 +364,18 @@ class FakeDiscord:
         data = {"id": str(self._command_id("circle")), "name": "circle", "type": 1, "options": [top]}
         return await self._interact(2, data, who, channel=channel, locale=locale)
 
+    async def message_command(self, who: str, name: str, message: dict) -> Interaction:
+        """``who`` runs the message context menu ``name`` (an application command of type 3) on ``message``."""
+        data = {"id": str(self._command_id(name)), "name": name, "type": 3, "target_id": message["id"],
+                "resolved": {"messages": {message["id"]: message}}}
+        return await self._interact(2, data, who, channel=int(message["channel_id"]))
+
+    def say_in(self, who: str, channel_id: int, content: str) -> dict:
+        """A message ``who`` writes in ``channel_id`` (a person's, not the bot's)."""
+        message = self._message(channel_id, {"content": content}, author=self.person(who).user())
+        self.messages[channel_id].append(message)
+        return message
+
     async def autocomplete(self, who: str, subcommand: str, focused: str, typed: str, group: str | None = None,
                            **options: Any) -> Interaction:
         opts = [{"type": 3, "name": k, "value": v} for k, v in options.items()]

@@ -109,6 +109,21 @@ class SignedRequests:
         sent = await self._form(urlencode({"payload": json.dumps(payload)}).encode(), retry_num)
         return Sent(sent.status, sent.body, trigger_id, response_url)
 
+    async def shortcut(self, user: str, message: dict, channel: str, callback_id: str, *,
+                       trigger_id: str | None = None) -> Sent:
+        """``user`` runs the message shortcut ``callback_id`` on ``message`` in ``channel`` (a message_action)."""
+        trigger_id = trigger_id or self.fake.new_trigger()
+        response_url = self.fake.response_url()
+        payload = {
+            "type": "message_action", "callback_id": callback_id, "user": self._user(user), "api_app_id": APP_ID,
+            "token": "unused", "trigger_id": trigger_id, "team": {"id": self.team, "domain": "fake"},
+            "channel": {"id": channel, "name": "circle"}, "message": message, "message_ts": message["ts"],
+            "action_ts": f"{time.time():.6f}", "response_url": response_url, "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        sent = await self._form(urlencode({"payload": json.dumps(payload)}).encode(), None)
+        return Sent(sent.status, sent.body, trigger_id, response_url)
+
     async def submit(self, user: str, view_id: str, answers: list[str], *, retry_num: int | None = None) -> Sent:
         """Submit the modal ``view_id`` (as the fake holds it) with one answer per input, in order."""
         view = self.fake.views[view_id]
