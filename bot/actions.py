@@ -54,6 +54,9 @@ class Verb(str, enum.Enum):
     STOP_REMINDERS = "sp"  # item: the member whose reminders stop
     TAKE_ROLE = "mt"  # accept the moderator role offered
     DECLINE_ROLE = "md"
+    CLOSE = "cl"  # the moderator of a circle grown small closes it
+    MERGE_YES = "gy"  # item: the handle of the small circle whose members are taken in
+    MERGE_NO = "gn"
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,9 @@ ACTION_COMMANDS: dict[Verb, Callable[[Action, tuple[str, ...]], c.Command]] = {
     Verb.STOP_REMINDERS: lambda a, answers: c.StopHelping(a.circle_id, a.item),
     Verb.TAKE_ROLE: lambda a, answers: c.AnswerHandOver(a.circle_id, yes=True),
     Verb.DECLINE_ROLE: lambda a, answers: c.AnswerHandOver(a.circle_id, yes=False),
+    Verb.CLOSE: lambda a, answers: c.Close(a.circle_id),
+    Verb.MERGE_YES: lambda a, answers: c.AnswerMerge(a.circle_id, a.item, yes=True),
+    Verb.MERGE_NO: lambda a, answers: c.AnswerMerge(a.circle_id, a.item, yes=False),
 }
 
 #: Verbs whose action must name a circle (all but the person's own data).

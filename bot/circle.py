@@ -307,6 +307,8 @@ class Circle:
         calendar_sequence: bumped whenever a meeting in its calendar moves, is cancelled or
             comes back, or the place changes (the events' ``SEQUENCE``, bot/calendar.py).
         handover_to: the member the moderator role is offered to, until they answer.
+        merge_into: the id of the circle its moderator asked to take its members in, until that circle's
+            moderator answers (bot/safety.py).
     """
 
     id: str
@@ -341,6 +343,7 @@ class Circle:
     held: tuple[Held, ...] = ()
     calendar_sequence: int = 0
     handover_to: UserRef | None = None
+    merge_into: str | None = None
 
     @property
     def moderator(self) -> Member | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.circle import Reach, Slot, UserRef
+from bot.circle import Circle, Reach, Slot, UserRef
 from bot.matching import Window
 
 
@@ -230,6 +230,31 @@ class Report(CircleCommand):
     excerpt: str = ""
     link: str = ""
     admins: tuple[UserRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Merge(ModeratorCommand):
+    """A small circle's moderator asks the moderator of ``other`` (a handle) to take its members in.
+
+    Attributes:
+        found: that circle, filled in by the service (never typed).
+    """
+
+    other: str
+    found: Circle | None = None
+
+
+@dataclass(frozen=True)
+class AnswerMerge(ModeratorCommand):
+    """The moderator of the circle asked answers the small circle ``other`` (a handle): ``yes`` takes its members in.
+
+    Attributes:
+        found: the small circle, filled in by the service (never typed).
+    """
+
+    other: str
+    yes: bool
+    found: Circle | None = None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from bot.running import resumed
 from bot.state import Event, transition
 from kits.schema import Kit
 
-__all__ = ["Decision", "create_circle", "forget", "handle", "list_message", "tick"]
+__all__ = ["Decision", "create_circle", "forget", "handle", "list_message", "merge_answered", "tick"]
 
 HANDLERS: dict[type, Callable[[Circle, c.CircleCommand, Context, Out], Circle]] = {
     **running.HANDLERS,
@@ -76,6 +76,7 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
         # What the person sees of their circles changed: their home view (Slack's App Home) follows.
         out.add(lambda key: RefreshHome(key, circle.id, actor.user))
     tell_of_closed_dms(after, actor, out)
+    safety.grew_small(circle, after, kit, out)
     after = calendar.sequenced(circle, care.helpers_changed(circle, after, kit, now), kit)
     return _finish(circle, after, out, now)
 
@@ -92,8 +93,15 @@ def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, kit
     out = Out(circle.id, f"r{circle.revision + 1}")
     after = privacy.forgotten(circle, user, anonymous, now, out)
     if kit is not None:
+        safety.grew_small(circle, after, kit, out)
         after = care.helpers_changed(circle, after, kit, now)
     return _finish(circle, after, out, now)
+
+
+def merge_answered(small: Circle, into: Circle, accepted: bool, now: datetime) -> Decision:
+    """The small circle's side of its merge into ``into``, once that circle's moderator answered (bot/safety.py)."""
+    out = Out(small.id, f"r{small.revision + 1}")
+    return _finish(small, safety.merge_answered(small, into, accepted, out), out, now)
 
 
 # ---------------------------------------------------------------- the clock

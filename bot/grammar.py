@@ -149,6 +149,16 @@ def _report(circle: str | None, args: list[str]) -> c.Command:
     return c.Report(circle, member, _unquote(what))
 
 
+def _merge(circle: str | None, args: list[str]) -> c.Command:
+    """``merge <other circle>`` asks; ``merge accept|decline <other circle>`` answers."""
+    match [a.lower() for a in args[:1]], args[1:]:
+        case ["accept" | "decline"], [other]:
+            return c.AnswerMerge(circle, other.lstrip("#"), yes=args[0].lower() == "accept")
+        case [_], []:
+            return c.Merge(circle, args[0].lstrip("#"))
+    raise ValueError("name one circle")
+
+
 def _attended(circle: str | None, args: list[str]) -> c.Command:
     return c.Attended(circle, tuple(args))
 
@@ -559,6 +569,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             c.Place,
             _place,
             free_text=True,
+        ),
+        Subcommand(
+            "merge",
+            "merge [#circle] <other circle> | accept|decline <other circle>",
+            _("when your circle has become small: ask another of the same kit and week to take its members in"),
+            c.Merge,
+            _merge,
         ),
         Subcommand("close", "close [#circle]", _("end the circle early; nothing more is posted"), c.Close, _no_args(c.Close)),
     )

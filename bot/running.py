@@ -305,7 +305,13 @@ def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
             title=_("\u201c{name}\u201d is closed", name=circle.name),
         )
     )
-    return replace(circle, state=state, plan=())
+    # Each member hears it in person too, with the way on.
+    thanks = m.plain(_("\u201c{name}\u201d has closed. Thank you for the time you gave it; {command} shows circles "
+                       "you can join.", name=circle.name, command=hint("list")))
+    for x in circle.members:
+        if x.user != ctx.actor.user:
+            out.dm(x.user, thanks, suffix=f"closed/{x.user.key}")
+    return replace(circle, state=state, plan=(), merge_into=None)
 
 
 def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:

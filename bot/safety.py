@@ -1,4 +1,4 @@
-"""Keeping a circle safe: private reports about a member or one of their messages.
+"""Keeping a circle safe and whole: private reports, and what a circle grown small can do.
 
 A report goes privately to the people who look after the circle: its moderator
 and co-moderator, and the workspace's admins the bot knows (the service fills
@@ -9,6 +9,16 @@ message or words) is delivered once: its deliveries are keyed by what it is
 about, not by the circle's revision, and the outbox keeps one delivery a key.
 Nothing else is stored, so ``forget-me`` erases a report with the deliveries
 that name its reporter.
+
+A running circle that drops below the kit's number to start (someone left, was
+removed or asked to be forgotten) is not changed behind its back: its moderator
+is told privately and chooses. Keep going; close it kindly (a button: everyone
+is thanked and pointed to other circles); or ask another circle of the same kit,
+in the same week, with room for everyone, to take its members in (``merge``).
+That circle's moderator accepts or declines with a button. On yes, each member
+of the small circle is invited by DM with a Join button and decides for
+themselves, and the small circle closes with thanks. Nobody is moved without
+saying yes.
 """
 
 from __future__ import annotations
@@ -17,12 +27,17 @@ import hashlib
 
 from bot import commands as c
 from bot import messages as m
+from dataclasses import replace
+
+from bot.actions import Action, Verb
 from bot.circle import Circle, Member, Role, UserRef
 from bot.checkins import MAX_ANSWER
 from bot.decision import Context, Out, find_member, require_member
-from bot.effects import Message
+from bot.effects import Button, Message
 from bot.errors import CircleError
 from bot.i18n import Text, _, hint
+from bot.state import Event, State, transition
+from kits.schema import Kit
 
 #: Characters of a reported message shown in the report.
 EXCERPT = 300
@@ -92,6 +107,122 @@ def _report(circle: Circle, cmd: c.Report, ctx: Context, out: Out) -> Circle:
     return circle
 
 
+# ---------------------------------------------------------------- a circle grown small
+
+#: Where a circle can still go on, be closed or join up with another.
+RUNNING = (State.ACTIVE, State.PAUSED)
+
+
+def grew_small(before: Circle, after: Circle, kit: Kit, out: Out) -> None:
+    """Tell the moderator privately, once, when a running circle drops below the kit's number to start."""
+    small = kit.size.to_start
+    if not (before.state in RUNNING and after.state in RUNNING and len(before.members) >= small > len(after.members)):
+        return
+    moderator = after.moderator
+    if moderator is None:
+        return
+    out.dm(
+        moderator.user,
+        Message(
+            (
+                _("\u201c{name}\u201d has {count} members now, fewer than it needs to start. You can:",
+                  name=after.name, count=len(after.members)),
+                _("\u2022 keep going as you are: nothing to do;"),
+                _("\u2022 ask another circle of the same kit, in the same week and with room for everyone, to take "
+                  "your members in: {command} (its moderator decides, then each member does);",
+                  command=hint("merge", "<circle>", circle=after.handle)),
+                _("\u2022 close it kindly: everyone is thanked and pointed to other circles."),
+                m.SEEN_BY_YOU,
+            ),
+            title=_("\u201c{name}\u201d has become small", name=after.name),
+            buttons=(Button(_("Close it kindly"), Action(Verb.CLOSE, after.id)),),
+        ),
+        suffix=f"small/{len(after.members)}",
+    )
+
+
+def _merge(circle: Circle, cmd: c.Merge, ctx: Context, out: Out) -> Circle:
+    other = cmd.found
+    if other is None or other.id == circle.id:
+        raise CircleError(_("Name another circle, e.g. {command}.", command=hint("merge", "<circle>")))
+    if other.kit_id != circle.kit_id or other.week != circle.week or other.state is not State.ACTIVE:
+        raise CircleError(_("\u201c{other}\u201d is not a running circle of the same kit in the same week "
+                            "(week {week}); only such a circle can take your members in.",
+                            other=other.name, week=circle.week))
+    free = other.capacity - len(other.members)
+    if free < len(circle.members):
+        raise CircleError(_("\u201c{other}\u201d has {free} free places; your circle needs {count}.",
+                            other=other.name, free=free, count=len(circle.members)))
+    moderator = other.moderator
+    if moderator is None:
+        raise CircleError(_("\u201c{other}\u201d has no moderator to ask.", other=other.name))
+    out.dm(
+        moderator.user,
+        Message(
+            (
+                _("\u201c{name}\u201d, a circle on the same kit and in week {week} too, has become small. Its "
+                  "moderator asks whether its {count} members may go on in \u201c{other}\u201d.",
+                  name=circle.name, week=circle.week, count=len(circle.members), other=other.name),
+                _("If you say yes, each of them is invited and decides for themselves; nothing changes until then."),
+                m.SEEN_BY_YOU,
+            ),
+            title=_("Take in members of \u201c{name}\u201d?", name=circle.name),
+            buttons=(
+                Button(_("Yes, welcome them"), Action(Verb.MERGE_YES, other.id, item=circle.handle)),
+                Button(_("No, thank you"), Action(Verb.MERGE_NO, other.id, item=circle.handle)),
+            ),
+        ),
+        suffix=f"merge/{other.id}",
+    )
+    out.reply(ctx.actor.user, m.plain(_("The moderator of \u201c{other}\u201d is asked; you will hear their answer.",
+                                        other=other.name)))
+    return replace(circle, merge_into=other.id)
+
+
+def _answer_merge(circle: Circle, cmd: c.AnswerMerge, ctx: Context, out: Out) -> Circle:
+    small = cmd.found
+    if small is None or small.merge_into != circle.id or small.state not in RUNNING:
+        raise CircleError(_("No circle is waiting for an answer from \u201c{name}\u201d.", name=circle.name))
+    if not cmd.yes:
+        out.reply(ctx.actor.user, m.plain(_("Understood; nothing changes.")))
+        return circle
+    out.post(m.plain(_("Members of another circle on the same kit are invited to go on here. Please make them "
+                       "welcome.")))
+    out.reply(ctx.actor.user, m.plain(_("Thank you. The members of \u201c{name}\u201d are invited; each decides for "
+                                        "themselves.", name=small.name)))
+    return circle
+
+
+def merge_answered(small: Circle, into: Circle, accepted: bool, out: Out) -> Circle:
+    """The small circle's side of the answer: on yes, its members are invited to ``into`` and it closes with thanks."""
+    moderator = small.moderator
+    if not accepted:
+        if moderator is not None:
+            out.dm(moderator.user, m.plain(_("The moderator of \u201c{other}\u201d declined; \u201c{name}\u201d goes "
+                                             "on as it is. You can ask another circle, or close it kindly.",
+                                             other=into.name, name=small.name)))
+        return replace(small, merge_into=None)
+    invitation = Message(
+        (
+            _("\u201c{name}\u201d closes, and its members are welcome in \u201c{other}\u201d, which is in week "
+              "{week} of the same kit and meets {slot}.", name=small.name, other=into.name, week=into.week,
+              slot=m.slot_text(into)),
+            _("Join it if you would like to go on; or see {command} for other circles. Thank you for the time you "
+              "gave \u201c{name}\u201d.", command=hint("list"), name=small.name),
+        ),
+        title=_("Go on in \u201c{other}\u201d?", other=into.name),
+        buttons=(Button(_("Join \u201c{other}\u201d", other=into.name), Action(Verb.JOIN, into.id)),),
+    )
+    for member in small.members:
+        out.dm(member.user, invitation, suffix=f"merged/{member.user.key}")
+    out.post(m.plain(_("Each of you is invited to go on in \u201c{other}\u201d; the invitation is in your direct "
+                       "messages. Thank you all.", other=into.name),
+                     title=_("\u201c{name}\u201d is closed", name=small.name)))
+    return replace(small, state=transition(small.state, Event.CLOSE), plan=(), merge_into=None)
+
+
 HANDLERS = {
     c.Report: _report,
+    c.Merge: _merge,
+    c.AnswerMerge: _answer_merge,
 }

@@ -193,6 +193,9 @@ PERMISSIONS: dict[str, Rule] = {
     "UseSpace": _rule(LEADERS, OPEN_STATES, _("choose where the circle meets")),
     "Place": _rule(LEADERS, OPEN_STATES, _("set the meeting place")),
     "Close": _rule(OWNERS, OPEN_STATES, EVENT_NAMES[Event.CLOSE]),
+    # A circle grown small joins up with another of the same kit and week, if that one's moderator agrees
+    "Merge": _rule(OWNERS, {A, P}, _("ask another circle to take its members in")),
+    "AnswerMerge": _rule(OWNERS, {A}, _("answer a request to take in members")),
     # The kit's help, for the circle
     "Faq": _rule(set(Party), EVERY_STATE, _("read the questions")),
     "Guide": _rule(MEMBERS | LEADERS, EVERY_STATE, _("read the moderator guide")),

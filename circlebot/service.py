@@ -29,7 +29,7 @@ from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
 from bot.effects import (DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply,
                          Response, ToldOfClosedDms)
-from bot.engine import Decision, create_circle, forget, handle, list_message
+from bot.engine import Decision, create_circle, forget, handle, list_message, merge_answered
 from bot.errors import CircleError
 from bot.forming import LIST_PAGE, form_again, slug
 from bot.grammar import parse
@@ -267,6 +267,13 @@ class CommandService:
             return self._again(tx, circle, command, actor, now, home)
         if isinstance(command, c.Report):
             command = replace(command, admins=tuple(tx.admins(user.platform, user.workspace)))
+        if isinstance(command, (c.Merge, c.AnswerMerge)):
+            # Only the circle an answer changes is locked: asking merely reads the other one.
+            other = tx.find(user.platform, user.workspace, command.other.lower().lstrip("#"),
+                            lock=isinstance(command, c.AnswerMerge))
+            if other is None:
+                raise no_such_circle(command.other)
+            command = replace(command, found=other)
         if isinstance(command, c.Calendar):
             command, actor = self._calendar(tx, circle, command, actor, now)
         if isinstance(command, c.UseSpace) and tx.circle_of_space(user.platform, command.channel) not in (None, circle.id):
@@ -274,6 +281,9 @@ class CommandService:
         # An answer only the person reads is in their language, kit text too; anything the circle sees is in its own.
         reader = actor.locale if isinstance(command, ANSWERED_PRIVATELY) else None
         decision = handle(circle, command, actor, now, self._kit(circle, reader))
+        if isinstance(command, c.AnswerMerge) and command.found is not None:
+            # The small circle's side: its members are invited here and it closes, or it goes on as it was.
+            self._apply(tx, command.found, merge_answered(command.found, decision.circle, command.yes, now), now)
         return self._apply(tx, circle, decision, now)
 
     def _calendar(
@@ -370,9 +380,7 @@ class CommandService:
         if command.circle:
             circle = tx.find(user.platform, user.workspace, command.circle.lower().lstrip("#"), lock=True)
             if circle is None:
-                raise CircleError(
-                    _("There is no circle \u201c{name}\u201d here. See {command}.", name=command.circle, command=hint("list"))
-                )
+                raise no_such_circle(command.circle)
             return circle
         where = tx.circle_of_space(user.platform, channel) if channel else None
         if where:
@@ -394,6 +402,10 @@ class CommandService:
             )
         handles = sorted(circle.handle for circle in tx.load_many(mine))
         raise CircleError(_("You are in several circles; name one, e.g. #{first}. Yours: {ids}.", first=handles[0], ids=join([f"#{h}" for h in handles])))
+
+
+def no_such_circle(name: str) -> CircleError:
+    return CircleError(_("There is no circle \u201c{name}\u201d here. See {command}.", name=name, command=hint("list")))
 
 
 def request_key(request: Request) -> str:

@@ -114,6 +114,8 @@ VALID = [
     ("stats", c.Stats()),
     ("struggling", c.Struggling(None, "")),
     ("report cleo", c.Report(None, "cleo")),
+    ("merge #crew other", c.Merge("crew", "other")),
+    ("merge #crew decline #small", c.AnswerMerge("crew", "small", yes=False)),
     ("report #career <@U1> \"shouted\" at me", c.Report("career", "<@U1>", '"shouted" at me')),
     ("struggling #career it's been a rough week", c.Struggling("career", "it's been a rough week")),
     ("attended", c.Attended(None, ())),
@@ -421,7 +423,7 @@ def test_help_lists_every_subcommand_once():
 def test_help_marks_moderator_commands():
     lines = {name: render(line) for name, line in zip(SUBCOMMANDS, help_message().lines)}
     moderator_only = {"start", "pause", "resume", "skip", "reschedule", "remove", "moderator", "comod", "close", "again", "space",
-                      "place"}
+                      "place", "merge"}
     assert {name for name, sub in SUBCOMMANDS.items() if sub.moderator_only} == moderator_only
     for name, line in lines.items():
         assert line.endswith("(moderator)") == (name in moderator_only), line

@@ -48,6 +48,7 @@ LINES = {
     "Place": "place #{c} https://meet.example.com/crew",
     "AnswerHandOver": "moderator #{c} accept", "CoModerator": "comod #{c} cleo", "Faq": "faq #{c} leave",
     "Guide": "guide #{c} 2", "Report": "report #{c} cleo",
+    "Merge": "merge #{c} elsewhere", "AnswerMerge": "merge #{c} accept elsewhere",
 }
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
+from dbfixtures import database_url, engine, pg_schema, stored_rows  # noqa: F401  (fixtures)
 from sqlalchemy import select
 from sqlmodel import Session
 
 from bot import commands as c
 from bot import engine as core
+from bot.actions import Action, Verb, command_of, encode_action
 from bot.circle import Actor, UserRef
 from bot.effects import DirectMessage, PostToCircle, Reply
 from bot.errors import CircleError
 from bot.forming import circle_id
 from bot.i18n import render
-from bot.inputs import ReportedMessage
+from bot.inputs import Pressed, ReportedMessage
+from bot.state import State
 from circlebot.wiring import Wiring, wire
 from kits import builtin_kits
 from requesting import run
@@ -174,3 +176,101 @@ def test_forget_me_erases_the_reporters_reports(service, engine, circle):
     assert report_dms(engine) == []
     with engine.connect() as connection:
         assert connection.execute(select(PersonRow.user_key).where(PersonRow.user_key == CAROL.user.key)).all() == []
+
+
+# ---------------------------------------------------------------- a circle grown small
+
+
+def test_a_running_circle_grown_small_offers_its_moderator_the_choice_privately(started_circle, new_circle, moderator,
+                                                                                members, career, t0):
+    circle = started_circle()  # maya, ben, cleo, dev
+    three = core.handle(circle, c.Remove(None, "cleo"), moderator, t0, career)
+    assert [dm.to.id for dm in dms(three)] == ["cleo"]  # three is enough: nobody else is told anything
+    two = core.handle(three.circle, c.Leave(None), members[2], t0, career)
+    (offer,) = [dm for dm in dms(two) if dm.to == moderator.user]
+    said = text(offer.message)
+    assert "\u201cTuesday crew\u201d has 2 members now" in said and "/circle merge #tuesday-crew <circle>" in said
+    assert [b.action for b in offer.message.buttons] == [Action(Verb.CLOSE, circle.id)]
+    # A forming circle is still gathering people: nothing to offer.
+    forming = core.handle(new_circle(joined=2), c.Leave(None), members[0], t0, career)
+    assert not dms(forming)
+
+
+def test_closing_kindly_thanks_each_member_and_only_the_moderator_may_press_it(started_circle, moderator, members,
+                                                                               career, t0):
+    circle = started_circle(joined=2)  # maya, ben and cleo
+    circle = core.handle(circle, c.Remove(None, "cleo"), moderator, t0, career).circle
+    press = command_of(Action(Verb.CLOSE, circle.id))
+    assert "Only the moderator" in error_of(core.handle, circle, press, members[0], t0, career)
+    closed = core.handle(circle, press, moderator, t0, career)
+    assert closed.circle.state is State.CLOSED
+    (thanks,) = dms(closed)
+    assert thanks.to == members[0].user and "Thank you for the time you gave it" in text(thanks.message)
+
+
+def outbox(engine, part: str) -> list[tuple[str, str]]:
+    """(recipient, payload) of the deliveries whose key holds ``part``."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(OutboxRow.key, OutboxRow.recipient, OutboxRow.payload)).all()
+    return [(recipient, payload) for key, recipient, payload in rows if part in key]
+
+
+def press(service: Wiring, actor: Actor, verb: Verb, circle: str, item: str = "") -> str:
+    return say(service, actor, Pressed(encode_action(Action(verb, circle_id("slack", "T1", circle), 0, item))))
+
+
+ERIN, FRED, GINA = person("erin"), person("fred"), person("gina")
+
+
+@pytest.fixture
+def two_circles(service):
+    """Crew (alice; bob, carol) and Other (erin; fred, gina), both running the starter kit, both in week 0."""
+    for moderator, name, members in ((ALICE, "Crew", (BOB, CAROL)), (ERIN, "Other", (FRED, GINA))):
+        say(service, moderator, f'/circle new "{name}" starter UTC tue 17:00')
+        for member in members:
+            say(service, member, f"/circle join {name.lower()}")
+        say(service, moderator, f"/circle start #{name.lower()}")
+
+
+def test_a_small_circle_goes_on_in_another_once_its_moderator_agrees_and_each_member_joins(service, engine,
+                                                                                           two_circles):
+    say(service, CAROL, "/circle leave #crew")
+    assert [r for r, _payload in outbox(engine, "/small/")] == ["slack:T1:alice"]
+    assert "is asked" in say(service, ALICE, "/circle merge #crew other")
+    (asked,) = outbox(engine, "/merge/")
+    assert asked[0] == "slack:T1:erin" and "Take in members of" in asked[1]
+
+    # Only Other's moderator can answer; a member pressing the button changes nothing.
+    before = stored_rows(engine)
+    assert "Only the moderator of \u201cOther\u201d" in press(service, FRED, Verb.MERGE_YES, "other", "crew")
+    assert stored_rows(engine) == before
+
+    assert "are invited" in press(service, ERIN, Verb.MERGE_YES, "other", "crew")
+    with service.store.transaction() as tx:
+        crew = tx.find("slack", "T1", "crew")
+    assert crew.state is State.CLOSED and crew.merge_into is None
+    invited = sorted(recipient for recipient, _payload in outbox(engine, "/merged/"))
+    assert invited == ["slack:T1:alice", "slack:T1:bob"]
+    # Each decides: Bob joins with the invitation's button; Alice does nothing.
+    assert "You joined \u201cOther\u201d" in press(service, BOB, Verb.JOIN, "other")
+    # The answer is spent: pressing it again reaches nothing.
+    assert "No circle is waiting" in press(service, ERIN, Verb.MERGE_YES, "other", "crew")
+
+
+def test_a_merge_is_refused_when_it_does_not_fit_or_was_never_asked(service, engine, two_circles):
+    say(service, DAN, '/circle new "Third" career UTC tue 17:00')
+    assert "same kit in the same week" in say(service, ALICE, "/circle merge #crew third")
+    assert "There is no circle \u201cnowhere\u201d" in say(service, ALICE, "/circle merge #crew nowhere")
+    assert "Only the moderator" in say(service, BOB, "/circle merge #crew other")
+    # A forged answer for a request never made changes nothing.
+    before = stored_rows(engine)
+    assert "No circle is waiting" in press(service, ERIN, Verb.MERGE_YES, "other", "crew")
+    assert stored_rows(engine) == before
+    assert "\u201cOther\u201d has 2 free places; your circle needs 3." in say(service, ALICE, "/circle merge #crew other")
+    # A decline leaves both as they were, and the asking moderator hears it.
+    say(service, CAROL, "/circle leave #crew")
+    say(service, ALICE, "/circle merge #crew other")
+    assert "nothing changes" in say(service, ERIN, "/circle merge #other decline crew")
+    with service.store.transaction() as tx:
+        assert tx.find("slack", "T1", "crew").merge_into is None and tx.find("slack", "T1", "crew").members
+    assert any("declined" in payload for recipient, payload in outbox(engine, "/") if recipient == "slack:T1:alice")

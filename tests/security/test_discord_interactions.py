@@ -78,7 +78,8 @@ async def test_a_forged_button_or_form_for_another_guilds_circle_is_refused_in_a
     theirs, guessed = circle_id("discord", OTHER_GUILD, "elsewhere"), secrets.token_hex(16)
     for who in ("dan", "bob"):  # a stranger to every circle, and a member of Crew
         for channel in (fake.channel_id, fake.dm_channel(who)):
-            for verb in (Verb.JOIN, Verb.CHECKIN, Verb.RSVP_YES, Verb.STORY_APPROVE, Verb.STRUGGLING):
+            for verb in (Verb.JOIN, Verb.CHECKIN, Verb.RSVP_YES, Verb.STORY_APPROVE, Verb.STRUGGLING, Verb.CLOSE,
+                         Verb.MERGE_YES):
                 for circle in (theirs, guessed):
                     pressed = await fake.click(who, fake.forged_message(channel, forged(verb, circle)))
                     assert GONE in await refusal(fake, pressed), (who, channel, verb)
