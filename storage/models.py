@@ -12,8 +12,9 @@ from sqlmodel import Field, SQLModel
 
 #: Circles someone may join: the partial index behind ``list`` holds only these.
 JOINABLE_ONLY = text("state IN ('forming', 'active') AND open_seats > 0")
-#: The directory's columns after (platform, workspace, handle): ``list``'s filters read them from the index alone.
-DIRECTORY_COLUMNS = ("kit_id", "locale", "utc_offset", "week_minute", "id")
+#: The directory's columns after (platform, workspace, handle): ``list``'s filters read them from the index alone
+#: (SQLite reads a partial index's own condition's columns from the index too, or it looks up every row).
+DIRECTORY_COLUMNS = ("kit_id", "locale", "utc_offset", "week_minute", "id", "state", "open_seats")
 
 
 class CircleRow(SQLModel, table=True):

@@ -28,7 +28,7 @@ depends_on = None
 
 JOINABLE_ONLY = sa.text("state IN ('forming', 'active') AND open_seats > 0")
 OLD_COLUMNS = ["platform", "workspace", "handle"]
-NEW_COLUMNS = [*OLD_COLUMNS, "kit_id", "locale", "utc_offset", "week_minute", "id"]
+NEW_COLUMNS = [*OLD_COLUMNS, "kit_id", "locale", "utc_offset", "week_minute", "id", "state", "open_seats"]
 BATCH = 500
 
 
