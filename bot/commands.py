@@ -237,11 +237,14 @@ class Merge(ModeratorCommand):
     """A small circle's moderator asks the moderator of ``other`` (a handle) to take its members in.
 
     Attributes:
+        other: ``""`` lists the circles that could.
         found: that circle, filled in by the service (never typed).
+        candidates: with no ``other``, the circles that could, filled in by the service.
     """
 
-    other: str
+    other: str = ""
     found: Circle | None = None
+    candidates: tuple[Circle, ...] = ()
 
 
 @dataclass(frozen=True)

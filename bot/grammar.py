@@ -150,8 +150,11 @@ def _report(circle: str | None, args: list[str]) -> c.Command:
 
 
 def _merge(circle: str | None, args: list[str]) -> c.Command:
-    """``merge <other circle>`` asks; ``merge accept|decline <other circle>`` answers."""
+    """``merge`` lists the circles that could take the members in; ``merge <other circle>`` asks one;
+    ``merge accept|decline <other circle>`` answers."""
     match [a.lower() for a in args[:1]], args[1:]:
+        case [], []:
+            return c.Merge(circle)
         case ["accept" | "decline"], [other]:
             return c.AnswerMerge(circle, other.lstrip("#"), yes=args[0].lower() == "accept")
         case [_], []:
@@ -572,7 +575,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         ),
         Subcommand(
             "merge",
-            "merge [#circle] <other circle> | accept|decline <other circle>",
+            "merge [#circle] [<other circle> | accept|decline <other circle>]",
             _("when your circle has become small: ask another of the same kit and week to take its members in"),
             c.Merge,
             _merge,

@@ -129,8 +129,8 @@ def grew_small(before: Circle, after: Circle, kit: Kit, out: Out) -> None:
                   name=after.name, count=len(after.members)),
                 _("\u2022 keep going as you are: nothing to do;"),
                 _("\u2022 ask another circle of the same kit, in the same week and with room for everyone, to take "
-                  "your members in: {command} (its moderator decides, then each member does);",
-                  command=hint("merge", "<circle>", circle=after.handle)),
+                  "your members in: {command} shows them (its moderator decides, then each member does);",
+                  command=hint("merge", circle=after.handle)),
                 _("\u2022 close it kindly: everyone is thanked and pointed to other circles."),
                 m.SEEN_BY_YOU,
             ),
@@ -141,7 +141,26 @@ def grew_small(before: Circle, after: Circle, kit: Kit, out: Out) -> None:
     )
 
 
+def _candidates(circle: Circle, cmd: c.Merge, ctx: Context, out: Out) -> Circle:
+    """The circles that could take the members in, for the moderator to choose from."""
+    lines: list[Text | str] = [
+        _("#{handle} \u2014 {name}, meets {slot}, {free} free places", handle=x.handle, name=x.name,
+          slot=m.slot_text(x), free=x.capacity - len(x.members))
+        for x in cmd.candidates
+    ]
+    if lines:
+        lines.append(_("Ask one with {command}.", command=hint("merge", "<circle>", circle=circle.handle)))
+    else:
+        lines.append(_("No running circle of the same kit in week {week} has room for all {count} of you now. You "
+                       "can keep going, or close the circle kindly.", week=circle.week, count=len(circle.members)))
+    out.reply(ctx.actor.user, m.plain(*lines, title=_("Circles that could take in \u201c{name}\u201d",
+                                                      name=circle.name)))
+    return circle
+
+
 def _merge(circle: Circle, cmd: c.Merge, ctx: Context, out: Out) -> Circle:
+    if not cmd.other:
+        return _candidates(circle, cmd, ctx, out)
     other = cmd.found
     if other is None or other.id == circle.id:
         raise CircleError(_("Name another circle, e.g. {command}.", command=hint("merge", "<circle>")))

@@ -267,7 +267,9 @@ class CommandService:
             return self._again(tx, circle, command, actor, now, home)
         if isinstance(command, c.Report):
             command = replace(command, admins=tuple(tx.admins(user.platform, user.workspace)))
-        if isinstance(command, (c.Merge, c.AnswerMerge)):
+        if isinstance(command, c.Merge) and not command.other:
+            command = replace(command, candidates=tuple(tx.merge_candidates(circle, LIST_PAGE)))
+        elif isinstance(command, (c.Merge, c.AnswerMerge)):
             # Only the circle an answer changes is locked: asking merely reads the other one.
             other = tx.find(user.platform, user.workspace, command.other.lower().lstrip("#"),
                             lock=isinstance(command, c.AnswerMerge))

@@ -261,6 +261,18 @@ class Transaction:
         own = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where, c.id.in_(theirs))).one()
         return [load_circle(data) for data in page], self._counts(user.platform, user.workspace)["joinable"] - own
 
+    def merge_candidates(self, circle: Circle, limit: int) -> list[Circle]:
+        """Running circles of ``circle``'s workspace, kit and week with a free place for each of its members, by handle.
+
+        On the partial index of joinable circles, which holds the kit; a workspace has few of them.
+        """
+        self.flush()
+        c = CircleRow.__table__.c
+        where = (c.platform == circle.platform, c.workspace == circle.workspace, JOINABLE_ONLY,
+                 c.state == State.ACTIVE.value, c.kit_id == circle.kit_id, c.week == circle.week,
+                 c.open_seats >= len(circle.members), c.id != circle.id)
+        return [load_circle(data) for data in self.session.exec(select(c.data).where(*where).order_by(c.handle).limit(limit))]
+
     def tally(self, platform: str, workspace: str) -> Tally:
         """The workspace's statistics, from its running counts (no circle is read)."""
         self.flush()

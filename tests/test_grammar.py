@@ -115,6 +115,7 @@ VALID = [
     ("struggling", c.Struggling(None, "")),
     ("report cleo", c.Report(None, "cleo")),
     ("merge #crew other", c.Merge("crew", "other")),
+    ("merge #crew", c.Merge("crew")),
     ("merge #crew decline #small", c.AnswerMerge("crew", "small", yes=False)),
     ("report #career <@U1> \"shouted\" at me", c.Report("career", "<@U1>", '"shouted" at me')),
     ("struggling #career it's been a rough week", c.Struggling("career", "it's been a rough week")),

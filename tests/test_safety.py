@@ -189,7 +189,7 @@ def test_a_running_circle_grown_small_offers_its_moderator_the_choice_privately(
     two = core.handle(three.circle, c.Leave(None), members[2], t0, career)
     (offer,) = [dm for dm in dms(two) if dm.to == moderator.user]
     said = text(offer.message)
-    assert "\u201cTuesday crew\u201d has 2 members now" in said and "/circle merge #tuesday-crew <circle>" in said
+    assert "\u201cTuesday crew\u201d has 2 members now" in said and "/circle merge #tuesday-crew shows them" in said
     assert [b.action for b in offer.message.buttons] == [Action(Verb.CLOSE, circle.id)]
     # A forming circle is still gathering people: nothing to offer.
     forming = core.handle(new_circle(joined=2), c.Leave(None), members[0], t0, career)
@@ -236,6 +236,10 @@ def test_a_small_circle_goes_on_in_another_once_its_moderator_agrees_and_each_me
                                                                                            two_circles):
     say(service, CAROL, "/circle leave #crew")
     assert [r for r, _payload in outbox(engine, "/small/")] == ["slack:T1:alice"]
+    # The circles that could take them in: same kit, same week, running, with room for both.
+    say(service, DAN, '/circle new "Third" career UTC tue 17:00')
+    listed = say(service, ALICE, "/circle merge #crew")
+    assert "#other \u2014 Other, meets Tuesdays at 17:00 (UTC), 2 free places" in listed and "#third" not in listed
     assert "is asked" in say(service, ALICE, "/circle merge #crew other")
     (asked,) = outbox(engine, "/merge/")
     assert asked[0] == "slack:T1:erin" and "Take in members of" in asked[1]
@@ -267,6 +271,7 @@ def test_a_merge_is_refused_when_it_does_not_fit_or_was_never_asked(service, eng
     assert "No circle is waiting" in press(service, ERIN, Verb.MERGE_YES, "other", "crew")
     assert stored_rows(engine) == before
     assert "\u201cOther\u201d has 2 free places; your circle needs 3." in say(service, ALICE, "/circle merge #crew other")
+    assert "No running circle of the same kit in week 0 has room for all 3" in say(service, ALICE, "/circle merge #crew")
     # A decline leaves both as they were, and the asking moderator hears it.
     say(service, CAROL, "/circle leave #crew")
     say(service, ALICE, "/circle merge #crew other")

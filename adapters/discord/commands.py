@@ -174,7 +174,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
               Option("member", _("the member who shares the role"), Kind.USER, shape=Shape.MENTION, required=True)),
     "merge": (CIRCLE, Option("answer", _("to answer another circle's request (empty: you ask)"),
                              choices=((_("accept"), "accept"), (_("decline"), "decline"))),
-              Option("other", _("the other circle's id, e.g. tuesday-crew"), required=True, max_length=80)),
+              Option("other", _("the other circle's id (empty: the circles that could take your members in)"),
+                     max_length=80)),
     "space": (CIRCLE, Option("channel", _("the channel whose private thread the circle meets in"), Kind.CHANNEL,
                              required=True)),
 }
