@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from enum import IntEnum
 
+from bot.directory import BANDS
 from bot.grammar import PREFIX, SUBCOMMANDS, Subcommand
 from bot.i18n import Param, Weekday, _, render
 from bot.people import LANGUAGES
@@ -104,18 +105,29 @@ class Option:
         return option
 
 
-CIRCLE = Option("circle", _("which circle (default: the one you are in, or your only one)"), shape=Shape.CIRCLE,
+CIRCLE = Option("circle", _("which circle (default: this one, or your only one)"), shape=Shape.CIRCLE,
                 autocomplete=True)
-DAY = Option("day", _("weekday of the meeting"), required=True,
-             choices=tuple((Weekday(n), day) for n, day in enumerate(WEEKDAYS)))
+DAY_CHOICES = tuple((Weekday(n), day) for n, day in enumerate(WEEKDAYS))
+DAY = Option("day", _("weekday of the meeting"), required=True, choices=DAY_CHOICES)
 TIME = Option("time", _("local time of the meeting, HH:MM (e.g. 17:00 or 18:45)"), required=True, max_length=5)
 ANSWERS = 4000  # Discord: characters of a string option or a modal value
 LANGUAGE_CHOICES = tuple((name, code) for code, name in LANGUAGES.items())
+BAND_CHOICES = (*((band.name, key) for key, band in BANDS.items()), (_("near my time zone"), "near"))
+HANDLE = 40  # characters of a circle's handle
 
 #: Options of each subcommand, in the order their values appear in the grammar line.
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "help": (),
-    "list": (),
+    "list": (
+        Option("kit", _("only circles on this kit"), shape=Shape.NAMED, autocomplete=True),
+        Option("band", _("only circles in this part of the world, or near your time zone"), shape=Shape.NAMED,
+               choices=BAND_CHOICES),
+        Option("language", _("only circles in this language"), shape=Shape.NAMED, choices=LANGUAGE_CHOICES),
+        Option("day", _("only circles meeting on this weekday, in your time zone"), shape=Shape.NAMED,
+               choices=DAY_CHOICES),
+        Option("after", _("the next page: the circle the last page ended with"), shape=Shape.NAMED,
+               max_length=HANDLE),
+    ),
     "stats": (),
     "export": (),
     "new": (
@@ -134,10 +146,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "commit": (CIRCLE, Option("text", _("what you will do before the next meeting"), shape=Shape.PROSE, required=True,
                               max_length=ANSWERS)),
     "struggling": (CIRCLE, Option("note", _("a note only your moderator sees"), shape=Shape.PROSE, max_length=ANSWERS)),
-    "report": (CIRCLE, Option("member", _("the member you report (they are not told)"), Kind.USER,
-                              shape=Shape.MENTION, required=True),
-               Option("what", _("what happened, for the moderators and admins only"), shape=Shape.PROSE,
-                      max_length=ANSWERS)),
+    "report": (CIRCLE, Option("member", _("whom you report (they are not told)"), Kind.USER, shape=Shape.MENTION,
+                              required=True),
+               Option("what", _("what happened"), shape=Shape.PROSE, max_length=ANSWERS)),
     "attended": (CIRCLE, Option("members", _("moderator: the members who were there (mention them)"),
                                 shape=Shape.PROSE)),
     "rsvp": (CIRCLE, Option("answer", _("will you be at the next meeting?"), required=True,
@@ -172,10 +183,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                              max_length=100)),
     "comod": (CIRCLE, Option("remove", _("remove them from the role instead"), Kind.BOOLEAN, shape=Shape.FLAG),
               Option("member", _("the member who shares the role"), Kind.USER, shape=Shape.MENTION, required=True)),
-    "merge": (CIRCLE, Option("answer", _("to answer another circle's request (empty: you ask)"),
+    "merge": (CIRCLE, Option("answer", _("answer a request (empty: you ask)"),
                              choices=((_("accept"), "accept"), (_("decline"), "decline"))),
-              Option("other", _("the other circle's id (empty: the circles that could take your members in)"),
-                     max_length=80)),
+              Option("other", _("the other circle (empty: those that fit)"), max_length=80)),
     "space": (CIRCLE, Option("channel", _("the channel whose private thread the circle meets in"), Kind.CHANNEL,
                              required=True)),
 }
@@ -197,7 +207,7 @@ def _subcommand(sub: Subcommand) -> dict:
 GROUPS = {
     MODERATOR_GROUP: _("for the circle's moderator (or someone with Manage Server)"),
     ADMIN_GROUP: _("for workspace admins (Manage Server): statistics and matching"),
-    DATA_GROUP: _("your settings and your data: time zone, language, a copy of your data, or erase it"),
+    DATA_GROUP: _("your settings and your data"),
 }
 #: The workspace admins' subcommands (the moderators' are those the grammar marks so).
 ADMIN_ONLY = frozenset({"stats", "match"})
