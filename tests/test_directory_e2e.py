@@ -63,7 +63,7 @@ def test_discords_list_options_become_the_grammar_line():
 
 
 def test_discords_list_offers_its_filters_as_options_with_translated_choices():
-    (circle,) = definition()
+    circle, _report = definition()
     listing = next(option for option in circle["options"] if option["name"] == "list")
     options = {option["name"]: option for option in listing["options"]}
     assert list(options) == ["kit", "band", "language", "day", "after"]
