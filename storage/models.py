@@ -12,6 +12,9 @@ from sqlmodel import Field, SQLModel
 
 #: Circles someone may join: the partial index behind ``list`` holds only these.
 JOINABLE_ONLY = text("state IN ('forming', 'active') AND open_seats > 0")
+#: The directory's columns after (platform, workspace, handle): ``list``'s filters read them from the index alone
+#: (SQLite reads a partial index's own condition's columns from the index too, or it looks up every row).
+DIRECTORY_COLUMNS = ("kit_id", "locale", "utc_offset", "week_minute", "id", "state", "open_seats")
 
 
 class CircleRow(SQLModel, table=True):
@@ -26,7 +29,7 @@ class CircleRow(SQLModel, table=True):
         Index("ix_circles_place_handle", "platform", "workspace", "handle", unique=True),
         Index("ix_circles_place_tally", "platform", "workspace", "state", "started", "graduated"),
         Index(
-            "ix_circles_joinable", "platform", "workspace", "handle",
+            "ix_circles_joinable", "platform", "workspace", "handle", *DIRECTORY_COLUMNS,
             postgresql_where=JOINABLE_ONLY, sqlite_where=JOINABLE_ONLY,
         ),
     )
@@ -42,6 +45,13 @@ class CircleRow(SQLModel, table=True):
     graduated: bool
     next_wake_at: datetime | None = Field(default=None, index=True)
     revision: int
+    kit_id: str = Field(max_length=40)
+    locale: str | None = Field(default=None, max_length=16)  # its language; ``None``: the bot's default
+    week: int  # the week it is in (0 before week 1)
+    #: its zone's offset from UTC (minutes) at a meeting, and that meeting's UTC minute of the week
+    #: (0 = Monday 00:00), see :func:`bot.directory.meeting_columns`
+    utc_offset: int
+    week_minute: int
     data: str
     updated_at: datetime
 

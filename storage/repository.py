@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.circle import Circle, UserRef
+from bot.directory import meeting_columns
 from bot.effects import Delivery, DirectMessage
 from bot.forming import joinable
 from bot.state import State
@@ -75,6 +76,7 @@ class StaleCircle(Exception):
 
 def circle_columns(circle: Circle) -> dict:
     """The circle row's values: its JSON, and the columns commands find and count circles by."""
+    utc_offset, minute = meeting_columns(circle)
     return dict(
         platform=circle.platform,
         workspace=circle.workspace,
@@ -86,6 +88,11 @@ def circle_columns(circle: Circle) -> dict:
         graduated=graduated(circle),
         next_wake_at=circle.next_wake,
         revision=circle.revision,
+        kit_id=circle.kit_id,
+        locale=circle.locale,
+        week=circle.week,
+        utc_offset=utc_offset,
+        week_minute=minute,
         data=dump_circle(circle),
     )
 
