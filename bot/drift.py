@@ -24,18 +24,17 @@ from kits.schema import Kit
 NUDGE_QUIET_WEEKS = 3
 
 
+#: The start of a held meeting's key in ``Circle.done`` (``checkin:<week>``).
+HELD = f"{Kind.CHECKIN.value}:"
+
+
 def held_weeks(circle: Circle) -> list[int]:
     """Weeks whose meeting has been held, in order."""
-    return sorted(int(key.split(":")[1]) for key in circle.done if key.startswith(f"{Kind.CHECKIN.value}:"))
+    return sorted(int(key[len(HELD):]) for key in circle.done if key.startswith(HELD))
 
 
 def present(circle: Circle, week: int, member: Member) -> bool:
     return circle.rsvp(week, member.user) is Rsvp.ATTENDED or circle.checkin(week, member.user) is not None
-
-
-def _expected(circle: Circle, kit: Kit, week: int, member: Member) -> bool:
-    """Whether ``member`` was in the circle when week ``week`` met."""
-    return member.joined_at <= meeting(circle, kit, week)
 
 
 def _attended(circle: Circle, cmd: c.Attended, ctx: Context, out: Out) -> Circle:
@@ -59,17 +58,20 @@ def weekly_care(circle: Circle, kit: Kit, week: int, out: Out) -> Circle:
     if not held:
         return circle
     last = held[-1]
+    # When the last two meetings met, worked out once for every member (a fan-out ticks every circle at once).
+    met = {w: meeting(circle, kit, w) for w in held[-2:]}
     missed_two, not_checked_in, nudged = [], [], []
     next_meeting = meeting(circle, kit, week)
     for member in circle.members:
         if member.role is Role.MODERATOR or away_at(circle, member, next_meeting):
             continue
-        recent = [w for w in held[-2:] if _expected(circle, kit, w, member)]
+        # Weeks they were expected at: they were in the circle when it met.
+        recent = [w for w, at in met.items() if member.joined_at <= at]
         if len(recent) == 2 and not any(present(circle, w, member) for w in recent):
             missed_two.append(member)
             if not any(n.user == member.user and week - n.week < NUDGE_QUIET_WEEKS for n in circle.nudges):
                 nudged.append(member)
-        elif _expected(circle, kit, last, member) and circle.checkin(last, member.user) is None:
+        elif member.joined_at <= met[last] and circle.checkin(last, member.user) is None:
             not_checked_in.append(member)
     moderator = circle.moderator
     if moderator and not away_at(circle, moderator, next_meeting) and (missed_two or not_checked_in):
@@ -78,6 +80,8 @@ def weekly_care(circle: Circle, kit: Kit, week: int, out: Out) -> Circle:
         # A DM: the meeting time in the member's own zone.
         when = format_when(next_meeting, tz_of(circle, member))
         out.dm(member.user, m.nudge_dm(circle, when), suffix=f"nudge/{member.user.key}")
+    if not nudged:  # most weeks: the circle stays as it is, uncopied
+        return circle
     return replace(circle, nudges=(*circle.nudges, *(Nudge(week, x.user) for x in nudged)))
 
 

@@ -335,6 +335,9 @@ def _run(settings: Settings) -> int:
     app, clock = build(settings), SystemClock()
     endpoints = Endpoints(app.engine, app.outbox, calendar=lambda token: app.commands.calendar_feed(token, clock.now()))
 
+    # Made before any command runs: from then on the store counts open commands where the ticking process sees them.
+    ticker = TickProcess(app.ticker, app.engine.url) if settings.tick_process and separable(app.engine.url) else None
+
     async def serve() -> None:
         # /healthz and /metrics join Slack's HTTP server; without one, they have the port to themselves.
         running = [await platform.start(settings, app, clock, **({"routes": endpoints.routes()} if platform.name
@@ -342,7 +345,6 @@ def _run(settings: Settings) -> int:
         slack_serves = any(platform.name == "slack" for platform in chosen) and not settings.slack_app_token
         alone = None if slack_serves else await endpoints.serve(settings.port)
         endpoints.adapters = {r.adapter.platform: r.connected for r in running}
-        ticker = TickProcess(app.ticker, app.engine.url) if settings.tick_process and separable(app.engine.url) else None
         runner = app.runner(AdapterRouter({r.adapter.platform: r.adapter for r in running}), ticker)
         scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
         endpoints.scheduler = scheduler

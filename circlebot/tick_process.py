@@ -11,8 +11,10 @@ own connection to the same database, where the outbox already carries what the
 ticks queue to the process that delivers it. ``circlebot run`` uses it with
 ``CIRCLEBOT_TICK_PROCESS=true``; it is off by default because on SQLite it made
 commands slower, not faster (the two processes' writers meet at the file's one
-write lock, where "commands first" cannot reach across processes): the figures
-are in ``bench/README.md``.
+write lock): the figures are in ``bench/README.md``. People's commands still go
+first: the parent's store counts its open command transactions in shared memory
+(:class:`~storage.commands_open.SharedCommandsOpen`), and the child's ticks wait
+on that count as in-process ticks do.
 
 The child is started on first use and again if it died (the call that found it
 dead fails, as a failed tick would, and the scheduler runs again). Its log
@@ -34,6 +36,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import URL
 
 from circlebot.ticker import Ticker
+from storage.commands_open import SharedCommandsOpen
 from kits.schema import Kit
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,10 @@ log = logging.getLogger(__name__)
 START_TIMEOUT = 60.0
 
 
-def _serve(orders, records, url: str, kits: Mapping[str, Kit], grace: timedelta, locale: str, level: int) -> None:
+def _serve(
+    orders, records, commands_open: SharedCommandsOpen, url: str, kits: Mapping[str, Kit], grace: timedelta,
+    locale: str, level: int,
+) -> None:
     """The child: tick at each moment it is sent, answer (ok, ticked or error, CPU seconds); stop on None or EOF."""
     import logging.handlers
 
@@ -54,7 +60,7 @@ def _serve(orders, records, url: str, kits: Mapping[str, Kit], grace: timedelta,
     from storage.repository import Store
 
     engine = make_engine(url)
-    ticker = Ticker(Store(engine), kits, grace, locale)
+    ticker = Ticker(Store(engine, commands_open), kits, grace, locale)
     settle_collector()
     orders.send("ready")
     while True:
@@ -85,7 +91,8 @@ class TickProcess:
 
     Args:
         ticker: the in-process ticker whose kits, grace and language the child uses;
-            its store answers :meth:`Store.next_wake` here.
+            its store answers :meth:`Store.next_wake` here, and from now on counts its
+            open commands where the child sees them (make this before any command runs).
         url: the database's URL (a file or a server, see :func:`separable`: the child opens its own connection).
 
     Attributes:
@@ -99,6 +106,7 @@ class TickProcess:
         self._settings = (url, dict(ticker.kits), ticker.grace, ticker.locale)
         self._lock = threading.Lock()  # one tick at a time, as with one ticker
         self._context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+        self._commands_open = self.store.commands_open = SharedCommandsOpen(self._context)
         self._process = None
         self._orders = None
         self._forwarding: threading.Thread | None = None
@@ -120,7 +128,7 @@ class TickProcess:
         self._orders, child_end = self._context.Pipe()
         records = self._context.Queue()
         self._process = self._context.Process(
-            target=_serve, args=(child_end, records, *self._settings, logging.getLogger().getEffectiveLevel()),
+            target=_serve, args=(child_end, records, self._commands_open, *self._settings, logging.getLogger().getEffectiveLevel()),
             name="circlebot-ticks", daemon=True,
         )
         self._process.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from bot.forming import joinable
 from bot.state import State
 from bot.stats import MIN_PEOPLE, Counted, Share, Tally, WeekFigures, graduated, same_week_figures, started, week_figures
 from storage.codec import dump_circle, dump_delivery, dump_text, load_circle
+from storage.commands_open import CommandsOpen, SharedCommandsOpen
 from storage.models import (
     JOINABLE_ONLY,
     CalendarFeedRow,
@@ -649,10 +649,10 @@ class Store:
     write lock nor takes the interpreter's turns while a command runs.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, commands_open: CommandsOpen | SharedCommandsOpen | None = None):
         self.engine = engine
-        self._commands = 0  # command transactions open now
-        self._commands_changed = threading.Condition()
+        #: People's command transactions open now; shared with a ticking process (circlebot/tick_process.py).
+        self.commands_open = commands_open or CommandsOpen()
 
     @contextmanager
     def transaction(self, *, background: bool = False) -> Iterator[Transaction]:
@@ -660,7 +660,7 @@ class Store:
         if background:
             self.let_commands_first(BACKGROUND_WAIT)
         else:
-            self._count_command(+1)
+            self.commands_open.change(+1)
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 with session.begin():
@@ -674,7 +674,7 @@ class Store:
                         tx.session = None
         finally:
             if not background:
-                self._count_command(-1)
+                self.commands_open.change(-1)
         for callback in dict.fromkeys(tx.after_commit):  # once each, and only once committed
             callback()
 
@@ -684,14 +684,7 @@ class Store:
         Bounded: inside a background transaction that holds a row a command needs
         (PostgreSQL), the command waits for the tick, not the other way round.
         """
-        with self._commands_changed:
-            self._commands_changed.wait_for(lambda: self._commands == 0, timeout=at_most)
-
-    def _count_command(self, change: int) -> None:
-        with self._commands_changed:
-            self._commands += change
-            if not self._commands:
-                self._commands_changed.notify_all()
+        self.commands_open.wait_for_none(at_most)
 
     def due_circle_ids(self, now: datetime, limit: int = 1000, after: str | None = None) -> list[str]:
         """Up to ``limit`` circles due at ``now``, by id, starting after the id ``after`` (paging)."""

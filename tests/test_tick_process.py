@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -114,3 +115,17 @@ def test_a_tick_that_fails_in_the_child_fails_here_by_name(sqlite_app, sqlite_ti
     # With the child's traceback, written into the line where it happened.
     assert any(r.getMessage().startswith("ticking failed\nTraceback") and "handled_requests" in r.getMessage()
                for r in caplog.records)
+
+
+def test_the_childs_ticks_wait_while_a_person_s_command_is_open_here(sqlite_app, sqlite_ticking):
+    """Commands first, across processes: the child sees this process's open command transactions."""
+    app, ticking = sqlite_app, sqlite_ticking
+    ticking.start(wait=True)
+    finished = threading.Event()
+    with app.store.transaction():  # a person's command, still running
+        worker = threading.Thread(target=lambda: (ticking.tick_due(NOW), finished.set()))
+        worker.start()
+        # Nothing is due: left alone, the child answers in milliseconds. It waits (up to a second) instead.
+        assert not finished.wait(0.5)
+    worker.join(5)
+    assert finished.is_set()  # and goes on once the command is done
