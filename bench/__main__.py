@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --quick              # a short version (3,000 circles, fewer requests: a few minutes)
     .venv/bin/python -m bench --db postgres        # commands, start-up and fan-out on PostgreSQL (repeat --db for both)
     .venv/bin/python -m bench --only fanout --only commands --json out.json
+    .venv/bin/python -m bench --only directory --db sqlite --db postgres
 
 Each part runs in processes of its own (as the modules do alone), in this order:
 
@@ -14,7 +15,9 @@ Each part runs in processes of its own (as the modules do alone), in this order:
 3. **fan-out**: N mature circles' weekly posts due at once, at 500 messages a
    second (:mod:`bench.fanout`); goals: whole fan-out <= 1.05 x its floor, and
    the commands typed meanwhile <= 100 ms at p99.
-4. **acknowledgement**: ``/circle info`` through Slack's HTTP path
+4. **directory**: ``/circle list`` with each filter and deep pages, N open
+   circles in one workspace (:mod:`bench.directory`); goal: every p99 <= 100 ms.
+5. **acknowledgement**: ``/circle info`` through Slack's HTTP path
    (:mod:`bench.slack_http`) and Discord's interactions
    (:mod:`bench.discord_interactions`), 50 at once, against a bare framework
    app in the same run; goal: p99 ratio <= 1.2.
@@ -38,7 +41,7 @@ from bench.fanout import COMMAND_P99_GOAL_MS, DATABASES, RATIO_GOAL_500, code_ve
 from bench.startup import RSS_GOAL_MB, STARTUP_GOAL_S
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("commands", "startup", "fanout", "slack", "discord")
+PARTS = ("commands", "startup", "fanout", "directory", "slack", "discord")
 ACK_RATIO_GOAL = 1.2
 #: (circles, command samples, fan-out runs, chat requests, chat rounds): the whole set, and --quick.
 SIZES = {False: (DEFAULT_CIRCLES, 200, 3, 1000, 3), True: (3000, 20, 1, 300, 1)}
@@ -106,6 +109,14 @@ def fanout(url: str, label: str, circles: int, runs: int, tick_process: bool, ro
                      verdict(worst[kind] <= COMMAND_P99_GOAL_MS)))
 
 
+def directory(db: str, label: str, circles: int, samples: int, rows: list) -> None:
+    result = with_json("bench.directory", "--db", db, "--circles", str(circles), "--samples", str(samples))["searches"]
+    slowest, figures = max(result.items(), key=lambda item: item[1]["p99"])
+    rows.append((f"every `list` search p99 <= {COMMAND_P99_GOAL_MS:g} ms, {circles:,} open circles ({label})",
+                 f"slowest {slowest} {1000 * figures['p99']:.1f} ms (plain list {1000 * result['list']['p99']:.1f})",
+                 verdict(figures["p99"] <= COMMAND_P99_GOAL_MS / 1000)))
+
+
 def acknowledgement(module: str, label: str, requests: int, rounds: int, rows: list) -> None:
     result = with_json(module, "--requests", str(requests), "--rounds", str(rounds), "--concurrency", "50")
     ratios = ", ".join(f"{r['p99_ratio']:.2f}" for r in result["rounds"])
@@ -141,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             loads.append(os.getloadavg()[0])
         if "fanout" in parts:
             fanout(DATABASES[db], label, circles, runs, args.tick_process, rows)
+            loads.append(os.getloadavg()[0])
+        if "directory" in parts:
+            directory(db, label, circles, samples, rows)
             loads.append(os.getloadavg()[0])
     if "slack" in parts:
         acknowledgement("bench.slack_http", "Slack HTTP", requests, rounds, rows)

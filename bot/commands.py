@@ -39,7 +39,21 @@ class NewCircle:
 
 @dataclass(frozen=True)
 class ListCircles:
-    pass
+    """The directory: open circles, filtered, a page at a time (bot/directory.py); ``None``: any.
+
+    Attributes:
+        kit: only circles on this kit.
+        band: only circles in this time-zone band (a key of :data:`bot.directory.BANDS`), or ``near`` the reader.
+        language: only circles speaking this language.
+        day: only circles meeting on this weekday (0 = Monday) in the reader's zone.
+        after: the page after the circle with this handle.
+    """
+
+    kit: str | None = None
+    band: str | None = None
+    language: str | None = None
+    day: int | None = None
+    after: str | None = None
 
 
 @dataclass(frozen=True)

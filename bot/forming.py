@@ -18,12 +18,13 @@ from bot.circle import (
     Role,
 )
 from bot.decision import Decision, Out, quiet_hours, require_allowed
+from bot.directory import Entry, filter_texts, filter_words
 from bot.effects import (
     Message,
     OpenSpace,
 )
 from bot.errors import CircleError
-from bot.people import tell_of_closed_dms
+from bot.people import LANGUAGES, tell_of_closed_dms
 from bot.moderators import welcome_to_role
 from bot.plan import next_meeting
 from bot.turns import tz_of
@@ -33,8 +34,6 @@ from bot.timetable import parse_zone
 from kits.schema import Kit
 
 MAX_NAME = 60
-#: How many open circles ``list`` shows; it says how many more there are.
-LIST_PAGE = 20
 
 
 def slug(name: str) -> str:
@@ -183,36 +182,81 @@ def joinable(circle: Circle) -> bool:
     return circle.state in (State.FORMING, State.ACTIVE) and not circle.is_full
 
 
-def list_message(mine: Iterable[Circle], joinable: Iterable[Circle], more: int, kits: Mapping[str, Kit]) -> Message:
-    """The circles a person is in, and a first page of those open to join.
+def list_message(
+    command: c.ListCircles,
+    mine: Iterable[Circle],
+    found: Iterable[Entry],
+    more: int | None,
+    next_after: str | None,
+    kits: Mapping[str, Kit],
+    viewer_tz: str | None,
+    now: datetime,
+    default_locale: str,
+) -> Message:
+    """The circles a person is in (on the first page), and a page of those open to join.
 
     Args:
-        mine: the person's circles.
-        joinable: the first circles they could join (at most :data:`LIST_PAGE`).
-        more: how many more they could join than ``joinable`` shows.
+        mine: the person's circles (none after the first page).
+        found: the open circles of this page that pass the filters (at most :data:`bot.directory.LIST_PAGE`).
+        more: how many more they could join than ``found`` shows, when known without counting
+            (an unfiltered first page).
+        next_after: the handle the next page starts after; ``None``: this is the last page.
+        viewer_tz: the reader's zone; ``None``: times are shown in each circle's.
+        default_locale: the language of a circle that has none of its own.
     """
 
-    def line(circle: Circle) -> Text:
+    def own(circle: Circle) -> Text:
         kit = kits.get(circle.kit_id)
         return _(
             "#{id} \u2014 \u201c{name}\u201d, {kit}, {slot}, {state}, {count}/{capacity}",
             id=circle.handle,
             name=circle.name,
             kit=kit.name if kit else circle.kit_id,
-            slot=m.slot_text(circle),
+            slot=m.slot_for(circle, viewer_tz or circle.tz, next_meeting(circle, kit, now) if kit else None),
             state=STATE_NAMES[circle.state],
             count=len(circle.members),
             capacity=circle.capacity,
         )
 
-    lines = [
-        _("Your circles:"),
-        *([line(circle) for circle in sorted(mine, key=lambda circle: circle.handle)] or [_("(none yet)")]),
-        _("Open to join:"),
-        *([line(circle) for circle in joinable] or [_("(none right now)")]),
-    ]
+    def open_(entry: Entry) -> Text:
+        circle, kit = entry.circle, kits.get(entry.circle.kit_id)
+        language = circle.locale or default_locale
+        return _(
+            "#{id} \u2014 \u201c{name}\u201d, {kit}, {language}, {free} of {capacity} places free, next meeting {when}",
+            id=circle.handle,
+            name=circle.name,
+            kit=kit.name if kit else circle.kit_id,
+            language=LANGUAGES.get(language, language),
+            free=circle.capacity - len(circle.members),
+            capacity=circle.capacity,
+            when=m.format_when(entry.meeting, viewer_tz or circle.tz),
+        )
+
+    shown = [open_(entry) for entry in found]
+    filters = filter_texts(command, kits)
+    first = command.after is None
+    lines: list[Text] = []
+    if first:
+        yours = [own(circle) for circle in sorted(mine, key=lambda circle: circle.handle)]
+        lines += [_("Your circles:"), *(yours or [_("(none yet)")])]
+    lines.append(_("Open to join, {filters}:", filters=join(filters)) if filters else _("Open to join:"))
+    if shown:
+        lines += shown
+    elif filters:
+        lines += [_("No open circle here is {filters}.", filters=join(filters)),
+                  _("Leave a filter out to see more, or see every open circle with {command}.", command=hint("list"))]
+    elif not first:
+        lines.append(_("No more open circles; see the first page with {command}.", command=hint("list")))
+    else:
+        lines.append(_("(none right now)"))
     if more:
         lines.append(_("\u2026 and {count} more open circles, not shown here.", count=more))
+    if next_after:
+        lines.append(_("Next page: {command}", command=hint("list", *filter_words(command), "after", next_after)))
+    if first and not filters:
+        lines.append(_("Narrow it down with {command}.",
+                       command=hint("list", "kit <kit>", "band americas|europe|asia|near", "language en|es|de",
+                                    "day <weekday>")))
     lines.append(
         _("Join with {join}, or form your own with {new}.", join=hint("join", "<circle>"), new=hint("new"))
     )

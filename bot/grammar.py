@@ -15,13 +15,15 @@ from datetime import date
 
 from bot import commands as c
 from bot.circle import Reach
+from bot.directory import parse_band
+from bot.directory import parse_language as parse_language_filter
 from bot.errors import CircleError, UsageError
 from bot.i18n import COMMAND, Text, _, hint
 from bot.matching import parse_hours
 from bot.people import parse_language
 from bot.place import CLEAR_WORDS, parse_place
 from bot.text import clean
-from bot.timetable import parse_slot, parse_zone
+from bot.timetable import parse_slot, parse_weekday, parse_zone
 
 PREFIX = COMMAND
 
@@ -74,6 +76,34 @@ def _join(circle: str | None, args: list[str]) -> c.Command:
     # ``join waitlist`` alone names a circle called that.
     waitlist = len(args) == (1 if circle else 2) and args[-1].lower() == "waitlist"
     return replace(_join_like(c.Join)(circle, args[:-1] if waitlist else args), waitlist=waitlist)
+
+
+#: The filters ``list`` takes, by the words people use for them, and how each value is read.
+LIST_FILTERS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "kit": ("kit", str.lower),
+    "band": ("band", parse_band), "zone": ("band", parse_band), "region": ("band", parse_band),
+    "language": ("language", parse_language_filter), "lang": ("language", parse_language_filter),
+    "day": ("day", parse_weekday), "weekday": ("day", parse_weekday),
+    "after": ("after", lambda handle: handle.lstrip("#").lower()),
+}
+
+
+def _list(circle: str | None, args: list[str]) -> c.Command:
+    """``list [kit <kit>] [band americas|europe|asia|near] [language <code>] [day <weekday>] [after <circle>]``,
+    in any order; ``near`` alone is ``band near``."""
+    if circle is not None:
+        raise ValueError("about the workspace, not a circle")
+    words, given = list(args), {}
+    while words:
+        word = words.pop(0).lower()
+        if word == "near":
+            given["band"] = "near"
+            continue
+        if word not in LIST_FILTERS or not words:
+            raise ValueError("a filter and its value")
+        field, read = LIST_FILTERS[word]
+        given[field] = read(words.pop(0))
+    return c.ListCircles(**given)
 
 
 def _pause(circle: str | None, args: list[str]) -> c.Command:
@@ -359,7 +389,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             c.NewCircle,
             _new,
         ),
-        Subcommand("list", "list", _("circles you can join, and your own"), c.ListCircles, lambda circle, args: c.ListCircles()),
+        Subcommand(
+            "list",
+            "list [kit <kit>] [band americas|europe|asia|near] [language en|es|de] [day <weekday>] [after <circle>]",
+            _("circles you can join, and your own; filter by kit, time-zone band, language or meeting day "
+              "(in your time zone)"),
+            c.ListCircles,
+            _list,
+        ),
         Subcommand(
             "stats",
             "stats",

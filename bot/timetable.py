@@ -46,11 +46,11 @@ def parse_zone(name: str) -> str:
     )
 
 
-def parse_slot(day: str, clock: str) -> Slot:
-    """Parse a weekly meeting slot such as ``tue 17:00``.
+def parse_weekday(day: str) -> int:
+    """A weekday as typed (``tue``, ``Tuesday``) as its number, 0 = Monday.
 
     Raises:
-        CircleError: an unknown weekday or a malformed time, naming valid choices.
+        CircleError: an unknown weekday, naming valid choices.
     """
     key = day.strip().lower()
     full_names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -59,13 +59,23 @@ def parse_slot(day: str, clock: str) -> Slot:
         raise CircleError(
             _("Unknown weekday \u201c{day}\u201d. Use one of: {choices}.", day=day, choices=join(WEEKDAYS))
         )
+    return WEEKDAYS.index(key)
+
+
+def parse_slot(day: str, clock: str) -> Slot:
+    """Parse a weekly meeting slot such as ``tue 17:00``.
+
+    Raises:
+        CircleError: an unknown weekday or a malformed time, naming valid choices.
+    """
+    weekday = parse_weekday(day)
     # At most two digits each, so no number is too big for time() (``99999999999999999999:00``).
     match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", clock.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise CircleError(
             _("Unknown time \u201c{time}\u201d. Use 24-hour HH:MM, e.g. 17:00 or 08:30.", time=clock)
         )
-    return Slot(WEEKDAYS.index(key), time(int(match[1]), int(match[2])))
+    return Slot(weekday, time(int(match[1]), int(match[2])))
 
 
 def to_utc(local: datetime, tz: str) -> datetime:

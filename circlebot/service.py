@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import commands as c
-from bot import privacy
+from bot import directory, privacy
 from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
 from bot.effects import (DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply,
@@ -32,7 +32,8 @@ from bot.effects import (DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Deliv
 from bot.decision import person_tz
 from bot.engine import Decision, create_circle, forget, handle, list_message
 from bot.errors import CircleError
-from bot.forming import LIST_PAGE, form_again, slug
+from bot.directory import LIST_PAGE
+from bot.forming import form_again, slug
 from bot.grammar import parse
 from bot.faq import faq_message
 from bot.i18n import _, hint, join, language
@@ -59,6 +60,8 @@ COMMAND_THREADS = 4
 #: Commands answered only to the person who typed them, never posted: they read the kit in their own language.
 #: Commands about the pool of people asking to be matched, not about one circle.
 POOL_COMMANDS = (c.SignUp, c.MySignup, c.LeavePool, c.Match, c.MatchSchedule)
+#: How many times ``list`` reads on when the circles storage found were not all shown, to fill its page.
+FILL_ROUNDS = 3
 ANSWERED_PRIVATELY = (c.Info, c.Next, c.Journal, c.Calendar, c.Faq, c.Guide)
 
 
@@ -227,9 +230,7 @@ class CommandService:
         if isinstance(command, c.Me):
             return self._me(tx, actor, command)
         if isinstance(command, c.ListCircles):
-            joinable, total = tx.joinable(user, LIST_PAGE)
-            mine = tx.load_many(tx.circle_ids_of(user, closed=True))
-            return [Reply(user, list_message(mine, joinable, total - len(joinable), self.kits))]
+            return [Reply(user, self._list(tx, actor, command, now))]
         if isinstance(command, c.Stats):
             require_admin(actor)
             return [Reply(user, stats_message(workspace_stats(tx.tally(user.platform, user.workspace))))]
@@ -264,6 +265,22 @@ class CommandService:
         reader = actor.locale if isinstance(command, ANSWERED_PRIVATELY) else None
         decision = handle(circle, command, actor, now, self._kit(circle, reader))
         return self._apply(tx, circle, decision, now)
+
+    def _list(self, tx: Transaction, actor: Actor, command: c.ListCircles, now: datetime) -> Message:
+        """A page of the directory; the first one also shows the person's own circles."""
+        user, first = actor.user, command.after is None
+        search = directory.search(command, actor.tz, now, self.kits, self.locale)
+        shown: list[directory.Entry] = []
+        # Storage finds a little more than the filters let through (see bot/directory.py): fill the page up.
+        for _ in range(FILL_ROUNDS):
+            found, search = tx.directory(user, search, LIST_PAGE - len(shown))
+            shown += directory.entries(found, command, actor.tz, now, self.kits, self.locale)
+            if search.after is None or len(shown) == LIST_PAGE:
+                break
+        mine = tx.load_many(tx.circle_ids_of(user, closed=True)) if first else []
+        # Unfiltered, the running count says how many more there are without counting them.
+        more = tx.joinable_count(user) - len(shown) if first and not directory.filtered(command) else None
+        return list_message(command, mine, shown, more, search.after, self.kits, actor.tz, now, self.locale)
 
     def _calendar(
         self, tx: Transaction, circle: Circle, command: c.Calendar, actor: Actor, now: datetime

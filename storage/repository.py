@@ -6,7 +6,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import count
@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.circle import Circle, UserRef
-from bot.directory import meeting_columns
+from bot.directory import MINUTES_A_WEEK, Search, meeting_columns
 from bot.effects import Delivery, DirectMessage
 from bot.forming import joinable
 from bot.state import State
@@ -247,20 +247,51 @@ class Transaction:
         query = select(InvolvementRow.circle_id).where(InvolvementRow.user_key == user.key).order_by(InvolvementRow.circle_id)
         return list(self.session.exec(query).all())
 
-    def joinable(self, user: UserRef, limit: int) -> tuple[list[Circle], int]:
-        """The first ``limit`` circles of ``user``'s workspace they could join, by handle, and how many there are.
+    def directory(self, user: UserRef, search: Search, limit: int) -> tuple[list[Circle], Search]:
+        """Up to ``limit`` circles of ``user``'s workspace they could join that ``search`` finds, by handle.
 
-        Circles ``user`` is in are left out. The page walks a partial index of joinable circles;
-        the number is the workspace's running count less the user's own joinable circles.
+        Circles ``user`` is in are left out. The page walks the partial index of joinable circles,
+        which holds every column ``search`` reads, and decodes only the circles on it.
+
+        Returns:
+            The circles, and the search for the next page: ``after`` the last of them (``None``: there is none).
         """
         self.flush()
         c = CircleRow.__table__.c
-        # Their few circles as a list: the planner then counts their joinable ones by primary key.
-        theirs = list(self.session.exec(select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)).all())
-        where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY)
-        page = self.session.exec(select(c.data).where(*where, c.id.not_in(theirs)).order_by(c.handle).limit(limit)).all()
-        own = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where, c.id.in_(theirs))).one()
-        return [load_circle(data) for data in page], self._counts(user.platform, user.workspace)["joinable"] - own
+        where = [c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY,
+                 c.id.not_in(self._theirs(user))]
+        if search.after is not None:
+            where.append(c.handle > search.after)
+        if search.kit is not None:
+            where.append(c.kit_id == search.kit)
+        if search.locales:
+            named = [locale for locale in search.locales if locale is not None]
+            where.append(or_(c.locale.in_(named), *([c.locale.is_(None)] if None in search.locales else [])))
+        if search.offsets:
+            where.append(or_(*(c.utc_offset.between(low, high - 1) for low, high in search.offsets)))
+        if search.minutes:
+            # Without the reader's zone, the day is the circle's own: its meeting's local minute of the week.
+            minute = (c.week_minute + c.utc_offset + MINUTES_A_WEEK) % MINUTES_A_WEEK if search.local else c.week_minute
+            where.append(or_(*(minute.between(low, high - 1) for low, high in search.minutes)))
+        query = select(c.id, c.handle).where(*where).order_by(c.handle).limit(limit + 1)
+        found = self.session.execute(query).all()
+        page = found[:limit]
+        by_id = {circle.id: circle for circle in self.load_many([row.id for row in page])}
+        after = page[-1].handle if len(found) > limit else None
+        return [by_id[row.id] for row in page if row.id in by_id], replace(search, after=after)
+
+    def joinable_count(self, user: UserRef) -> int:
+        """How many circles of ``user``'s workspace they could join: the running count, less their own joinable ones."""
+        self.flush()
+        c = CircleRow.__table__.c
+        where = (c.platform == user.platform, c.workspace == user.workspace, JOINABLE_ONLY,
+                 c.id.in_(self._theirs(user)))
+        own = self.session.exec(select(func.count()).select_from(CircleRow.__table__).where(*where)).one()
+        return self._counts(user.platform, user.workspace)["joinable"] - own
+
+    def _theirs(self, user: UserRef) -> list[str]:
+        """The circles ``user`` is in, as a list: the planner then checks their few ids on an index, not by a join."""
+        return list(self.session.exec(select(MembershipRow.circle_id).where(MembershipRow.user_key == user.key)).all())
 
     def tally(self, platform: str, workspace: str) -> Tally:
         """The workspace's statistics, from its running counts (no circle is read)."""

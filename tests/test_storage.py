@@ -10,6 +10,7 @@ from dbfixtures import database_url, engine, pg_schema  # noqa: F401  (fixtures)
 from sqlalchemy import inspect
 
 from bot.circle import Circle, Kind, Member, Occurrence, Role, Slot, UserRef
+from bot.directory import Search
 from bot.effects import DirectMessage, Message, PostToCircle
 from bot.i18n import _
 from bot.state import State
@@ -118,7 +119,7 @@ def test_the_running_counts_follow_every_save_and_vanish_with_a_rollback(engine)
         raise RuntimeError("rolled back")
     with store.transaction() as tx:
         tally = tx.tally("slack", "T1")
-        joinable, total = tx.joinable(CAROL, 20)
+        (joinable, _next), total = tx.directory(CAROL, Search(), 20), tx.joinable_count(CAROL)
     assert tally.circles.value == 2 and [(s, n.value) for s, n in tally.by_state] == [(State.FORMING, 1), (State.CLOSED, 1)]
     assert [c.handle for c in joinable] == ["crew"] and total == 1
 

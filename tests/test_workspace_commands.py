@@ -18,7 +18,8 @@ from requesting import run
 from test_service import T0, person, say, service  # noqa: F401  (service is a fixture)
 
 import storage.repository
-from bot.forming import LIST_PAGE, circle_id
+from bot.directory import LIST_PAGE
+from bot.forming import circle_id
 from bot.stats import week_figures
 from storage.codec import dump_circle
 from storage.database import upgrade

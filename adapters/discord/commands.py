@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from enum import IntEnum
 
+from bot.directory import BANDS
 from bot.grammar import PREFIX, SUBCOMMANDS, Subcommand
 from bot.i18n import Param, Weekday, _, render
 from bot.people import LANGUAGES
@@ -105,16 +106,27 @@ class Option:
 
 CIRCLE = Option("circle", _("which circle (default: the one you are in, or your only one)"), shape=Shape.CIRCLE,
                 autocomplete=True)
-DAY = Option("day", _("weekday of the meeting"), required=True,
-             choices=tuple((Weekday(n), day) for n, day in enumerate(WEEKDAYS)))
+DAY_CHOICES = tuple((Weekday(n), day) for n, day in enumerate(WEEKDAYS))
+DAY = Option("day", _("weekday of the meeting"), required=True, choices=DAY_CHOICES)
 TIME = Option("time", _("local time of the meeting, HH:MM (e.g. 17:00 or 18:45)"), required=True, max_length=5)
 ANSWERS = 4000  # Discord: characters of a string option or a modal value
 LANGUAGE_CHOICES = tuple((name, code) for code, name in LANGUAGES.items())
+BAND_CHOICES = (*((band.name, key) for key, band in BANDS.items()), (_("near my time zone"), "near"))
+HANDLE = 40  # characters of a circle's handle
 
 #: Options of each subcommand, in the order their values appear in the grammar line.
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "help": (),
-    "list": (),
+    "list": (
+        Option("kit", _("only circles on this kit"), shape=Shape.NAMED, autocomplete=True),
+        Option("band", _("only circles in this part of the world, or near your time zone"), shape=Shape.NAMED,
+               choices=BAND_CHOICES),
+        Option("language", _("only circles in this language"), shape=Shape.NAMED, choices=LANGUAGE_CHOICES),
+        Option("day", _("only circles meeting on this weekday, in your time zone"), shape=Shape.NAMED,
+               choices=DAY_CHOICES),
+        Option("after", _("the next page: the circle the last page ended with"), shape=Shape.NAMED,
+               max_length=HANDLE),
+    ),
     "stats": (),
     "export": (),
     "new": (

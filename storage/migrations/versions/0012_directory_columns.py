@@ -53,7 +53,8 @@ def _meeting(data: dict) -> tuple[int, int]:
 
 def upgrade() -> None:
     # The defaults only stand in until the backfill below (as 0004's do).
-    op.add_column("circles", sa.Column("kit_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default=""))
+    op.add_column("circles", sa.Column("kit_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False,
+                                       server_default=""))
     op.add_column("circles", sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
     for name in ("week", "utc_offset", "week_minute"):
         op.add_column("circles", sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
@@ -84,7 +85,8 @@ def upgrade() -> None:
         after = rows[-1].id
 
     op.drop_index("ix_circles_joinable", table_name="circles")
-    op.create_index("ix_circles_joinable", "circles", NEW_COLUMNS, postgresql_where=JOINABLE_ONLY, sqlite_where=JOINABLE_ONLY)
+    op.create_index("ix_circles_joinable", "circles", NEW_COLUMNS, postgresql_where=JOINABLE_ONLY,
+                    sqlite_where=JOINABLE_ONLY)
 
 
 def downgrade() -> None:
@@ -93,4 +95,5 @@ def downgrade() -> None:
         for name in ("week_minute", "utc_offset", "week", "locale", "kit_id"):
             batch_op.drop_column(name)
     # After the batch: SQLite's copies the table, and would copy the index without its WHERE.
-    op.create_index("ix_circles_joinable", "circles", OLD_COLUMNS, postgresql_where=JOINABLE_ONLY, sqlite_where=JOINABLE_ONLY)
+    op.create_index("ix_circles_joinable", "circles", OLD_COLUMNS, postgresql_where=JOINABLE_ONLY,
+                    sqlite_where=JOINABLE_ONLY)
