@@ -274,6 +274,26 @@ class LifeEvent:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Someone in line for a seat in a full circle (bot/waitlist.py); the line is in the order they came."""
+
+    user: UserRef
+    name: str
+    at: datetime
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class SeatOffer:
+    """A freed seat held for the first in line until ``until``; nobody else may take it meanwhile."""
+
+    user: UserRef
+    name: str
+    until: datetime
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
 class Anchor:
     """The meeting date of one week; the weeks after it follow at the kit's cadence."""
 
@@ -309,6 +329,8 @@ class Circle:
         handover_to: the member the moderator role is offered to, until they answer.
         merge_into: the id of the circle its moderator asked to take its members in, until that circle's
             moderator answers (bot/safety.py).
+        waitlist: people waiting for a seat, first in line first (bot/waitlist.py).
+        seat_offers: freed seats held for people from the waitlist, until they answer or the offer lapses.
     """
 
     id: str
@@ -344,6 +366,8 @@ class Circle:
     calendar_sequence: int = 0
     handover_to: UserRef | None = None
     merge_into: str | None = None
+    waitlist: tuple[Waiting, ...] = ()
+    seat_offers: tuple[SeatOffer, ...] = ()
 
     @property
     def moderator(self) -> Member | None:
@@ -353,16 +377,27 @@ class Circle:
         return next((m for m in self.members if m.user == user), None)
 
     @property
+    def open_seats(self) -> int:
+        """Seats nobody has: neither a member nor someone a seat is held for."""
+        return self.capacity - len(self.members) - len(self.seat_offers)
+
+    @property
     def is_full(self) -> bool:
-        return len(self.members) >= self.capacity
+        return self.open_seats <= 0
+
+    def waiting(self, user: UserRef) -> Waiting | None:
+        return next((w for w in self.waitlist if w.user == user), None)
+
+    def seat_offer(self, user: UserRef) -> SeatOffer | None:
+        return next((o for o in self.seat_offers if o.user == user), None)
 
     def removed(self, user: UserRef) -> bool:
         return any(r.user == user for r in self.removals)
 
     @property
     def next_wake(self) -> datetime | None:
-        """The next timetable step or care reminder, whichever comes first (care outlasts the run)."""
-        moments = [e.planned.at for e in self.life_events if e.planned]
+        """The next timetable step, care reminder or lapse of a held seat, whichever comes first (care outlasts the run)."""
+        moments = [e.planned.at for e in self.life_events if e.planned] + [o.until for o in self.seat_offers]
         if self.plan:
             moments.append(self.plan[0].at)
         return min(moments, default=None)

@@ -119,12 +119,26 @@ class ModeratorCommand(CircleCommand):
 
 @dataclass(frozen=True)
 class Join(CircleCommand):
-    pass
+    """Join a circle, or take the seat held for you from its waitlist (bot/waitlist.py).
+
+    Attributes:
+        waitlist: when it is full, wait in line for a seat (``join <circle> waitlist``).
+        held: only take a seat held for you (the offer's button): refused when none is.
+    """
+
+    waitlist: bool = False
+    held: bool = False
 
 
 @dataclass(frozen=True)
 class Leave(CircleCommand):
-    pass
+    """Leave a circle; someone only waiting leaves its waitlist, or passes the seat held for them.
+
+    Attributes:
+        waiting: only give up a place in line or a held seat (the offer's button), never a membership.
+    """
+
+    waiting: bool = False
 
 
 @dataclass(frozen=True)

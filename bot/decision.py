@@ -175,6 +175,10 @@ def quiet_hours(circle: Circle, effect: Effect, now: datetime) -> Effect:
     """Hold a DM back until the end of its recipient's quiet hours, in their own zone."""
     if not isinstance(effect, DirectMessage):
         return effect
-    member = circle.member(effect.to)
-    tz = (member.tz if member else None) or circle.tz
-    return replace(effect, not_before=after_quiet_hours(now, tz))
+    return replace(effect, not_before=after_quiet_hours(now, person_tz(circle, effect.to)))
+
+
+def person_tz(circle: Circle, user: UserRef) -> str:
+    """The zone ``user`` reads ``circle``'s DMs in: theirs as a member or on its waitlist, else the circle's."""
+    known = circle.member(user) or circle.waiting(user) or circle.seat_offer(user)
+    return (known.tz if known else None) or circle.tz

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import calendar, care, checkins, drift, faq, moderators, privacy, progress, running, safety, sharing
+from bot import calendar, care, checkins, drift, faq, moderators, privacy, progress, running, safety, sharing, waitlist
 from bot import commands as c
 from bot import messages as m
 from bot.circle import (
@@ -71,7 +71,7 @@ def handle(circle: Circle, command: c.CircleCommand, actor: Actor, now: datetime
     """
     require_allowed(circle, command, actor)
     out = Out(circle.id, f"r{circle.revision + 1}")
-    after = HANDLERS[type(command)](circle, command, Context(actor, now, kit), out)
+    after = waitlist.settled(HANDLERS[type(command)](circle, command, Context(actor, now, kit), out), kit, now, out)
     if after != circle:
         # What the person sees of their circles changed: their home view (Slack's App Home) follows.
         out.add(lambda key: RefreshHome(key, circle.id, actor.user))
@@ -94,7 +94,7 @@ def forget(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, kit
     after = privacy.forgotten(circle, user, anonymous, now, out)
     if kit is not None:
         safety.grew_small(circle, after, kit, out)
-        after = care.helpers_changed(circle, after, kit, now)
+        after = care.helpers_changed(circle, waitlist.settled(after, kit, now, out), kit, now)
     return _finish(circle, after, out, now)
 
 
@@ -144,7 +144,7 @@ def _fire(circle: Circle, kit: Kit, occurrence: Occurrence, out: Out) -> Circle:
 
 
 def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
-    """Carry out every occurrence and care reminder due at ``now``, oldest first.
+    """Carry out every occurrence and care reminder due at ``now``, oldest first, and the waitlist's turns.
 
     An occurrence more than ``grace`` late (the process was down) still moves
     the circle along — its week, graduation — but sends nothing: its key is
@@ -165,5 +165,9 @@ def tick(circle: Circle, kit: Kit, now: datetime, grace: timedelta) -> Decision:
     circle, reminders, late = care.remind(circle, kit, now, grace)
     effects.extend(reminders)
     skipped.extend(late)
+    # Seats whose day ran out go to the next in line; week 2's exercise closes the line.
+    seats = Out(circle.id, f"r{before.revision + 1}")
+    circle = waitlist.settled(waitlist.lapsed(circle, now, seats), kit, now, seats)
+    effects.extend(seats.effects)
     out = Out(circle.id, "tick", effects)
     return _finish(before, calendar.sequenced(before, circle, kit), out, now, tuple(skipped))

@@ -22,7 +22,7 @@ from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime
 from typing import Any, get_args, get_origin, get_type_hints
 
-from bot import care
+from bot import care, waitlist
 from bot import messages as m
 from bot.circle import Circle, UserRef
 from bot.decision import Out
@@ -106,6 +106,7 @@ def forgotten(circle: Circle, user: UserRef, anonymous: UserRef, now: datetime, 
     Raises:
         CircleError: ``user`` moderates the circle and others remain in it.
     """
+    circle = waitlist.without(circle, user)  # the seat held for them goes to the next in line (bot/engine.py)
     member = circle.member(user)
     if member:
         circle = departed(circle, member, out)

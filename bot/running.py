@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot import commands as c
 from bot import messages as m
+from bot import waitlist
 from bot.circle import (
     Anchor,
     Attendance,
@@ -33,9 +34,10 @@ from kits.schema import Kit
 
 
 def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
-    if circle.member(ctx.actor.user):
+    user = ctx.actor.user
+    if circle.member(user):
         raise CircleError(_("You are already in \u201c{name}\u201d.", name=circle.name))
-    if circle.removed(ctx.actor.user):
+    if circle.removed(user):
         raise CircleError(
             _(
                 "You were removed from \u201c{name}\u201d, so you cannot join it again. See {command} for other circles.",
@@ -44,21 +46,30 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
             )
         )
     require_state(circle, (State.FORMING, State.ACTIVE), _("join"))
-    if circle.is_full:
+    if circle.seat_offer(user):  # the seat held for them from the waitlist
+        circle = waitlist.without(circle, user)
+    elif cmd.held:
         raise CircleError(
             _(
-                "\u201c{name}\u201d is full ({capacity} people). Try {command} for others.",
+                "No seat in \u201c{name}\u201d is held for you now; the offer may have passed to the next person. "
+                "See {command} for circles you can join.",
                 name=circle.name,
-                capacity=circle.capacity,
                 command=hint("list"),
             )
         )
-    circle = circle.with_member(Member(ctx.actor.user, ctx.actor.name, Role.MEMBER, ctx.now, ctx.actor.tz))
-    out.add(lambda key: AddToSpace(key, circle.id, ctx.actor.user))
+    elif circle.is_full and cmd.waitlist:
+        return waitlist.wait(circle, ctx, out)
+    elif circle.is_full:
+        if circle.waiting(user):
+            return waitlist.wait(circle, ctx, out)  # tells them their place
+        out.reply(user, waitlist.full_answer(circle))
+        return circle
+    circle = circle.with_member(Member(user, ctx.actor.name, Role.MEMBER, ctx.now, ctx.actor.tz))
+    out.add(lambda key: AddToSpace(key, circle.id, user))
     out.post(m.plain(_("{name} joined the circle. Welcome!", name=ctx.actor.name)))
     slot = m.slot_for(circle, reader_tz(circle, ctx), next_meeting(circle, ctx.kit, ctx.now))
     out.reply(
-        ctx.actor.user,
+        user,
         m.plain(
             _("You joined \u201c{name}\u201d. It meets {slot}.", name=circle.name, slot=slot),
             m.state_line(circle),
@@ -91,6 +102,10 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
 
 
 def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
+    if cmd.waiting or circle.member(ctx.actor.user) is None and (
+        circle.waiting(ctx.actor.user) or circle.seat_offer(ctx.actor.user)
+    ):
+        return waitlist.left(circle, ctx.actor.user, out)
     member = require_member(circle, ctx)
     circle = departed(circle, member, out)
     out.reply(ctx.actor.user, m.plain(_("You left \u201c{name}\u201d. Take care.", name=circle.name)))
@@ -112,7 +127,7 @@ def _info(circle: Circle, cmd: c.Info, ctx: Context, out: Out) -> Circle:
                 _("Kit: {kit}. Meets {slot}.", kit=ctx.kit.name, slot=m.slot_for(circle, viewer_tz, upcoming)),
                 _(
                     "{free} of {capacity} places free; {state}",
-                    free=circle.capacity - len(circle.members),
+                    free=max(circle.open_seats, 0),
                     capacity=circle.capacity,
                     state=m.state_line(circle),
                 ),

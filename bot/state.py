@@ -152,7 +152,7 @@ PERMISSIONS: dict[str, Rule] = {
     # Finding and joining
     "Join": _rule({Party.OUTSIDER, Party.ADMIN}, {F, A}, _("join")),
     "Info": _rule(set(Party), EVERY_STATE, _("see it")),  # outsiders see only what they need to decide to join
-    "Leave": _rule(MEMBERS, OPEN_STATES, _("leave")),
+    "Leave": _rule(set(Party), OPEN_STATES, _("leave")),  # someone only waiting leaves the waitlist
     "Next": _rule(MEMBERS, {A, P, G, U}, _("see what comes next")),
     # The weekly rhythm
     "CheckInCommand": _rule(MEMBERS, {A}, _("check in")),

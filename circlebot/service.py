@@ -29,6 +29,7 @@ from bot.actions import command_of, decode_action
 from bot.circle import Actor, Circle
 from bot.effects import (DELIVERY_TYPES, RESPONSE_TYPES, SCHEDULING_TYPES, Delivery, DirectMessage, Message, Reply,
                          Response, ToldOfClosedDms)
+from bot.decision import person_tz
 from bot.engine import Decision, create_circle, forget, handle, list_message, merge_answered
 from bot.errors import CircleError
 from bot.directory import LIST_PAGE
@@ -453,8 +454,8 @@ def apply_decision(tx: Transaction, before: Circle | None, decision: Decision, n
     def reader(effect: Delivery) -> tuple[str, str]:
         if not isinstance(effect, DirectMessage):
             return circle_locale, after.tz
-        member, person = after.member(effect.to), people.get(effect.to.key)
-        tz = (person.tz if person else None) or (member.tz if member else None) or after.tz
+        person = people.get(effect.to.key)
+        tz = (person.tz if person else None) or person_tz(after, effect.to)
         return (person.locale or person.platform_locale if person else None) or circle_locale, tz
 
     tx.enqueue(deliveries, now, platform=after.platform, reader=reader)

@@ -83,7 +83,7 @@ def circle_columns(circle: Circle) -> dict:
         handle=circle.handle,
         name=circle.name,
         state=circle.state.value,
-        open_seats=circle.capacity - len(circle.members),
+        open_seats=circle.open_seats,
         started=started(circle),
         graduated=graduated(circle),
         next_wake_at=circle.next_wake,
@@ -114,6 +114,7 @@ def same_counts(before: Circle, after: Circle) -> bool:
         same_week_figures(before, after)
         and before.state is after.state
         and before.capacity == after.capacity
+        and before.seat_offers is after.seat_offers  # a held seat is not joinable
         and started(before) == started(after)
         and graduated(before) == graduated(after)
     )
@@ -402,6 +403,9 @@ class Transaction:
             self._updates.append(dict(values, b_id=circle.id, b_revision=previous_revision))
         self._count(circle, before)
         self.known[circle.id] = circle
+        # Someone waiting for a seat is in the circle's data too: export and forget-me find it by this row.
+        waiting = {w.user.key for w in circle.waitlist} - ({w.user.key for w in before.waitlist} if before else set())
+        self._insert_new_rows(InvolvementRow, [dict(user_key=key, circle_id=circle.id) for key in sorted(waiting)])
         if not members_changed:
             return
         wanted = {m.user.key for m in circle.members}

@@ -166,3 +166,29 @@ async def test_a_message_reported_from_its_menu_reaches_the_moderator_and_admins
     typed = await reply_of(fake, await fake.slash("carol", "report", circle="crew", member=str(fake.person("dan").id),
                                                   what="again"))
     assert "Dan is not told" in typed
+
+
+async def test_a_full_circles_waitlist_button_and_a_seat_offer_work_in_discord(fake, bot):
+    """Dan finds Crew full: its button puts him in line; Carol leaves; his DM's "Take the seat" gives him her place."""
+    from adapters.discord.deliveries import DiscordDeliveries
+    from scheduler.delivery import deliver_due_messages
+
+    await reply_of(fake, await fake.slash("alice", "new", name="Crew", kit="starter", timezone="UTC", day="tue",
+                                          time="17:00", places=3))
+    for who in ("bob", "carol"):
+        await reply_of(fake, await fake.slash(who, "join", circle="crew"))
+    (full,) = await fake.followup(await fake.slash("dan", "join", circle="crew"))
+    assert "is full (3 people)" in full["content"]
+    waited = await fake.click("dan", {**full, "channel_id": str(fake.channel_id)})
+    assert "You are number 1 in line" in (await fake.followup(waited))[0]["content"]
+    await reply_of(fake, await fake.slash("carol", "leave", circle="crew"))
+    await deliver_due_messages(bot.app.outbox, DiscordDeliveries(bot.http, bot.home_channel), bot.clock.now())
+    (offer,) = [m for m in fake.dms_to("dan") if "Take the seat" in str(m.get("components"))]
+    take = next(b["custom_id"] for row in offer["components"] for b in row["components"] if b["label"] == "Take the seat")
+    refused = await fake.click("carol", offer, take)  # someone else's press takes nothing, even the one who left
+    assert "No seat in \u201cCrew\u201d is held for you now" in (await fake.followup(refused))[0]["content"]
+    taken = await fake.click("dan", offer, take)
+    assert "You joined \u201cCrew\u201d" in (await fake.followup(taken))[0]["content"]
+    with bot.app.store.transaction() as tx:
+        crew = tx.find("discord", str(fake.guild_id), "crew")
+    assert [m.name.lower() for m in crew.members] == ["alice", "bob", "dan"] and not crew.seat_offers

@@ -173,8 +173,9 @@ def test_join_twice_is_refused(new_circle, career, ben, t0):
 def test_full_circle_refuses_to_join(new_circle, career, members, t0):
     circle = new_circle(joined=2, capacity=3)
     assert circle.is_full
-    text = error_of(engine.handle, circle, c.Join(None), members[2], t0, career)
-    assert text == "\u201cTuesday crew\u201d is full (3 people). Try /circle list for others."
+    refused = engine.handle(circle, c.Join(None), members[2], t0, career)
+    assert refused.circle == circle  # it offers its waitlist instead (tests/test_waitlist.py)
+    assert render(of_type(refused, Reply)[0].message.lines[0]) == "\u201cTuesday crew\u201d is full (3 people)."
     # After someone leaves there is room again.
     circle = engine.handle(circle, c.Leave(None), members[0], t0, career).circle
     assert engine.handle(circle, c.Join(None), members[2], t0, career).circle.member(members[2].user)

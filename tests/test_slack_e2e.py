@@ -407,3 +407,29 @@ async def test_a_message_reported_with_the_shortcut_reaches_the_moderator_and_ad
     before = dms(fake, ALICE)
     await world.shortcut(CAROL, said, channel_id, REPORT_SHORTCUT)
     assert dms(fake, ALICE) == before
+
+
+async def test_a_full_circle_offers_its_waitlist_and_a_freed_seat_is_taken_with_the_button(world, fake):
+    """Dan finds "Crew" full and waits; Carol leaves; Dan's private offer's button gives him her seat, nobody else."""
+    dan, eve = "U0DAN", "U0EVE"
+    fake.add_user(dan, "dan", "America/New_York", "en-US")
+    fake.add_user(eve, "eve", "Europe/London", "en-GB")
+    await world.command(ALICE, 'new "Crew" starter Europe/London tue 17:00 3')
+    for user in (BOB, CAROL):
+        await world.command(user, "join crew")
+    full = world.answers(await world.command(dan, "join crew"))
+    assert "is full (3 people)" in full and "Join the waitlist" in full and "/circle join crew waitlist" in full
+    assert "number 1 in line" in world.answers(await world.command(dan, "join crew waitlist"))
+    channel = fake.channel_named("crew")
+    await world.command(CAROL, "leave", channel=channel.id)
+    assert fake.im_of(dan) is None  # 04:00 in New York: the offer waits for his morning, and so does its day
+    await world.advance(timedelta(hours=5))
+    (offer,) = [m for m in fake.im_of(dan).messages if "Take the seat" in text_of(m)]
+    assert "It is held for you until Tue 2 Feb 2027 08:00 (America/New_York)." in text_of(offer)
+    # Someone else pressing Dan's button is refused kindly and takes nothing.
+    refused = world.answers(await world.press(eve, offer, "Take the seat", channel=fake.im_of(dan).id))
+    assert "No seat in \u201cCrew\u201d is held for you now" in refused
+    assert eve not in channel.members
+    await world.press(dan, offer, "Take the seat", channel=fake.im_of(dan).id)
+    assert dan in channel.members
+    assert any("dan joined the circle" in text_of(m) for m in world.posts(channel))
