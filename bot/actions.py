@@ -54,7 +54,6 @@ class Verb(str, enum.Enum):
     STOP_REMINDERS = "sp"  # item: the member whose reminders stop
     TAKE_ROLE = "mt"  # accept the moderator role offered
     DECLINE_ROLE = "md"
-    WAIT = "wl"  # join a full circle's waitlist
     TAKE_SEAT = "ts"  # take the seat held for you (refused when none is)
     PASS_SEAT = "ps"  # pass it to the next in line (never leaves a circle you are in)
 
@@ -148,7 +147,6 @@ ACTION_COMMANDS: dict[Verb, Callable[[Action, tuple[str, ...]], c.Command]] = {
     Verb.STOP_REMINDERS: lambda a, answers: c.StopHelping(a.circle_id, a.item),
     Verb.TAKE_ROLE: lambda a, answers: c.AnswerHandOver(a.circle_id, yes=True),
     Verb.DECLINE_ROLE: lambda a, answers: c.AnswerHandOver(a.circle_id, yes=False),
-    Verb.WAIT: lambda a, answers: c.Join(a.circle_id, waitlist=True),
     Verb.TAKE_SEAT: lambda a, answers: c.Join(a.circle_id, held=True),
     Verb.PASS_SEAT: lambda a, answers: c.Leave(a.circle_id, waiting=True),
 }
