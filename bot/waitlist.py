@@ -3,11 +3,11 @@
 Someone who joins a full circle is put in line for it at once: they asked for
 this very circle, and ``leave`` takes them out of the line again. When a seat
 frees up (someone leaves, is removed or is forgotten) while the waitlist is
-open, it is held for the first in line: a private offer with a button and a
-day to take it (``join``) or pass (``leave``). Nobody else may take a held seat. A pass, or the day running out
-(on the clock: an offer's deadline is one of the circle's ``next_wake``
-moments), offers it to the next in line; once nobody waits, the seat is open to
-anyone again.
+open, it is held for the first in line: a private offer with a button and a day
+to take it (``join``) or pass (``leave``). Nobody else may take a held seat. A
+pass, or the day running out (on the clock: an offer's deadline is one of the
+circle's ``next_wake`` moments), offers it to the next in line; once nobody
+waits, the seat is open to anyone again.
 
 The waitlist is open while the circle forms or runs its first week (``week`` is
 below :data:`CLOSES_AT_WEEK`): once week 2's exercise goes out, a newcomer
