@@ -33,12 +33,12 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, time as clock_time
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from bench import DEFAULT_CIRCLES, DEFAULT_DB, DEFAULT_PG
 from bench.commands import percentile
 from bench.seed import (CHUNK, PLATFORM, STARTED, TEMPLATE_NAME, WORKSPACE, Copier, _template_actor, circle_rows,
-                        person, reset)
+                        finish, person, reset)
 from bot import commands as c
 from bot import engine as core
 from bot.circle import Actor, Circle, Slot, UserRef
@@ -48,7 +48,7 @@ from bot.inputs import Request, Typed
 from circlebot.service import CommandService
 from kits import builtin_kits
 from storage.database import make_engine
-from storage.models import CircleRow, InvolvementRow, MembershipRow, WorkspaceCountRow
+from storage.models import CircleRow, InvolvementRow, MembershipRow
 from storage.repository import Store, workspace_counts
 
 #: Their own database and schema: neither this run nor the other benchmarks' seeding disturbs the other.
@@ -119,13 +119,7 @@ def seed(url: str, circles: int) -> dict:
                 flush()
     if rows:
         flush()
-    with engine.begin() as connection:
-        connection.execute(insert(WorkspaceCountRow.__table__), [
-            dict(platform=PLATFORM, workspace=WORKSPACE, figure=figure, count=count) for figure, count in totals.items()
-        ])
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
-    engine.dispose()
+    finish(engine, totals)
     return dict(circles=circles, templates=len(made), seconds=time.perf_counter() - started)
 
 

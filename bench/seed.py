@@ -29,6 +29,7 @@ import argparse
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -204,6 +205,18 @@ def reset(url: str) -> Engine:
     return engine
 
 
+def finish(engine: Engine, totals: Mapping[str, int]) -> None:
+    """Store the workspace's running counts, gather the planner's statistics and let go of the engine."""
+    with engine.begin() as connection:
+        connection.execute(insert(WorkspaceCountRow.__table__), [
+            dict(platform=PLATFORM, workspace=WORKSPACE, figure=figure, count=count) for figure, count in totals.items()
+        ])
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # A live database has statistics; give the planner the same (autovacuum would, soon after a load).
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 def seed(url: str, circles: int, week: int = 8) -> dict:
     started = time.perf_counter()
     engine = reset(url)
@@ -240,14 +253,7 @@ def seed(url: str, circles: int, week: int = 8) -> dict:
     for template_circle, copies in ((running, circles), (forming, forming_count(circles))):
         for figure, count in workspace_counts(template_circle).items():
             totals[figure] += count * copies
-    with engine.begin() as connection:
-        connection.execute(insert(WorkspaceCountRow.__table__), [
-            dict(platform=PLATFORM, workspace=WORKSPACE, figure=figure, count=count) for figure, count in totals.items()
-        ])
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        # A live database has statistics; give the planner the same (autovacuum would, soon after a load).
-        connection.execute(text("ANALYZE"))
-    engine.dispose()
+    finish(engine, totals)
     return {**counts, "week": week, "json_bytes": len(dump_circle(running)), "seconds": time.perf_counter() - started}
 
 

@@ -57,7 +57,6 @@ class Verb(str, enum.Enum):
     CLOSE = "cl"  # the moderator of a circle grown small closes it
     MERGE_YES = "gy"  # item: the handle of the small circle whose members are taken in
     MERGE_NO = "gn"
-    WAIT = "wl"  # join a full circle's waitlist
     TAKE_SEAT = "ts"  # take the seat held for you (refused when none is)
     PASS_SEAT = "ps"  # pass it to the next in line (never leaves a circle you are in)
 
@@ -154,7 +153,6 @@ ACTION_COMMANDS: dict[Verb, Callable[[Action, tuple[str, ...]], c.Command]] = {
     Verb.CLOSE: lambda a, answers: c.Close(a.circle_id),
     Verb.MERGE_YES: lambda a, answers: c.AnswerMerge(a.circle_id, a.item, yes=True),
     Verb.MERGE_NO: lambda a, answers: c.AnswerMerge(a.circle_id, a.item, yes=False),
-    Verb.WAIT: lambda a, answers: c.Join(a.circle_id, waitlist=True),
     Verb.TAKE_SEAT: lambda a, answers: c.Join(a.circle_id, held=True),
     Verb.PASS_SEAT: lambda a, answers: c.Leave(a.circle_id, waiting=True),
 }

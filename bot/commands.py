@@ -119,14 +119,12 @@ class ModeratorCommand(CircleCommand):
 
 @dataclass(frozen=True)
 class Join(CircleCommand):
-    """Join a circle, or take the seat held for you from its waitlist (bot/waitlist.py).
+    """Join a circle (in line for a seat when it is full), or take the seat held for you (bot/waitlist.py).
 
     Attributes:
-        waitlist: when it is full, wait in line for a seat (``join <circle> waitlist``).
         held: only take a seat held for you (the offer's button): refused when none is.
     """
 
-    waitlist: bool = False
     held: bool = False
 
 

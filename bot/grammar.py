@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from bot import commands as c
@@ -69,13 +69,6 @@ def _join_like(cls: type) -> Callable[[str | None, list[str]], c.Command]:
         return cls(circle or (args[0].lstrip("#") if args else None))
 
     return build
-
-
-def _join(circle: str | None, args: list[str]) -> c.Command:
-    """``join career``, ``join #career``; ``waitlist`` after it waits in line when the circle is full."""
-    # ``join waitlist`` alone names a circle called that.
-    waitlist = len(args) == (1 if circle else 2) and args[-1].lower() == "waitlist"
-    return replace(_join_like(c.Join)(circle, args[:-1] if waitlist else args), waitlist=waitlist)
 
 
 #: The filters ``list`` takes, by the words people use for them, and how each value is read.
@@ -425,8 +418,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             c.Stats,
             lambda circle, args: c.Stats(),
         ),
-        Subcommand("join", "join <circle> [waitlist]", _("join an open circle, or wait in line for a seat in a full one"),
-                   c.Join, _join),
+        Subcommand("join", "join <circle>", _("join an open circle, or wait in line for a seat in a full one"),
+                   c.Join, _join_like(c.Join)),
         Subcommand("leave", "leave [#circle]", _("leave a circle, or its waitlist"), c.Leave, _no_args(c.Leave)),
         Subcommand("info", "info [circle]", _("members, week and what comes next"), c.Info, _join_like(c.Info)),
         Subcommand("next", "next [#circle]", _("this week's exercise, your commitment, the next meeting"), c.Next, _no_args(c.Next)),

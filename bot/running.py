@@ -57,13 +57,8 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
                 command=hint("list"),
             )
         )
-    elif circle.is_full and cmd.waitlist:
+    elif circle.is_full:  # they asked for this very circle: in line at once (``leave`` undoes it)
         return waitlist.wait(circle, ctx, out)
-    elif circle.is_full:
-        if circle.waiting(user):
-            return waitlist.wait(circle, ctx, out)  # tells them their place
-        out.reply(user, waitlist.full_answer(circle))
-        return circle
     circle = circle.with_member(Member(user, ctx.actor.name, Role.MEMBER, ctx.now, ctx.actor.tz))
     out.add(lambda key: AddToSpace(key, circle.id, user))
     out.post(m.plain(_("{name} joined the circle. Welcome!", name=ctx.actor.name)))

@@ -1,13 +1,13 @@
 """A full circle's waitlist, and the freed seats it is offered in turn.
 
-Someone who finds a circle full may wait in line (``join <circle> waitlist``, or
-the button on the answer that it is full). When a seat frees up (someone leaves,
-is removed or is forgotten) while the waitlist is open, it is held for the first
-in line: a private offer with a button and a day to take it (``join``) or pass
-(``leave``). Nobody else may take a held seat. A pass, or the day running out
-(on the clock: an offer's deadline is one of the circle's ``next_wake``
-moments), offers it to the next in line; once nobody waits, the seat is open to
-anyone again.
+Someone who joins a full circle is put in line for it at once: they asked for
+this very circle, and ``leave`` takes them out of the line again. When a seat
+frees up (someone leaves, is removed or is forgotten) while the waitlist is
+open, it is held for the first in line: a private offer with a button and a day
+to take it (``join``) or pass (``leave``). Nobody else may take a held seat. A
+pass, or the day running out (on the clock: an offer's deadline is one of the
+circle's ``next_wake`` moments), offers it to the next in line; once nobody
+waits, the seat is open to anyone again.
 
 The waitlist is open while the circle forms or runs its first week (``week`` is
 below :data:`CLOSES_AT_WEEK`): once week 2's exercise goes out, a newcomer
@@ -59,12 +59,8 @@ def place(circle: Circle, user: UserRef) -> int:
     return next(n for n, w in enumerate(circle.waitlist, 1) if w.user == user)
 
 
-def full_answer(circle: Circle) -> Message:
-    """What someone who tries to join a full circle reads: it is full, and they may wait for a seat.
-
-    Raises:
-        CircleError: the circle has no waitlist any more (week 2 began), or its line is at its cap.
-    """
+def _require_line(circle: Circle) -> None:
+    """Refuse a newcomer in line when the waitlist is closed (week 2 began) or at its cap."""
     if not is_open(circle):
         raise CircleError(
             _(
@@ -73,23 +69,6 @@ def full_answer(circle: Circle) -> Message:
                 command=hint("list"),
             )
         )
-    _require_room(circle)
-    return Message(
-        (
-            _("\u201c{name}\u201d is full ({capacity} people).", name=circle.name, capacity=circle.capacity),
-            _(
-                "You can wait for a seat: if one frees up before its second week, it is offered privately to the first "
-                "in line. Join the waitlist with the button or {command}.",
-                command=hint("join", circle.handle, "waitlist"),
-            ),
-            _("Or try {command} for other circles.", command=hint("list")),
-        ),
-        title=_("Circle full"),
-        buttons=(Button(_("Join the waitlist"), Action(Verb.WAIT, circle.id)),),
-    )
-
-
-def _require_room(circle: Circle) -> None:
     if len(circle.waitlist) >= WAITLIST_CAP:
         raise CircleError(
             _(
@@ -102,7 +81,7 @@ def _require_room(circle: Circle) -> None:
 
 
 def wait(circle: Circle, ctx: Context, out: Out) -> Circle:
-    """Put the actor at the end of the line, and tell them their place.
+    """Put the actor, who asked to join the full ``circle``, at the end of its line, and tell them their place.
 
     Raises:
         CircleError: they already wait, the waitlist is closed, or its line is at its cap.
@@ -116,14 +95,20 @@ def wait(circle: Circle, ctx: Context, out: Out) -> Circle:
                 place=place(circle, user),
             )
         )
-    full_answer(circle)  # refuses when the circle takes nobody more
+    _require_line(circle)
     circle = replace(circle, waitlist=(*circle.waitlist, Waiting(user, ctx.actor.name, ctx.now, ctx.actor.tz)))
     out.reply(
         user,
         m.plain(
-            _("You are number {place} in line for a seat in \u201c{name}\u201d.", place=len(circle.waitlist), name=circle.name),
+            _(
+                "\u201c{name}\u201d is full ({capacity} people), so you are now number {place} in line for a seat.",
+                name=circle.name,
+                capacity=circle.capacity,
+                place=len(circle.waitlist),
+            ),
             _("If a seat frees up before its second week, you get a private message and a day to take it."),
             _("To leave the line: {command}.", command=hint("leave", circle=circle.handle)),
+            _("Or try {command} for other circles.", command=hint("list")),
             title=_("On the waitlist"),
         ),
     )

@@ -168,8 +168,8 @@ async def test_a_message_reported_from_its_menu_reaches_the_moderator_and_admins
     assert "Dan is not told" in typed
 
 
-async def test_a_full_circles_waitlist_button_and_a_seat_offer_work_in_discord(fake, bot):
-    """Dan finds Crew full: its button puts him in line; Carol leaves; his DM's "Take the seat" gives him her place."""
+async def test_joining_a_full_circle_and_a_seat_offer_work_in_discord(fake, bot):
+    """Dan finds Crew full and is put in line; Carol leaves; his DM's "Take the seat" gives him her place."""
     from adapters.discord.deliveries import DiscordDeliveries
     from scheduler.delivery import deliver_due_messages
 
@@ -178,9 +178,7 @@ async def test_a_full_circles_waitlist_button_and_a_seat_offer_work_in_discord(f
     for who in ("bob", "carol"):
         await reply_of(fake, await fake.slash(who, "join", circle="crew"))
     (full,) = await fake.followup(await fake.slash("dan", "join", circle="crew"))
-    assert "is full (3 people)" in full["content"]
-    waited = await fake.click("dan", {**full, "channel_id": str(fake.channel_id)})
-    assert "You are number 1 in line" in (await fake.followup(waited))[0]["content"]
+    assert "is full (3 people), so you are now number 1 in line" in full["content"] and not full.get("components")
     await reply_of(fake, await fake.slash("carol", "leave", circle="crew"))
     await deliver_due_messages(bot.app.outbox, DiscordDeliveries(bot.http, bot.home_channel), bot.clock.now())
     (offer,) = [m for m in fake.dms_to("dan") if "Take the seat" in str(m.get("components"))]

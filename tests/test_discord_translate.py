@@ -80,7 +80,6 @@ def test_the_command_reads_in_every_language_the_bot_speaks():
         (invoked("new", name="Bob's crew", kit="career", timezone="Europe/London", day="tue", time="17:45", places=4),
          "new 'Bob'\"'\"'s crew' career Europe/London tue 17:45 4", c.NewCircle),
         (invoked("join", circle="tuesday-crew"), "join tuesday-crew", c.Join),
-        (invoked("join", circle="tuesday-crew", waitlist=True), "join tuesday-crew waitlist", c.Join),
         (invoked("checkin", answers="Met everyone | I'll call Sam"), "checkin Met everyone | I'll call Sam",
          c.CheckInCommand),
         (invoked("checkin", circle="crew"), "checkin #crew", c.CheckInCommand),

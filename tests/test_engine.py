@@ -170,12 +170,13 @@ def test_join_twice_is_refused(new_circle, career, ben, t0):
     assert error_of(engine.handle, circle, c.Join(None), ben, t0, career) == "You are already in \u201cTuesday crew\u201d."
 
 
-def test_full_circle_refuses_to_join(new_circle, career, members, t0):
+def test_a_full_circle_takes_nobody_more(new_circle, career, members, t0):
     circle = new_circle(joined=2, capacity=3)
     assert circle.is_full
     refused = engine.handle(circle, c.Join(None), members[2], t0, career)
-    assert refused.circle == circle  # it offers its waitlist instead (tests/test_waitlist.py)
-    assert render(of_type(refused, Reply)[0].message.lines[0]) == "\u201cTuesday crew\u201d is full (3 people)."
+    assert refused.circle.members == circle.members  # they wait in line instead (tests/test_waitlist.py)
+    assert render(of_type(refused, Reply)[0].message.lines[0]).startswith("\u201cTuesday crew\u201d is full (3 people)")
+    circle = engine.handle(refused.circle, c.Leave(None), members[2], t0, career).circle  # out of line again
     # After someone leaves there is room again.
     circle = engine.handle(circle, c.Leave(None), members[0], t0, career).circle
     assert engine.handle(circle, c.Join(None), members[2], t0, career).circle.member(members[2].user)

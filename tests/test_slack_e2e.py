@@ -409,8 +409,8 @@ async def test_a_message_reported_with_the_shortcut_reaches_the_moderator_and_ad
     assert dms(fake, ALICE) == before
 
 
-async def test_a_full_circle_offers_its_waitlist_and_a_freed_seat_is_taken_with_the_button(world, fake):
-    """Dan finds "Crew" full and waits; Carol leaves; Dan's private offer's button gives him her seat, nobody else."""
+async def test_joining_a_full_circle_waits_in_line_and_a_freed_seat_is_taken_with_the_button(world, fake):
+    """Dan finds "Crew" full and is put in line; Carol leaves; Dan's private offer's button gives him her seat, nobody else."""
     dan, eve = "U0DAN", "U0EVE"
     fake.add_user(dan, "dan", "America/New_York", "en-US")
     fake.add_user(eve, "eve", "Europe/London", "en-GB")
@@ -418,8 +418,7 @@ async def test_a_full_circle_offers_its_waitlist_and_a_freed_seat_is_taken_with_
     for user in (BOB, CAROL):
         await world.command(user, "join crew")
     full = world.answers(await world.command(dan, "join crew"))
-    assert "is full (3 people)" in full and "Join the waitlist" in full and "/circle join crew waitlist" in full
-    assert "number 1 in line" in world.answers(await world.command(dan, "join crew waitlist"))
+    assert "is full (3 people), so you are now number 1 in line" in full and "/circle leave #crew" in full
     channel = fake.channel_named("crew")
     await world.command(CAROL, "leave", channel=channel.id)
     assert fake.im_of(dan) is None  # 04:00 in New York: the offer waits for his morning, and so does its day

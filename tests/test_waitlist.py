@@ -56,51 +56,56 @@ def full(new_circle):
 def waiting(circle, career, t0, *people):
     """``circle`` with ``people`` in its line, in that order."""
     for person in people:
-        circle = engine.handle(circle, c.Join(None, waitlist=True), person, t0, career).circle
+        circle = engine.handle(circle, c.Join(None), person, t0, career).circle
     return circle
 
 
-def test_joining_a_full_circle_offers_its_waitlist_and_changes_nothing(full, career, t0, rendered):
+def test_joining_a_full_circle_puts_them_in_line_at_once(full, career, t0, rendered):
     decision = engine.handle(full, c.Join(None), FAY, t0, career)
-    assert decision.circle == full
+    assert decision.circle.members == full.members and not decision.circle.seat_offers  # nobody joined
+    assert [w.user for w in decision.circle.waitlist] == [FAY.user]
     [reply] = of_type(decision, Reply)
-    assert rendered(reply.message).startswith("Circle full\n\u201cTuesday crew\u201d is full (5 people).")
-    assert "/circle join tuesday-crew waitlist" in rendered(reply.message)
-    assert [b.action for b in reply.message.buttons] == [Action(Verb.WAIT, full.id)]
-    assert command_of(reply.message.buttons[0].action) == c.Join(full.id, waitlist=True)
+    assert rendered(reply.message) == (
+        "On the waitlist\n"
+        "\u201cTuesday crew\u201d is full (5 people), so you are now number 1 in line for a seat.\n"
+        "If a seat frees up before its second week, you get a private message and a day to take it.\n"
+        "To leave the line: /circle leave #tuesday-crew.\n"
+        "Or try /circle list for other circles."
+    )
+    assert not reply.message.buttons
+    # Being in line is undone as simply.
+    assert not engine.handle(decision.circle, c.Leave(None), FAY, t0, career).circle.waitlist
 
 
 def test_people_wait_in_the_order_they_came_and_are_told_their_place(full, career, t0, rendered):
     circle = full
     for place, person in enumerate((FAY, GUS, HAL), 1):
-        decision = engine.handle(circle, c.Join(None, waitlist=True), person, t0 + timedelta(minutes=place), career)
+        decision = engine.handle(circle, c.Join(None), person, t0 + timedelta(minutes=place), career)
         circle = decision.circle
         [reply] = of_type(decision, Reply)
-        assert f"You are number {place} in line for a seat in \u201cTuesday crew\u201d." in rendered(reply.message)
+        assert f"so you are now number {place} in line for a seat." in rendered(reply.message)
         assert not of_type(decision, PostToCircle)  # the circle is not told who waits
     assert [w.user for w in circle.waitlist] == [FAY.user, GUS.user, HAL.user]
     assert circle.waitlist[0].tz == "America/New_York"
-    # No one twice: asking again (either way) tells them their place and changes nothing.
-    for again in (c.Join(None, waitlist=True), c.Join(None)):
-        assert error_of(engine.handle, circle, again, GUS, t0, career) == (
-            "You are already waiting for a seat in \u201cTuesday crew\u201d: number 2 in line."
-        )
+    # No one twice: asking again tells them their place and changes nothing.
+    assert error_of(engine.handle, circle, c.Join(None), GUS, t0, career) == (
+        "You are already waiting for a seat in \u201cTuesday crew\u201d: number 2 in line."
+    )
 
 
 def test_the_waitlist_has_a_cap(full, career, t0):
     people = [make_actor(f"w{n}") for n in range(WAITLIST_CAP)]
     circle = waiting(full, career, t0, *people)
     assert len(circle.waitlist) == WAITLIST_CAP
-    text = error_of(engine.handle, circle, c.Join(None, waitlist=True), FAY, t0, career)
-    assert text == ("The waitlist of \u201cTuesday crew\u201d is full too (10 people are waiting). "
-                    "Try /circle list for other circles.")
-    assert error_of(engine.handle, circle, c.Join(None), FAY, t0, career) == text
+    assert error_of(engine.handle, circle, c.Join(None), FAY, t0, career) == (
+        "The waitlist of \u201cTuesday crew\u201d is full too (10 people are waiting). Try /circle list for other circles."
+    )
 
 
 def test_a_removed_person_cannot_wait(full, career, moderator, members, t0):
     circle = engine.handle(full, c.Remove(None, "ben"), moderator, t0, career).circle
     circle = engine.handle(circle, c.Join(None), FAY, t0, career).circle  # the freed seat is taken
-    text = error_of(engine.handle, circle, c.Join(None, waitlist=True), members[0], t0, career)
+    text = error_of(engine.handle, circle, c.Join(None), members[0], t0, career)
     assert text.startswith("You were removed from \u201cTuesday crew\u201d")
 
 
@@ -119,8 +124,8 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_for_a_day(full, c
     assert [b.action.verb for b in dm.message.buttons] == [Verb.TAKE_SEAT, Verb.PASS_SEAT]
     # The seat is held: nobody else may take it, and the list does not show the circle as open.
     assert circle.open_seats == 0 and not joinable(circle)
-    decision = engine.handle(circle, c.Join(None), HAL, now, career)
-    assert decision.circle == circle and of_type(decision, Reply)[0].message.buttons[0].action.verb is Verb.WAIT
+    after = engine.handle(circle, c.Join(None), HAL, now, career).circle
+    assert after.seat_offers == circle.seat_offers and [w.user for w in after.waitlist] == [GUS.user, HAL.user]
     # The clock wakes when the offer runs out.
     assert circle.next_wake == offer.until
     assert WakeAt(circle.id, offer.until) in engine.handle(waiting(full, career, t0, FAY), c.Leave(None), members[0],
@@ -213,7 +218,7 @@ def test_the_waitlist_closes_kindly_once_week_2_begins(started_circle, run_until
     circle = engine.handle(circle, c.Leave(None), members[0], week_2, career).circle
     assert not circle.seat_offers and circle.open_seats == 1
     circle = engine.handle(circle, c.Join(None), HAL, week_2, career).circle
-    assert error_of(engine.handle, circle, c.Join(None, waitlist=True), FAY, week_2, career).startswith(
+    assert error_of(engine.handle, circle, c.Join(None), FAY, week_2, career).startswith(
         "\u201cTuesday crew\u201d is full and its weeks are under way"
     )
 

@@ -21,7 +21,6 @@ import pytest
 from requesting import run
 from sqlalchemy import func, select, text
 
-from bot.actions import Verb
 from bot.circle import Actor, UserRef
 from bot.effects import Reply
 from bot.forming import circle_id
@@ -76,8 +75,8 @@ def at_once(app, line: str) -> dict[str, list]:
     return answers
 
 
-def outcome(app, answers: dict[str, list], waitlist: bool) -> None:
-    """Exactly one of them is in, the circle never above its places, and the other was told where they stand."""
+def outcome(app, answers: dict[str, list]) -> None:
+    """Exactly one of them is in, the circle never above its places, and the other is first in line and told so."""
     with app.store.transaction() as tx:
         circle = tx.load(CREW)
         stored = tx.session.exec(select(func.count()).where(MembershipRow.circle_id == CREW)).scalar_one()
@@ -85,18 +84,11 @@ def outcome(app, answers: dict[str, list], waitlist: bool) -> None:
     [winner] = [name for name in answers if circle.member(UserRef("slack", "T1", name))]
     [loser] = [name for name in answers if name != winner]
     [told] = [render(r.message.lines[0]) for r in answers[loser] if isinstance(r, Reply)]
-    if waitlist:
-        assert [w.user.id for w in circle.waitlist] == [loser]
-        assert told == "You are number 1 in line for a seat in \u201cCrew\u201d."
-    else:
-        assert not circle.waitlist
-        assert told == "\u201cCrew\u201d is full (3 people)."
-        [reply] = [r for r in answers[loser] if isinstance(r, Reply)]
-        assert reply.message.buttons[0].action.verb is Verb.WAIT  # they may wait for a seat
+    assert [w.user.id for w in circle.waitlist] == [loser] and not circle.seat_offers
+    assert told == "\u201cCrew\u201d is full (3 people), so you are now number 1 in line for a seat."
 
 
-@pytest.mark.parametrize("waitlist", [False, True], ids=["join", "join-or-wait"])
-def test_two_people_taking_the_last_seat_at_once_one_gets_it(app, database_url, waitlist, monkeypatch):
+def test_two_people_taking_the_last_seat_at_once_one_gets_it_the_other_the_waitlist(app, database_url, monkeypatch):
     loaded, first = Transaction.load_many, []
     proved: list[bool] = []
 
@@ -110,14 +102,12 @@ def test_two_people_taking_the_last_seat_at_once_one_gets_it(app, database_url, 
         return circles
 
     monkeypatch.setattr(Transaction, "load_many", load_many)
-    line = "/circle join crew waitlist" if waitlist else "/circle join crew"
-    outcome(app, at_once(app, line), waitlist)
+    outcome(app, at_once(app, "/circle join crew"))
     if database_url.startswith("postgresql"):
         assert proved == [True], "the second command did not wait for the first one's lock"
 
 
-@pytest.mark.parametrize("waitlist", [False, True], ids=["join", "join-or-wait"])
-def test_without_the_row_lock_the_revision_check_runs_the_second_again(app, database_url, waitlist, monkeypatch):
+def test_without_the_row_lock_the_revision_check_runs_the_second_again(app, database_url, monkeypatch):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer: the second command waits for it before it reads anything")
     loaded, both_read = Transaction.load_many, threading.Barrier(2, timeout=PATIENCE)
@@ -133,6 +123,5 @@ def test_without_the_row_lock_the_revision_check_runs_the_second_again(app, data
         return circles
 
     monkeypatch.setattr(Transaction, "load_many", load_many)
-    line = "/circle join crew waitlist" if waitlist else "/circle join crew"
-    outcome(app, at_once(app, line), waitlist)
+    outcome(app, at_once(app, "/circle join crew"))
     assert sorted(reads.values()) == [1, 2]  # the second ran again, on the circle as the first left it
