@@ -82,6 +82,11 @@ def _told(circle: Circle, reporter: Member, reported: Member, admins: tuple[User
 
 def _report(circle: Circle, cmd: c.Report, ctx: Context, out: Out) -> Circle:
     reporter = require_member(circle, ctx)
+    if cmd.link and not any(x.user.id == cmd.member for x in circle.members):
+        # A message action names its author by id: the bot's own post, or someone who has left since.
+        raise CircleError(_("That message is not from a member of “{name}” now, so there is nobody to report. "
+                            "If something in the circle worries you, {command} tells your moderator privately.",
+                            name=circle.name, command=hint("struggling", circle=circle.handle)))
     reported = find_member(circle, cmd.member)
     if reported.user == reporter.user:
         raise CircleError(_("You cannot report yourself. If this week is hard, {command} tells your moderator.",
@@ -132,6 +137,8 @@ def grew_small(before: Circle, after: Circle, kit: Kit, out: Out) -> None:
                   "your members in: {command} shows them (its moderator decides, then each member does);",
                   command=hint("merge", circle=after.handle)),
                 _("\u2022 close it kindly: everyone is thanked and pointed to other circles."),
+                *([_("A freed seat is being offered to the next person on its waitlist: if they take it, the circle "
+                     "grows again.")] if after.seat_offers else []),
                 m.SEEN_BY_YOU,
             ),
             title=_("\u201c{name}\u201d has become small", name=after.name),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -87,6 +88,13 @@ def test_a_reported_message_shows_an_excerpt_and_where_it_is(crew, members, care
     report = text(first.message)
     assert "The message: \u201cword word" in report and "\u2026\u201d" in report and len(report) < 1200
     assert "Where: https://example.slack.com/archives/C1/p1" in report
+
+
+def test_a_message_not_from_a_member_is_refused_kindly(crew, members, career, t0):
+    """The bot's own post, or one by someone who has left: nobody to report, and nobody is told anything."""
+    command = c.Report(None, "B0BOT", excerpt="Week 3's exercise", link="C1/1700000000.3")
+    text = error_of(core.handle, crew, command, members[1], t0, career)
+    assert text.startswith("That message is not from a member of “") and "/circle struggling" in text
 
 
 def test_the_same_report_twice_is_one_delivery(crew, members, career, t0):
@@ -194,6 +202,16 @@ def test_a_running_circle_grown_small_offers_its_moderator_the_choice_privately(
     # A forming circle is still gathering people: nothing to offer.
     forming = core.handle(new_circle(joined=2), c.Leave(None), members[0], t0, career)
     assert not dms(forming)
+
+
+def test_the_small_circle_notice_mentions_a_seat_offered_from_its_waitlist(started_circle, moderator, members, actor,
+                                                                         career, t0):
+    circle = started_circle()  # maya, ben, cleo, dev: full at four
+    circle = core.handle(replace(circle, capacity=4), c.Join(None), actor("fay"), t0, career).circle  # fay waits
+    circle = core.handle(circle, c.Remove(None, "cleo"), moderator, t0, career).circle  # the seat is held for fay
+    two = core.handle(circle, c.Leave(None), members[2], t0, career)
+    (notice,) = [dm for dm in dms(two) if dm.to == moderator.user]
+    assert "A freed seat is being offered to the next person on its waitlist" in text(notice.message)
 
 
 def test_closing_kindly_thanks_each_member_and_only_the_moderator_may_press_it(started_circle, moderator, members,
