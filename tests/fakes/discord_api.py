@@ -658,7 +658,9 @@ class FakeDiscord:
 
     async def _open_dm(self, request, params, body):
         user_id = int(body["recipient_id"])
-        person = self.person(user_id)
+        person = next((p for p in self.people.values() if p.id == user_id), None)
+        if person is None:  # nobody this fake knows, such as a member of another guild
+            raise DiscordError(404, 10013, "Unknown User")
         channel_id = self.dm_channels.setdefault(user_id, self.snowflake())
         return {"id": str(channel_id), "type": 1, "last_message_id": None, "flags": 0, "recipients": [person.user()]}
 
