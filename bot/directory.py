@@ -18,8 +18,8 @@ from bot.circle import Circle
 from bot.errors import CircleError
 from bot.i18n import Text, Weekday, _, hint, join
 from bot.people import LANGUAGES, spoken
-from bot.plan import next_meeting
-from bot.timetable import WEEKDAYS, first_meeting_on, meeting_at, to_local
+from bot.plan import next_meeting, slot_meeting
+from bot.timetable import WEEKDAYS, to_local
 from kits.schema import Kit
 
 MINUTES_A_DAY = 24 * 60
@@ -124,8 +124,7 @@ def meeting_columns(circle: Circle) -> tuple[int, int]:
     The meeting is the slot's first at or after the circle's next wake (its run's next step),
     else after it was formed: told from the circle alone, so every save of it gives the same.
     """
-    reference = circle.next_wake or circle.created_at
-    meeting = meeting_at(circle.slot, circle.tz, first_meeting_on(circle.slot, circle.tz, reference))
+    meeting = slot_meeting(circle, circle.next_wake or circle.created_at)
     return offset_minutes(meeting, circle.tz), week_minute(meeting)
 
 
@@ -196,7 +195,7 @@ def search(command: c.ListCircles, viewer_tz: str | None, now: datetime, kits: M
 def upcoming(circle: Circle, kit: Kit | None, now: datetime) -> datetime:
     """The circle's next meeting; for one with none planned (or no kit here), the slot's next."""
     planned = next_meeting(circle, kit, now) if kit else None
-    return planned or meeting_at(circle.slot, circle.tz, first_meeting_on(circle.slot, circle.tz, now))
+    return planned or slot_meeting(circle, now)
 
 
 def matches(circle: Circle, meeting: datetime, command: c.ListCircles, viewer_tz: str | None, now: datetime,

@@ -227,7 +227,7 @@ def list_message(
             name=circle.name,
             kit=kit.name if kit else circle.kit_id,
             language=LANGUAGES.get(language, language),
-            free=circle.capacity - len(circle.members),
+            free=circle.open_seats,
             capacity=circle.capacity,
             when=m.format_when(entry.meeting, viewer_tz or circle.tz),
         )

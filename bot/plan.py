@@ -27,10 +27,15 @@ def tune_up_meeting(circle: Circle, kit: Kit, number: int) -> datetime:
     return meeting_at(circle.slot, circle.tz, on)
 
 
+def slot_meeting(circle: Circle, not_before: datetime) -> datetime:
+    """The first meeting at the circle's weekly slot that starts at or after ``not_before``, whatever its plan."""
+    return meeting_at(circle.slot, circle.tz, first_meeting_on(circle.slot, circle.tz, not_before))
+
+
 def next_meeting(circle: Circle, kit: Kit, now: datetime) -> datetime | None:
     """The next meeting: the slot's next date while the circle forms, then the planned week or tune-up."""
     if circle.state is State.FORMING:
-        return meeting_at(circle.slot, circle.tz, first_meeting_on(circle.slot, circle.tz, now))
+        return slot_meeting(circle, now)
     week = next_week(circle, kit)
     if circle.state is State.ACTIVE and circle.anchor is not None and week <= kit.length:
         return meeting(circle, kit, week)

@@ -75,6 +75,11 @@ def _join(circle: Circle, cmd: c.Join, ctx: Context, out: Out) -> Circle:
     return circle
 
 
+def closed(circle: Circle) -> Circle:
+    """``circle`` closed: nothing more is planned, and no merge is pending."""
+    return replace(circle, state=transition(circle.state, Event.CLOSE), plan=(), merge_into=None)
+
+
 def departed(circle: Circle, member: Member, out: Out) -> Circle:
     """``member`` leaves of their own accord: they lose the space, and the last one out closes the circle.
 
@@ -92,14 +97,13 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
     circle = circle.without_member(member.user)
     out.add(lambda key: RemoveFromSpace(key, circle.id, member.user))
     if not circle.members and circle.state is not State.CLOSED:
-        return replace(circle, state=transition(circle.state, Event.CLOSE), plan=())
+        return closed(circle)
     return circle
 
 
 def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
-    if cmd.waiting or circle.member(ctx.actor.user) is None and (
-        circle.waiting(ctx.actor.user) or circle.seat_offer(ctx.actor.user)
-    ):
+    user = ctx.actor.user
+    if cmd.waiting or (circle.member(user) is None and (circle.waiting(user) or circle.seat_offer(user))):
         return waitlist.left(circle, ctx.actor.user, out)
     member = require_member(circle, ctx)
     circle = departed(circle, member, out)
@@ -304,7 +308,6 @@ def _place(circle: Circle, cmd: c.Place, ctx: Context, out: Out) -> Circle:
 
 
 def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
-    state = transition(circle.state, Event.CLOSE)
     member = circle.member(ctx.actor.user)
     by_moderator = member is not None and member.role is Role.MODERATOR
     out.post(
@@ -321,7 +324,7 @@ def _close(circle: Circle, cmd: c.Close, ctx: Context, out: Out) -> Circle:
     for x in circle.members:
         if x.user != ctx.actor.user:
             out.dm(x.user, thanks, suffix=f"closed/{x.user.key}")
-    return replace(circle, state=state, plan=(), merge_into=None)
+    return closed(circle)
 
 
 def _attend(circle: Circle, cmd: c.Attend, ctx: Context, out: Out) -> Circle:

@@ -24,11 +24,10 @@ saying yes.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 from bot import commands as c
 from bot import messages as m
-from dataclasses import replace
-
 from bot.actions import Action, Verb
 from bot.circle import Circle, Member, Role, UserRef
 from bot.checkins import MAX_ANSWER
@@ -36,7 +35,8 @@ from bot.decision import Context, Out, find_member, require_member
 from bot.effects import Button, Message
 from bot.errors import CircleError
 from bot.i18n import Text, _, hint
-from bot.state import Event, State, transition
+from bot.running import closed
+from bot.state import State
 from kits.schema import Kit
 
 #: Characters of a reported message shown in the report.
@@ -152,7 +152,7 @@ def _candidates(circle: Circle, cmd: c.Merge, ctx: Context, out: Out) -> Circle:
     """The circles that could take the members in, for the moderator to choose from."""
     lines: list[Text | str] = [
         _("#{handle} \u2014 {name}, meets {slot}, {free} free places", handle=x.handle, name=x.name,
-          slot=m.slot_text(x), free=x.capacity - len(x.members))
+          slot=m.slot_text(x), free=x.open_seats)
         for x in cmd.candidates
     ]
     if lines:
@@ -175,7 +175,7 @@ def _merge(circle: Circle, cmd: c.Merge, ctx: Context, out: Out) -> Circle:
         raise CircleError(_("\u201c{other}\u201d is not a running circle of the same kit in the same week "
                             "(week {week}); only such a circle can take your members in.",
                             other=other.name, week=circle.week))
-    free = other.capacity - len(other.members)
+    free = other.open_seats
     if free < len(circle.members):
         raise CircleError(_("\u201c{other}\u201d has {free} free places; your circle needs {count}.",
                             other=other.name, free=free, count=len(circle.members)))
@@ -244,7 +244,7 @@ def merge_answered(small: Circle, into: Circle, accepted: bool, out: Out) -> Cir
     out.post(m.plain(_("Each of you is invited to go on in \u201c{other}\u201d; the invitation is in your direct "
                        "messages. Thank you all.", other=into.name),
                      title=_("\u201c{name}\u201d is closed", name=small.name)))
-    return replace(small, state=transition(small.state, Event.CLOSE), plan=(), merge_into=None)
+    return closed(small)
 
 
 HANDLERS = {

@@ -163,8 +163,8 @@ PERMISSIONS: dict[str, Rule] = {
     "Journal": _rule(MEMBERS, {A, P, G, U, C}, _("read your journal")),
     "Calendar": _rule(MEMBERS, EVERY_STATE, _("get the calendar")),
     "Progress": _rule(MEMBERS | {Party.ADMIN}, {A, P, G, U, C}, _("see the progress card")),
-    "Struggling": _rule(MEMBERS, EVERY_STATE, _("ask for support")),
-    "Report": _rule(MEMBERS, EVERY_STATE, _("report a member")),  # privately; a member's own word  # after the end too: resources still help
+    "Struggling": _rule(MEMBERS, EVERY_STATE, _("ask for support")),  # after the end too: resources still help
+    "Report": _rule(MEMBERS, EVERY_STATE, _("report a member")),  # privately; a member's own word
     # Stories: the author confirms, the moderator approves
     "Share": _rule(MEMBERS, OPEN_STATES, _("share a story")),
     "ConfirmStory": _rule(MEMBERS, EVERY_STATE, _("confirm a story")),
