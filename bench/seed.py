@@ -33,11 +33,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from urllib.parse import unquote
 
 from sqlalchemy import Engine, insert, text
 
-from bench import DEFAULT_CIRCLES, DEFAULT_DB, DUE
+from bench import DEFAULT_CIRCLES, DEFAULT_DB, DUE, schema_of
 from bot import commands as c
 from bot import engine as core
 from bot.circle import Actor, Circle, Slot, UserRef
@@ -194,13 +193,13 @@ def reset(url: str) -> Engine:
         engine = make_engine(url)
     else:
         engine = make_engine(url)
-        schema = re.search(r"search_path(?:=|%3D)([A-Za-z_][A-Za-z0-9_]*)", unquote(url))
+        schema = schema_of(url)
         with engine.begin() as connection:
             if not schema:
                 raise SystemExit("name a schema of the benchmark's own in the URL: ...?options=-csearch_path%3D<schema>")
             # The whole schema: every table any migration made goes, whatever the migrations become.
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema.group(1)}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema.group(1)}"'))
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     upgrade(engine)
     return engine
 
