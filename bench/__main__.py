@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 from bench import DEFAULT_CIRCLES
-from bench.fanout import COMMAND_P99_GOAL_MS, DATABASES, RATIO_GOAL_500, code_version
+from bench.fanout import COMMAND_P99_GOAL_MS, DATABASES, RATIO_GOAL_500, code_version, tick_process_flags
 from bench.startup import RSS_GOAL_MB, STARTUP_GOAL_S
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,9 +89,9 @@ def commands_and_startup(url: str, label: str, circles: int, samples: int, parts
                      verdict(r["seconds"] <= STARTUP_GOAL_S and rss <= RSS_GOAL_MB)))
 
 
-def fanout(url: str, label: str, circles: int, runs: int, tick_process: bool, rows: list) -> None:
+def fanout(url: str, label: str, circles: int, runs: int, tick_process: bool | None, rows: list) -> None:
     result = with_json("bench.fanout", "--db", url, "--circles", str(circles), "--runs", str(runs), "--rate", "500",
-                       "--tick-process" if tick_process else "--no-tick-process")
+                       *tick_process_flags(tick_process))
     (combination,) = result["results"]
     ratios = sorted(r["figures"]["ratio"] for r in combination["runs"])
     median = ratios[len(ratios) // 2]
@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the database of the commands, start-up and fan-out parts (default sqlite; repeat for both)")
     parser.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeat for more)")
     parser.add_argument("--circles", type=int, help="override the number of circles")
-    parser.add_argument("--tick-process", action="store_true", help="the fan-out ticks in a process of its own (CIRCLEBOT_TICK_PROCESS)")
+    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=None,
+                        help="the fan-out ticks in a process of its own or not (default: as `circlebot run` decides)")
     parser.add_argument("--json", help="also write the summary to this file")
     args = parser.parse_args(argv)
     circles, samples, runs, requests, rounds = SIZES[args.quick]

@@ -140,6 +140,11 @@ def on_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
+def tick_process_flags(setting: bool | None) -> list[str]:
+    """``bench.run``'s flag for ``--tick-process``: none when unset, so it decides as `circlebot run` does."""
+    return {True: ["--tick-process"], False: ["--no-tick-process"]}.get(setting, [])
+
+
 def one_run(url: str, rate: float, latency: str, args) -> dict:
     """One run of :mod:`bench.run` in a fresh process; its figures, with the load around it."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
@@ -147,7 +152,8 @@ def one_run(url: str, rate: float, latency: str, args) -> dict:
         subprocess.run([sys.executable, "-m", "bench.run", "--db", url, "--circles", str(args.circles),
                         "--rate", str(rate), "--latency", latency, "--commands", str(args.commands),
                         "--concurrency", str(args.concurrency), "--json", out.name,
-                        "--tick-process" if args.tick_process else "--no-tick-process"], check=True, cwd=ROOT)
+                        *tick_process_flags(args.tick_process)],
+                       check=True, cwd=ROOT)
         result = json.loads(Path(out.name).read_text())
     result["load_before"], result["load_after"] = load_before, os.getloadavg()
     result["figures"] = figures(result)
@@ -181,7 +187,8 @@ def run_line(r: dict) -> str:
             f"{g['messages']:,} messages, ticking {g['ticking_s']:.1f} s ({1000 * g['ticking_s'] / max(g['ticked'], 1):.2f} ms/circle), "
             f"CPU {g['cpu_ms_per_message']:.2f} ms/message, 429s {g['rejected']}, retries {g['retried']}, "
             f"duplicates {g['duplicates']}; start-up {g['startup_s']:.2f} s, RSS {g['startup_rss_mb']:.0f} MB "
-            f"(peak {g['peak_rss_mb']:.0f} MB); load {r['load_before'][0]:.1f} -> {r['load_after'][0]:.1f}\n"
+            f"(peak {g['peak_rss_mb']:.0f} MB); ticks in {'a process of their own' if r['startup']['tick_process'] else 'a thread'}; "
+            f"load {r['load_before'][0]:.1f} -> {r['load_after'][0]:.1f}\n"
             f"    commands during it: {commands}")
 
 
@@ -231,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each combination (default 3)")
     parser.add_argument("--commands", type=float, default=5.0, help="commands typed a second during the fan-out (default 5)")
     parser.add_argument("--concurrency", type=int, default=256, help="the sender's connections (default 256, as many as lanes in flight)")
-    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=False,
-                        help="tick in a process of its own, as `circlebot run` does with CIRCLEBOT_TICK_PROCESS=true")
+    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=None,
+                        help="tick in a process of its own or not (default: as `circlebot run` decides, CIRCLEBOT_TICK_PROCESS)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
     databases = [DATABASES.get(db, db) for db in args.db or ["sqlite"]]

@@ -205,7 +205,7 @@ class CountingHandler(logging.Handler):
 # ---------------------------------------------------------------- the run
 
 
-def start_up(url: str, platform_url: str, rate: float, concurrency: int, tick_process: bool = False) -> dict:
+def start_up(url: str, platform_url: str, rate: float, concurrency: int, tick_process: bool | None = None) -> dict:
     """Open the database and load the schedule as the live scheduler does; imports included."""
     begun, cpu = time.perf_counter(), cpu_seconds()
     rss_before = rss_mb()
@@ -214,7 +214,7 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int, tick_pr
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.http_sender import HttpSender
 
-    from circlebot.tick_process import TickProcess
+    from circlebot.tick_process import TickProcess, wanted
     from circlebot.wiring import wire
     from kits import builtin_kits
     from scheduler.leader import leader_for
@@ -231,7 +231,8 @@ def start_up(url: str, platform_url: str, rate: float, concurrency: int, tick_pr
     store, outbox = app.store, app.outbox
     sender = HttpSender(platform_url, Pacer(per_second=rate), connections=concurrency)
     clock = BenchClock(DUE)
-    ticker = TickProcess(app.ticker, engine.url) if tick_process else app.ticker  # as `circlebot run` does, if told
+    tick_process = wanted(tick_process, engine.url)  # as `circlebot run` decides
+    ticker = TickProcess(app.ticker, engine.url) if tick_process else app.ticker
     runner = app.runner(sender, ticker)
     live = LiveScheduler(runner, leader_for(engine), clock)  # built, not started: the loop below drives it
     # What LiveScheduler._run does before its first run_due, and what it asks after every run.
@@ -351,7 +352,7 @@ def run(args) -> dict:
             results["fanout"] = asyncio.run(fan_out(parts, args.circles, args.commands))
         results["log_records"] = dict(counter.counts)
         results["peak_rss_mb"] = peak_rss_mb()
-        if args.tick_process:
+        if results["startup"]["tick_process"]:
             results["tick_process_peak_rss_mb"] = rss_mb(parts["ticker"].pid, "VmHWM")
             parts["ticker"].close()
         results["outbox"] = parts["outbox"].counts()
@@ -369,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", default="", help="the platform's answer latency: low,high seconds (default none)")
     parser.add_argument("--commands", type=float, default=5.0, help="commands typed a second during the fan-out")
     parser.add_argument("--concurrency", type=int, default=256, help="the sender's connections")
-    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=False,
-                        help="tick in a process of its own, as `circlebot run` does with CIRCLEBOT_TICK_PROCESS=true")
+    parser.add_argument("--tick-process", action=argparse.BooleanOptionalAction, default=None,
+                        help="tick in a process of its own or not (default: as `circlebot run` decides, CIRCLEBOT_TICK_PROCESS)")
     parser.add_argument("--profile", action="store_true", help="cProfile the event loop's thread; print to stderr")
     parser.add_argument("--json", required=True, help="where to write the figures")
     args = parser.parse_args(argv)

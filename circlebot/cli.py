@@ -321,7 +321,7 @@ def _run(settings: Settings) -> int:
     from adapters.contract import AdapterRouter
     from circlebot import config_check
     from circlebot.endpoints import Endpoints
-    from circlebot.tick_process import TickProcess, separable
+    from circlebot.tick_process import TickProcess, wanted
     from circlebot.wiring import build
     from scheduler.clock import SystemClock
     from scheduler.leader import leader_for
@@ -336,7 +336,7 @@ def _run(settings: Settings) -> int:
     endpoints = Endpoints(app.engine, app.outbox, calendar=lambda token: app.commands.calendar_feed(token, clock.now()))
 
     # Made before any command runs: from then on the store counts open commands where the ticking process sees them.
-    ticker = TickProcess(app.ticker, app.engine.url) if settings.tick_process and separable(app.engine.url) else None
+    ticker = TickProcess(app.ticker, app.engine.url) if wanted(settings.tick_process, app.engine.url) else None
 
     async def serve() -> None:
         # /healthz and /metrics join Slack's HTTP server; without one, they have the port to themselves.

@@ -31,9 +31,10 @@ class Settings(BaseSettings):
     kits_dir: Path | None = Field(None, description="A folder of extra kit YAML files, loaded beside the built-in kits.")
     grace_hours: float = Field(6, ge=0, le=72, description="How late an occurrence may still be sent after downtime.")
     locale: str = Field("en", description="Language of the bot's messages.")
-    tick_process: bool = Field(
-        False, description="`circlebot run` ticks circles in a second process of its own, so a fan-out's ticks do not "
-        "take the interpreter's turns from commands and sending (never for an in-memory database).",
+    tick_process: bool | None = Field(
+        None, description="`circlebot run` ticks circles in a second process of its own, so a fan-out's ticks do not "
+        "take the interpreter's turns from commands and sending (never for an in-memory database). Unset: when this "
+        "process may use two CPUs or more.",
     )
     support_resources: list[str] = Field(
         default_factory=list,
