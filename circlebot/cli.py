@@ -336,6 +336,7 @@ def _run(settings: Settings) -> int:
     endpoints = Endpoints(app.engine, app.outbox, calendar=lambda token: app.commands.calendar_feed(token, clock.now()))
 
     # Made before any command runs: from then on the store counts open commands where the ticking process sees them.
+    # Its process starts at the first tick, so only the replica that leads runs one.
     ticker = TickProcess(app.ticker, app.engine.url) if wanted(settings.tick_process, app.engine.url) else None
 
     async def serve() -> None:
@@ -349,8 +350,6 @@ def _run(settings: Settings) -> int:
         scheduler = LiveScheduler(runner, leader_for(app.engine), clock)
         endpoints.scheduler = scheduler
         app.commands.on_change = scheduler.poke
-        if ticker is not None:
-            ticker.start()  # it gets ready meanwhile; the first tick waits for it
         scheduler.start()
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
