@@ -12,10 +12,12 @@ ticks queue to the process that delivers it. ``circlebot run`` uses it when this
 process may use two CPUs or more (``CIRCLEBOT_TICK_PROCESS`` overrides): on this
 2-CPU machine a 35,000-circle fan-out at 1,000 messages a second took 1.07 of its
 floor with ticks in their own process against 1.36 in a thread, and commands' p99
-during it fell from about 130 ms to 50 (``bench/README.md``). People's commands still go
-first: the parent's store counts its open command transactions in shared memory
-(:class:`~storage.commands_open.SharedCommandsOpen`), and the child's ticks wait
-on that count as in-process ticks do.
+during it fell from about 130 ms to 50 (``bench/README.md``). On SQLite people's commands
+still go first: the parent's store counts its open command transactions in shared
+memory (:class:`~storage.commands_open.SharedCommandsOpen`), and the child's ticks
+wait on that count as in-process ticks do, so the file's one writer is theirs. On
+PostgreSQL, which locks rows, the child does not wait: the two processes share no
+interpreter and no lock a command needs but its own circle's.
 
 The child is started on first use and again if it died (the call that found it
 dead fails, as a failed tick would, and the scheduler runs again). Its log
@@ -62,7 +64,10 @@ def _serve(
     from storage.repository import Store
 
     engine = make_engine(url)
-    ticker = Ticker(Store(engine, commands_open), kits, grace, locale)
+    # Commands first where the two processes share something a command waits for: SQLite's one writer.
+    # PostgreSQL locks rows, not the database, and a tick that paused between circles would only hold its
+    # page's rows longer (a fan-out at 1,000/s lost a fifth of its ticking time to such pauses).
+    ticker = Ticker(Store(engine, commands_open if engine.dialect.name == "sqlite" else None), kits, grace, locale)
     settle_collector()
     orders.send("ready")
     while True:

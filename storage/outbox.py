@@ -107,13 +107,12 @@ class Outbox:
             # Two plain queries rather than one anti-join: in a fan-out thousands of rows change
             # status at once, the planner's estimates go stale, and a nested-loop plan over the
             # waiting rows turned a claim from milliseconds into seconds.
-            first_held = dict(
-                session.execute(
-                    select(table.c.lane, func.min(table.c.id))
-                    .where(WAITING_ONLY, table.c.not_before > now)
-                    .group_by(table.c.lane)
-                ).all()
-            )
+            # The held rows (waiting, not due yet) are few, read as a range of (status, not_before). With
+            # GROUP BY lane SQLite walked every waiting row in lane order instead, a fan-out's backlog included
+            # (30 ms of a claim's CPU with 40,000 waiting behind the rate limit).
+            first_held: dict[str, int] = {}
+            for lane, row_id in session.execute(select(table.c.lane, table.c.id).where(WAITING_ONLY, table.c.not_before > now)):
+                first_held[lane] = min(row_id, first_held.get(lane, row_id))
             rows = []
             after = 0
             while len(rows) < limit:

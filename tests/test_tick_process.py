@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,3 +146,21 @@ def test_ticks_get_a_process_of_their_own_when_two_cpus_are_ours_unless_told(mon
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
     assert not wanted(None, on_a_file)
     assert wanted(True, on_a_file)
+
+
+def test_on_postgresql_the_childs_ticks_do_not_wait_for_commands_here(pg_schema):
+    """PostgreSQL locks rows: a tick that paused for a command elsewhere would only hold its own rows longer."""
+    engine = make_engine(pg_schema)
+    upgrade(engine)
+    app = wire(engine, builtin_kits(), timedelta(hours=6))
+    ticking = TickProcess(app.ticker, engine.url)
+    try:
+        ticking.start(wait=True)
+        save(app, due("crew"))
+        with app.store.transaction():  # a person's command, still running
+            began = time.monotonic()
+            assert ticking.tick_due(NOW) == 1
+            assert time.monotonic() - began < 0.5  # on SQLite it would wait up to a second here
+    finally:
+        ticking.close()
+        engine.dispose()
