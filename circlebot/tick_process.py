@@ -10,9 +10,9 @@ for the :class:`~scheduler.runner.Runner` but ticks in a child process on its
 own connection to the same database, where the outbox already carries what the
 ticks queue to the process that delivers it. ``circlebot run`` uses it when this
 process may use two CPUs or more (``CIRCLEBOT_TICK_PROCESS`` overrides): on this
-2-CPU machine a 35,000-circle fan-out at 1,000 messages a second took 1.07 of its
-floor with ticks in their own process against 1.36 in a thread, and commands' p99
-during it fell from about 130 ms to 50 (``bench/README.md``). On SQLite people's commands
+2-CPU machine a 35,000-circle fan-out at 1,000 messages a second (SQLite, platform
+latency) took 1.05 of its floor with ticks in their own process against 1.36 in a
+thread, and commands' p99 during it fell from about 135 ms to 79 (``bench/README.md``). On SQLite people's commands
 still go first: the parent's store counts its open command transactions in shared
 memory (:class:`~storage.commands_open.SharedCommandsOpen`), and the child's ticks
 wait on that count as in-process ticks do, so the file's one writer is theirs. On
@@ -66,7 +66,7 @@ def _serve(
     engine = make_engine(url)
     # Commands first where the two processes share something a command waits for: SQLite's one writer.
     # PostgreSQL locks rows, not the database, and a tick that paused between circles would only hold its
-    # page's rows longer (a fan-out at 1,000/s lost a fifth of its ticking time to such pauses).
+    # page's rows longer (a fan-out at 1,000/s ticked in 59-70 s without them, 71-80 s with them).
     ticker = Ticker(Store(engine, commands_open if engine.dialect.name == "sqlite" else None), kits, grace, locale)
     settle_collector()
     orders.send("ready")
