@@ -69,7 +69,8 @@ class Seeder:
 
     def __init__(self, circles: int, week: int):
         self.circles, self.week = circles, week
-        self.pristine: dict[str, Path | str] = {}
+        self.files: dict[str, Path] = {}  # SQLite URL -> its pristine copy
+        self.databases: dict[str, tuple[str, str]] = {}  # PostgreSQL URL -> its pristine and run databases
         self.seconds = 0.0
 
     def _seed(self, url: str) -> None:
@@ -86,13 +87,13 @@ class Seeder:
 
     def _fresh_file(self, url: str) -> str:
         path = Path(url[len("sqlite:///"):])
-        if url not in self.pristine:
+        if url not in self.files:
             self._seed(url)
-            self.pristine[url] = path.with_suffix(".pristine")
-            shutil.copyfile(path, self.pristine[url])
+            self.files[url] = path.with_suffix(".pristine")
+            shutil.copyfile(path, self.files[url])
         for suffix in ("-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(self.pristine[url], path)
+        shutil.copyfile(self.files[url], path)
         return url
 
     def _fresh_database(self, url: str) -> str:
@@ -101,9 +102,9 @@ class Seeder:
             raise SystemExit("name a schema of the benchmark's own in the URL: ...?options=-csearch_path%3D<schema>")
         pristine, run = f"{schema}_pristine", f"{schema}_run"
         try:
-            if url not in self.pristine:
+            if url not in self.databases:
                 self._admin(url, f'DROP DATABASE IF EXISTS "{pristine}" WITH (FORCE)', f'CREATE DATABASE "{pristine}"')
-                self.pristine[url] = pristine
+                self.databases[url] = (pristine, run)
                 self._seed(on_database(url, pristine))
             # FILE_COPY copies the files at a checkpoint; the default (WAL_LOG) writes every block to the WAL.
             self._admin(url, f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
@@ -111,7 +112,7 @@ class Seeder:
         except DBAPIError as error:
             print(f"  (cannot make databases on this server: {error.orig.__class__.__name__}; seeding the URL's own)",
                   flush=True)
-            self.pristine.pop(url, None)
+            self.databases.pop(url, None)
             self._seed(url)
             return url
         return on_database(url, run)
@@ -127,12 +128,10 @@ class Seeder:
             engine.dispose()
 
     def clean_up(self) -> None:
-        for url, pristine in self.pristine.items():
-            if isinstance(pristine, Path):
-                pristine.unlink(missing_ok=True)
-            else:
-                self._admin(url, f'DROP DATABASE IF EXISTS "{pristine}" WITH (FORCE)',
-                            f'DROP DATABASE IF EXISTS "{pristine.removesuffix("_pristine")}_run" WITH (FORCE)')
+        for path in self.files.values():
+            path.unlink(missing_ok=True)
+        for url, names in self.databases.items():
+            self._admin(url, *(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names))
 
 
 def on_database(url: str, database: str) -> str:

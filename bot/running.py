@@ -104,7 +104,7 @@ def departed(circle: Circle, member: Member, out: Out) -> Circle:
 def _leave(circle: Circle, cmd: c.Leave, ctx: Context, out: Out) -> Circle:
     user = ctx.actor.user
     if cmd.waiting or (circle.member(user) is None and (circle.waiting(user) or circle.seat_offer(user))):
-        return waitlist.left(circle, ctx.actor.user, out)
+        return waitlist.left(circle, user, out)
     member = require_member(circle, ctx)
     circle = departed(circle, member, out)
     out.reply(ctx.actor.user, m.plain(_("You left \u201c{name}\u201d. Take care.", name=circle.name)))

@@ -33,9 +33,9 @@ PENDING, SENDING, SENT, PARKED, SKIPPED, CANCELLED = "pending", "sending", "sent
 # whole outbox by id (4 s a claim with 5 million sent rows), and PostgreSQL's generic plans may too.
 
 
-_OUTBOX = OutboxRow.__table__
+OUTBOX = OutboxRow.__table__
 #: What a claim reads of each row: everything a delivery needs, nothing of its outcome.
-CLAIMED_COLUMNS = tuple(_OUTBOX.c[name] for name in (
+CLAIMED_COLUMNS = tuple(OUTBOX.c[name] for name in (
     "id", "circle_id", "lane", "attempts", "not_before", "status", "kind", "payload", "platform", "locale", "reader_tz",
     "created_at"))
 
@@ -102,7 +102,6 @@ class Outbox:
         one member's DMs) is still waiting for a retry or in flight, so nothing
         overtakes within a lane.
         """
-        table = _OUTBOX
         with Session(self.engine) as session, session.begin():
             # Two plain queries rather than one anti-join: in a fan-out thousands of rows change
             # status at once, the planner's estimates go stale, and a nested-loop plan over the
@@ -111,7 +110,8 @@ class Outbox:
             # GROUP BY lane SQLite walked every waiting row in lane order instead, a fan-out's backlog included
             # (30 ms of a claim's CPU with 40,000 waiting behind the rate limit).
             first_held: dict[str, int] = {}
-            for lane, row_id in session.execute(select(table.c.lane, table.c.id).where(WAITING_ONLY, table.c.not_before > now)):
+            held = select(OUTBOX.c.lane, OUTBOX.c.id).where(WAITING_ONLY, OUTBOX.c.not_before > now)
+            for lane, row_id in session.execute(held):
                 first_held[lane] = min(row_id, first_held.get(lane, row_id))
             rows = []
             after = 0
@@ -120,8 +120,8 @@ class Outbox:
                 # building and tracking an object per row (a third of a claim's CPU) would buy nothing.
                 page = session.execute(
                     select(*CLAIMED_COLUMNS)
-                    .where(WAITING_ONLY, table.c.not_before <= now, table.c.id > after)
-                    .order_by(table.c.id)
+                    .where(WAITING_ONLY, OUTBOX.c.not_before <= now, OUTBOX.c.id > after)
+                    .order_by(OUTBOX.c.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 ).all()
@@ -140,10 +140,10 @@ class Outbox:
             # (SQLite has no row locks) is not due any more, so no delivery is ever claimed twice.
             taken = set(
                 session.execute(
-                    update(table)
-                    .where(table.c.id.in_([q.id for q in candidates]), WAITING_ONLY, table.c.not_before <= now)
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_([q.id for q in candidates]), WAITING_ONLY, OUTBOX.c.not_before <= now)
                     .values(status=SENDING, not_before=now + lease)
-                    .returning(table.c.id)
+                    .returning(OUTBOX.c.id)
                 ).scalars()
             )
             return [queued for queued in candidates if queued.id in taken]
@@ -203,8 +203,8 @@ class Outbox:
         if not values:
             return
         statement = (
-            update(OutboxRow.__table__)
-            .where(OutboxRow.__table__.c.id == bindparam("b_id"))
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("b_id"))
             .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
                     not_before=bindparam("b_not_before"), last_error=bindparam("b_error"),
                     sent_at=bindparam("b_sent_at"), channel=bindparam("b_channel"), message_id=bindparam("b_message"))

@@ -86,20 +86,34 @@ def test_the_childs_log_lines_reach_this_processs_handlers(sqlite_app, sqlite_ti
 
 
 @pytest.mark.slow
-def test_a_child_that_died_fails_that_tick_and_the_next_one_starts_another(sqlite_app, sqlite_ticking):
+def test_a_child_that_dies_during_a_tick_fails_that_tick_and_the_next_one_starts_another(sqlite_app, sqlite_ticking):
     app, ticking = sqlite_app, sqlite_ticking
-    ticking.start()
+    ticking.start(wait=True)
+    first = ticking.pid
+    save(app, due("crew"))
+    orders = ticking._orders
+    send = orders.send
+
+    def send_then_die(order):  # the child is killed once it has its orders, before it can answer
+        send(order)
+        os.kill(first, signal.SIGKILL)
+
+    orders.send = send_then_die
+    with pytest.raises(RuntimeError, match="died"):
+        ticking.tick_due(NOW)
+    assert ticking.tick_due(NOW) == 1
+    assert ticking.pid not in (None, first)
+
+
+@pytest.mark.slow
+def test_a_child_found_dead_before_a_tick_is_started_again_for_it(sqlite_app, sqlite_ticking):
+    app, ticking = sqlite_app, sqlite_ticking
+    ticking.start(wait=True)
     first = ticking.pid
     os.kill(first, signal.SIGKILL)
+    ticking._process.join(5)  # dead, and seen so
     save(app, due("crew"))
-    # Seen dead before the tick is sent, it is started again at once; seen only when its pipe breaks,
-    # that tick fails (the scheduler runs again). Which one depends on how soon the kill lands.
-    try:
-        ticked = ticking.tick_due(NOW)
-    except RuntimeError as error:
-        assert "died" in str(error)
-        ticked = ticking.tick_due(NOW)
-    assert ticked == 1
+    assert ticking.tick_due(NOW) == 1
     assert ticking.pid not in (None, first)
 
 

@@ -211,9 +211,14 @@ class FakeDiscord:
         return self._message(channel_id, {"content": "", "components": [{"type": 1, "components": [button]}]})
 
     def person(self, who: str | int) -> Person:
-        if isinstance(who, str):
-            return self.people[who]
-        return next(p for p in self.people.values() if p.id == who)
+        person = self.people[who] if isinstance(who, str) else self.known(who)
+        if person is None:
+            raise KeyError(who)
+        return person
+
+    def known(self, user_id: int) -> Person | None:
+        """The person with this id, if this fake knows them (a member of another guild it does not)."""
+        return next((p for p in self.people.values() if p.id == user_id), None)
 
     def member(self, person: Person) -> dict:
         return {"user": person.user(), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
@@ -646,7 +651,7 @@ class FakeDiscord:
         thread_id, user_id = int(params["channel_id"]), int(params["user_id"])
         if thread_id not in self.channels or self.channels[thread_id]["type"] not in (11, 12):
             raise DiscordError(404, 10003, "Unknown Channel")
-        if user_id not in {p.id for p in self.people.values()}:
+        if self.known(user_id) is None:
             raise DiscordError(404, 10007, "Unknown Member")
         self.thread_members[thread_id].add(user_id)
 
@@ -658,7 +663,7 @@ class FakeDiscord:
 
     async def _open_dm(self, request, params, body):
         user_id = int(body["recipient_id"])
-        person = next((p for p in self.people.values() if p.id == user_id), None)
+        person = self.known(user_id)
         if person is None:  # nobody this fake knows, such as a member of another guild
             raise DiscordError(404, 10013, "Unknown User")
         channel_id = self.dm_channels.setdefault(user_id, self.snowflake())
